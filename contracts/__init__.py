@@ -1,0 +1,1 @@
+"""The language of Longform: event envelope, events, commands, subjects, word counter."""

@@ -1,0 +1,62 @@
+"""The envelope every message on the bus travels in."""
+
+import uuid
+from datetime import datetime, timezone
+from typing import Any, ClassVar, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = 1
+_ID_NAMESPACE = uuid.UUID("6f1c7d0e-1a8e-4d0b-9a55-3f6b2a1c9e10")
+
+
+class Message(BaseModel):
+    """A payload: an event (past tense) or a command (imperative). TYPE names it on the bus."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    TYPE: ClassVar[str]
+
+
+M = TypeVar("M", bound=Message)
+
+
+def derived_id(*parts: object) -> uuid.UUID:
+    """A deterministic id, so a redelivered cause produces the very same effects."""
+    return uuid.uuid5(_ID_NAMESPACE, "/".join(str(p) for p in parts))
+
+
+class Envelope(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_id: uuid.UUID
+    job_id: uuid.UUID | None = None
+    user_id: uuid.UUID | None = None
+    type: str
+    occurred_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    service: str
+    schema_version: int = SCHEMA_VERSION
+    data: dict[str, Any] = Field(default_factory=dict)
+
+    @classmethod
+    def wrap(
+        cls,
+        message: Message,
+        *,
+        service: str,
+        job_id: uuid.UUID | None,
+        user_id: uuid.UUID | None,
+        event_id: uuid.UUID | None = None,
+    ) -> "Envelope":
+        return cls(
+            event_id=event_id or uuid.uuid4(),
+            job_id=job_id,
+            user_id=user_id,
+            type=message.TYPE,
+            service=service,
+            data=message.model_dump(mode="json"),
+        )
+
+    def payload(self, model: type[M]) -> M:
+        if model.TYPE != self.type:
+            raise ValueError(f"envelope holds {self.type}, not {model.TYPE}")
+        return model.model_validate(self.data)

@@ -1,0 +1,130 @@
+"""Events (past tense) and commands (imperative) of the job lifecycle.
+
+Schemas evolve only by adding fields with defaults."""
+
+from typing import Literal
+
+from pydantic import Field
+
+from contracts.envelope import Message
+
+MAX_TARGET_WORDS = 500_000
+Mode = Literal["generate", "rewrite"]
+
+
+class JobRequested(Message):
+    TYPE = "job.requested"
+    mode: Mode
+    title: str
+    instructions: str
+    target_words: int = Field(ge=1, le=MAX_TARGET_WORDS)
+    model: str | None = None
+
+
+class JobPlanned(Message):
+    TYPE = "job.planned"
+    sections: int
+    chunks_total: int
+    planned_words: int
+
+
+class WriteChunk(Message):
+    TYPE = "chunk.write"
+    chunk_index: int
+    section_index: int
+    section_title: str
+    brief: str
+    target_words: int
+    title: str
+    instructions: str
+    previous_chunk_index: int | None = None
+    position: str = ""
+    model: str | None = None
+
+
+class ChunkProcessed(Message):
+    TYPE = "chunk.processed"
+    chunk_index: int
+    target_words: int
+    output_words: int
+    input_words: int = 0
+    passed: bool
+    attempts: int
+    reason: str = ""
+
+
+class AssembleDocument(Message):
+    TYPE = "document.assemble"
+    target_words: int
+    round: int = 1
+
+
+class DocumentAssembled(Message):
+    TYPE = "document.assembled"
+    words: int
+    chunks: int
+    target_words: int
+    round: int
+
+
+class ExtendJob(Message):
+    TYPE = "job.extend"
+    missing_words: int
+    words: int
+    round: int
+
+
+class JobExtended(Message):
+    TYPE = "job.extended"
+    chunks_added: int
+    words_added: int
+    chunks_total: int
+    round: int
+
+
+class JobCompleted(Message):
+    TYPE = "job.completed"
+    words: int
+    target_words: int
+
+
+class JobFailed(Message):
+    TYPE = "job.failed"
+    reason: str
+    words: int = 0
+
+
+class LlmCalled(Message):
+    """One attempt at an LLM call; keys follow the OpenTelemetry GenAI conventions."""
+
+    TYPE = "llm.call"
+    attributes: dict[str, str | int | float | bool | None]
+
+
+class DbQueried(Message):
+    TYPE = "db.query"
+    sql: str
+    tables: dict[str, str]
+    rows: int | None
+    duration_ms: float
+    error: str | None = None
+
+
+class ErrorRaised(Message):
+    TYPE = "error"
+    message: str
+    traceback: str = ""
+    context: str = ""
+
+
+class UserCreated(Message):
+    TYPE = "user.created"
+    name: str
+
+
+ALL: tuple[type[Message], ...] = (
+    JobRequested, JobPlanned, WriteChunk, ChunkProcessed, AssembleDocument,
+    DocumentAssembled, ExtendJob, JobExtended, JobCompleted, JobFailed,
+    LlmCalled, DbQueried, ErrorRaised, UserCreated,
+)
+BY_TYPE: dict[str, type[Message]] = {m.TYPE: m for m in ALL}

@@ -1,0 +1,27 @@
+"""Subject and stream names. Every name hangs off one prefix so separate
+deployments (or test sessions) can share one NATS without seeing each other."""
+
+from dataclasses import dataclass
+
+DEFAULT_PREFIX = "longform"
+
+
+@dataclass(frozen=True)
+class Subjects:
+    prefix: str = DEFAULT_PREFIX
+
+    @property
+    def stream(self) -> str:
+        return self.prefix.upper().replace(".", "_").replace("-", "_")
+
+    @property
+    def all(self) -> str:
+        return f"{self.prefix}.>"
+
+    def of(self, message_type: str) -> str:
+        """Subject a message of this type travels on, e.g. `longform.job.requested`."""
+        return f"{self.prefix}.{message_type}"
+
+    def live(self, stream_id: str) -> str:
+        """Core-NATS subject for persisted events of one job (outside the JetStream stream)."""
+        return f"{self.prefix}-live.{stream_id}"

@@ -1,0 +1,116 @@
+"""One LLM request, any provider: pick the behaviour, log it, answer, fail, dawdle or hang."""
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+from typing import Any, AsyncIterator, Protocol
+
+from fastapi import Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+
+from fake_llm.behaviours import BEHAVIOUR_HEADER, BadBehaviour, Behaviour, BehaviourSchedule
+from fake_llm.replies import Conversation, Reply, compose_reply
+from fake_llm.request_log import CHUNK_HEADER, LoggedRequest, RequestLog
+
+CLIENT_CLOSED_REQUEST = 499  # nginx's status for "the client hung up first"
+DEFAULT_SLOW_DELAY = 1.0
+DEFAULT_HANG_SECONDS = 600.0
+DEFAULT_RETRY_AFTER = 1.0
+_HANG_POLL_SECONDS = 0.05
+
+
+class InvalidRequest(ValueError):
+    """The request body is not something the provider would accept."""
+
+
+class Dialect(Protocol):
+    def conversation(self, body: dict[str, Any]) -> Conversation: ...
+
+    def error(self, status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse: ...
+
+    def completion(self, body: dict[str, Any], reply: Reply) -> dict[str, Any]: ...
+
+    def stream_events(self, body: dict[str, Any], reply: Reply) -> list[str]: ...
+
+
+@dataclass
+class FakeLLMState:
+    schedule: BehaviourSchedule = field(default_factory=BehaviourSchedule)
+    log: RequestLog = field(default_factory=RequestLog)
+
+
+async def answer(request: Request, dialect: Dialect, state: FakeLLMState) -> Response:
+    body = await _json_body(request)
+    entry = state.log.record(_log_entry(request, body))
+    try:
+        conversation = dialect.conversation(body)
+        behaviour = state.schedule.next_for(request.headers.get(BEHAVIOUR_HEADER))
+    except (InvalidRequest, BadBehaviour) as problem:
+        entry.status = 400
+        return dialect.error(400, str(problem))
+    entry.behaviour = behaviour.as_json()
+    response = await _respond(request, dialect, body, conversation, behaviour)
+    entry.status = response.status_code
+    return response
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _log_entry(request: Request, body: dict[str, Any]) -> LoggedRequest:
+    messages = body.get("messages")
+    return LoggedRequest(
+        path=request.url.path,
+        model=body.get("model"),
+        stream=bool(body.get("stream")),
+        max_tokens=body.get("max_completion_tokens", body.get("max_tokens")),
+        behaviour={},
+        messages=messages if isinstance(messages, list) else [],
+        chunk=request.headers.get(CHUNK_HEADER),
+    )
+
+
+async def _respond(
+    request: Request, dialect: Dialect, body: dict[str, Any], conversation: Conversation, behaviour: Behaviour
+) -> Response:
+    if behaviour.kind == "rate_limit":
+        retry_after = _seconds_text(behaviour.param("retry_after", DEFAULT_RETRY_AFTER))
+        return dialect.error(429, "Rate limit reached (fake).", {"retry-after": retry_after})
+    if behaviour.kind == "server_error":
+        return dialect.error(500, "The server had an error while processing your request (fake).")
+    if behaviour.kind == "hang":
+        return await _hang(request, dialect, behaviour.param("max_seconds", DEFAULT_HANG_SECONDS))
+    delay = behaviour.param("delay", DEFAULT_SLOW_DELAY) if behaviour.kind == "slow" else 0.0
+    reply = compose_reply(conversation, behaviour)
+    if conversation.stream:
+        events = dialect.stream_events(body, reply)
+        return StreamingResponse(_paced(events, delay), media_type="text/event-stream")
+    await asyncio.sleep(delay)
+    return JSONResponse(dialect.completion(body, reply))
+
+
+async def _hang(request: Request, dialect: Dialect, max_seconds: float) -> Response:
+    """Sleep without blocking the loop until the client gives up (or max_seconds pass)."""
+    deadline = asyncio.get_running_loop().time() + max_seconds
+    while asyncio.get_running_loop().time() < deadline:
+        if await request.is_disconnected():
+            return Response(status_code=CLIENT_CLOSED_REQUEST)
+        await asyncio.sleep(_HANG_POLL_SECONDS)
+    return dialect.error(504, "The fake LLM hung until max_seconds ran out.")
+
+
+async def _paced(events: list[str], total_delay: float) -> AsyncIterator[str]:
+    pause = total_delay / max(len(events), 1)
+    for event in events:
+        if pause:
+            await asyncio.sleep(pause)
+        yield event
+
+
+def _seconds_text(seconds: float) -> str:
+    return str(int(seconds)) if float(seconds).is_integer() else str(seconds)

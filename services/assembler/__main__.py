@@ -1,0 +1,5 @@
+import asyncio
+
+from services.assembler.main import main
+
+asyncio.run(main())

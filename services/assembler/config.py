@@ -1,0 +1,6 @@
+from services.common.config import ServiceSettings
+
+
+class AssemblerSettings(ServiceSettings):
+    max_extension_rounds: int = 5  # extension plans before a short job fails
+    count_slice_chars: int = 262_144  # the document is counted in slices of this size, never whole

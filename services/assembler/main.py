@@ -1,0 +1,19 @@
+"""Wiring only: settings, connections, subscribers."""
+
+from contracts.messages import AssembleDocument
+from services.assembler.config import AssemblerSettings
+from services.assembler.handlers import Ports, assemble_document
+from services.common.bus import Bus
+from services.common.db import Database
+from services.common.runtime import serve
+
+
+async def main() -> None:
+    settings = AssemblerSettings()
+
+    async def wire(db: Database, bus: Bus) -> list:
+        ports = Ports(db, settings)
+        bus.subscribe(AssembleDocument.TYPE, lambda e: assemble_document(e, ports), ack_wait=120.0)
+        return []
+
+    await serve("assembler", settings, wire)

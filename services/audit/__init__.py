@@ -1,0 +1,1 @@
+"""The audit service: the append-only event store, the projections derived from it, live fan-out."""

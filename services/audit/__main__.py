@@ -1,0 +1,5 @@
+import asyncio
+
+from services.audit.main import main
+
+asyncio.run(main())

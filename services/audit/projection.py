@@ -1,0 +1,53 @@
+"""Job state as a pure function of the job's events, applied in seq order. The live
+projection and a rebuild from audit.events use this same function, so they cannot differ."""
+
+import uuid
+from dataclasses import dataclass, replace
+from typing import Callable
+
+from contracts.envelope import Envelope
+
+
+@dataclass(frozen=True)
+class JobState:
+    job_id: uuid.UUID
+    user_id: uuid.UUID | None
+    status: str = "requested"
+    title: str = ""
+    mode: str = ""
+    target_words: int = 0
+    words: int = 0
+    chunks_done: int = 0
+    chunks_total: int = 0
+    error: str | None = None
+    last_seq: int = 0
+
+
+def _requested(s: JobState, d: dict) -> JobState:
+    return replace(s, status="requested", title=d["title"], mode=d["mode"], target_words=d["target_words"])
+
+
+def _chunk_processed(s: JobState, d: dict) -> JobState:
+    written = d["output_words"] > 0
+    return replace(s, chunks_done=s.chunks_done + written, words=s.words + d["output_words"])
+
+
+_RULES: dict[str, Callable[[JobState, dict], JobState]] = {
+    "job.requested": _requested,
+    "job.planned": lambda s, d: replace(s, status="writing", chunks_total=d["chunks_total"]),
+    "chunk.processed": _chunk_processed,
+    "document.assemble": lambda s, d: replace(s, status="assembling"),
+    "document.assembled": lambda s, d: replace(s, words=d["words"]),
+    "job.extend": lambda s, d: replace(s, status="extending"),
+    "job.extended": lambda s, d: replace(s, status="writing", chunks_total=d["chunks_total"]),
+    "job.completed": lambda s, d: replace(s, status="completed", words=d["words"]),
+    "job.failed": lambda s, d: replace(s, status="failed", error=d["reason"]),
+}
+
+
+def apply(state: JobState | None, envelope: Envelope, seq: int) -> JobState:
+    state = state or JobState(job_id=envelope.job_id, user_id=envelope.user_id)
+    rule = _RULES.get(envelope.type)
+    if rule is not None:
+        state = rule(state, envelope.data)
+    return replace(state, last_seq=seq)

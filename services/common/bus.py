@@ -1,0 +1,135 @@
+"""The message bus: NATS JetStream through FastStream. One stream holds every Longform
+subject; each service reads it through durable pull consumers shared by its replicas."""
+
+import asyncio
+import contextlib
+import logging
+from typing import Awaitable, Callable
+
+import nats
+from faststream import AckPolicy
+from faststream.exceptions import NackMessage
+from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
+from nats.js.api import ConsumerConfig, StorageType, StreamConfig
+from nats.js.errors import BadRequestError
+
+from contracts.envelope import Envelope
+from contracts.subjects import Subjects
+
+log = logging.getLogger(__name__)
+Handler = Callable[[Envelope], Awaitable[None]]
+BatchHandler = Callable[[list[Envelope]], Awaitable[None]]
+_DUPLICATE_WINDOW_S = 120.0
+
+
+async def ensure_stream(nats_url: str, subjects: Subjects) -> None:
+    nc = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=5)
+    try:
+        config = StreamConfig(
+            name=subjects.stream, subjects=[subjects.all], storage=StorageType.FILE,
+            duplicate_window=_DUPLICATE_WINDOW_S,
+        )
+        js = nc.jetstream()
+        try:
+            await js.add_stream(config)
+        except BadRequestError:
+            await js.update_stream(config)
+    finally:
+        await nc.close()
+
+
+class Bus:
+    def __init__(self, nats_url: str, subjects: Subjects, service: str) -> None:
+        self.subjects = subjects
+        self.service = service
+        self.broker = NatsBroker(
+            nats_url, max_reconnect_attempts=-1, reconnect_time_wait=1, logger=log, log_level=logging.DEBUG
+        )
+        self._stream = JStream(subjects.stream, declare=False)
+        self.nats_url = nats_url
+
+    async def start(self) -> None:
+        await ensure_stream(self.nats_url, self.subjects)
+        await self.broker.start()
+
+    async def stop(self) -> None:
+        await self.broker.stop()
+
+    async def publish(self, message_type: str, payload: bytes, msg_id: str) -> None:
+        await self.broker.publish(
+            payload, self.subjects.of(message_type), headers={"Nats-Msg-Id": msg_id},
+            stream=self.subjects.stream, timeout=5,
+        )
+
+    async def publish_live(self, stream_id: str, payload: bytes) -> None:
+        await self.broker.publish(payload, self.subjects.live(stream_id))
+
+    def subscribe(
+        self, message_type: str, handler: Handler, *, ack_wait: float = 30.0,
+        max_deliver: int = 20, workers: int = 1,
+    ) -> None:
+        """A durable consumer named after this service and the message type."""
+        durable = f"{self.service}-{'all' if message_type == '>' else message_type.replace('.', '-')}"
+        subject = self.subjects.of(message_type)
+        self.broker.subscriber(
+            subject, stream=self._stream, durable=durable,
+            pull_sub=PullSub(batch_size=1, timeout=5.0), max_workers=workers,
+            config=ConsumerConfig(
+                ack_wait=ack_wait, max_deliver=max_deliver, max_ack_pending=max(workers * 2, 4),
+                filter_subject=subject,
+            ),
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+        )(_acknowledged(handler, ack_wait))
+
+    def subscribe_batches(self, handler: BatchHandler, *, batch_size: int = 100, max_deliver: int = -1) -> None:
+        """One durable consumer over every subject, handed batches in stream order."""
+        self.broker.subscriber(
+            self.subjects.all, stream=self._stream, durable=f"{self.service}-all",
+            pull_sub=PullSub(batch_size=batch_size, timeout=0.1, batch=True),
+            config=ConsumerConfig(ack_wait=30.0, max_deliver=max_deliver, max_ack_pending=batch_size * 2),
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+        )(_acknowledged_batch(handler))
+
+
+def _acknowledged(handler: Handler, ack_wait: float) -> Callable:
+    """Run the handler with in-progress heartbeats, so a long LLM call is not redelivered;
+    on failure nack with a growing delay instead of a hot redelivery loop."""
+
+    async def consume(body: dict, msg: NatsMessage) -> None:
+        envelope = Envelope.model_validate(body)
+        heartbeat = asyncio.create_task(_heartbeat(msg, ack_wait / 3))
+        try:
+            await handler(envelope)
+        except Exception:
+            delivered = msg.raw_message.metadata.num_delivered
+            log.exception("%s %s failed (delivery %d)", envelope.type, envelope.event_id, delivered)
+            raise NackMessage(delay=min(0.5 * 2 ** min(delivered, 6), 30.0))
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+
+    return consume
+
+
+def _acknowledged_batch(handler: BatchHandler) -> Callable:
+    async def consume(bodies: list[dict]) -> None:
+        envelopes = []
+        for body in bodies:
+            try:
+                envelopes.append(Envelope.model_validate(body))
+            except ValueError:
+                log.error("dropping a message that is not an envelope: %.500r", body)
+        try:
+            await handler(envelopes)
+        except Exception:
+            log.exception("batch of %d failed", len(envelopes))
+            raise NackMessage(delay=1.0)
+
+    return consume
+
+
+async def _heartbeat(msg: NatsMessage, every: float) -> None:
+    while True:
+        await asyncio.sleep(every)
+        await msg.in_progress()

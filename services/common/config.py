@@ -1,0 +1,36 @@
+"""Settings shared by every service; each service's own settings class extends this one."""
+
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from contracts.subjects import DEFAULT_PREFIX, Subjects
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LONGFORM_", extra="ignore")
+
+    database_url: str = Field(validation_alias=AliasChoices("DATABASE_URL", "LONGFORM_DATABASE_URL"))
+    nats_url: str = Field(
+        default="nats://127.0.0.1:4222", validation_alias=AliasChoices("NATS_URL", "LONGFORM_NATS_URL")
+    )
+    bus_prefix: str = DEFAULT_PREFIX
+    log_level: str = "INFO"
+    db_pool_size: int = 5
+
+    @property
+    def subjects(self) -> Subjects:
+        return Subjects(self.bus_prefix)
+
+
+class LlmSettings(ServiceSettings):
+    """For services that call an LLM."""
+
+    llm_provider: Literal["openai", "openai-compatible", "anthropic"] = "openai"
+    llm_base_url: str | None = None
+    llm_model: str = "gpt-4o-mini"
+    llm_timeout_seconds: float = 180.0
+    llm_max_attempts: int = 6
+    openai_api_key: SecretStr | None = Field(default=None, validation_alias="OPENAI_API_KEY")
+    anthropic_api_key: SecretStr | None = Field(default=None, validation_alias="ANTHROPIC_API_KEY")

@@ -1,0 +1,45 @@
+"""The provider port: what every adapter takes and returns, and how its failures look."""
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Prompt:
+    system: str
+    user: str
+    max_tokens: int
+    model: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str
+    truncated: bool  # finish_reason=length / stop_reason=max_tokens
+    finish_reason: str
+    model: str
+    input_tokens: int | None
+    output_tokens: int | None
+    latency_ms: int
+    first_token_ms: int | None
+
+
+class LlmError(Exception):
+    """A failed call. `retryable` errors (429, 5xx, timeouts, dropped connections) may be
+    tried again after `retry_after` seconds when the provider said how long to wait."""
+
+    def __init__(self, kind: str, message: str, *, retryable: bool, retry_after: float | None = None,
+                 latency_ms: int = 0) -> None:
+        super().__init__(f"{kind}: {message}")
+        self.kind = kind
+        self.retryable = retryable
+        self.retry_after = retry_after
+        self.latency_ms = latency_ms
+
+
+class LlmProvider(Protocol):
+    name: str
+    default_model: str
+
+    async def complete(self, prompt: Prompt) -> Completion: ...

@@ -1,0 +1,22 @@
+"""Builds the configured provider."""
+
+from services.common.config import LlmSettings
+from services.common.llm.anthropic_adapter import AnthropicProvider
+from services.common.llm.base import LlmProvider
+from services.common.llm.openai_adapter import OpenAIProvider
+
+
+def provider_from_settings(settings: LlmSettings) -> LlmProvider:
+    if settings.llm_provider == "anthropic":
+        key = settings.anthropic_api_key.get_secret_value() if settings.anthropic_api_key else ""
+        return AnthropicProvider(
+            model=settings.llm_model, api_key=key or "unset", base_url=settings.llm_base_url,
+            timeout=settings.llm_timeout_seconds,
+        )
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
+    if settings.llm_provider == "openai" and not key:
+        raise SystemExit("LONGFORM_LLM_PROVIDER=openai needs OPENAI_API_KEY")
+    return OpenAIProvider(
+        name=settings.llm_provider, model=settings.llm_model, api_key=key or "unset",
+        base_url=settings.llm_base_url, timeout=settings.llm_timeout_seconds,
+    )

@@ -1,0 +1,52 @@
+"""How every worker service runs: connect, check the schema, subscribe, relay the outbox,
+run until SIGTERM or SIGINT, then stop cleanly."""
+
+import asyncio
+import contextlib
+import logging
+import signal
+from typing import Awaitable, Callable
+
+from services.common.bus import Bus
+from services.common.config import ServiceSettings
+from services.common.db import Database, wait_for_database
+from services.common.logs import setup_logging
+from services.common.migrations import require_current
+from services.common.outbox import OutboxRelay
+
+log = logging.getLogger(__name__)
+Wiring = Callable[[Database, Bus], Awaitable[list[Callable[[], Awaitable[None]]]]]
+
+
+async def connect(service: str, settings: ServiceSettings) -> tuple[Database, Bus]:
+    setup_logging(service, settings.log_level)
+    await wait_for_database(settings.database_url)
+    await require_current(settings.database_url)
+    db = await Database.connect(settings.database_url, service, max_size=settings.db_pool_size)
+    return db, Bus(settings.nats_url, settings.subjects, service)
+
+
+async def serve(service: str, settings: ServiceSettings, wire: Wiring) -> None:
+    """`wire` registers the subscribers and returns background loops to run alongside them."""
+    db, bus = await connect(service, settings)
+    loops = await wire(db, bus)
+    await bus.start()
+    relay = OutboxRelay(db, bus)
+    tasks = [asyncio.create_task(relay.run())] + [asyncio.create_task(loop()) for loop in loops]
+    log.info("%s started", service)
+    await _until_stopped()
+    log.info("%s stopping", service)
+    for task in tasks:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+    await bus.stop()
+    await db.close()
+
+
+async def _until_stopped() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()

@@ -1,0 +1,83 @@
+"""Live fan-out: the audit service publishes each persisted event on core NATS; a websocket
+replays from the table, then follows live, and re-reads the table whenever it sees a gap, so
+the client gets every seq once, in order, whether it is fast, slow or reconnecting."""
+
+import asyncio
+import json
+import logging
+from typing import AsyncIterator
+
+import nats
+
+from contracts.auditlog import event_line
+from contracts.subjects import Subjects
+from services.common.db import Database
+from services.gateway import store
+
+log = logging.getLogger(__name__)
+_POLL_SECONDS = 2.0  # safety net: catches an event whose live copy was lost
+
+
+class LiveFeed:
+    def __init__(self, nats_url: str, subjects: Subjects, queue_size: int) -> None:
+        self.nats_url = nats_url
+        self.subjects = subjects
+        self.queue_size = queue_size
+        self.nc = None
+
+    async def start(self) -> None:
+        self.nc = await nats.connect(self.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=1)
+
+    async def stop(self) -> None:
+        if self.nc:
+            await self.nc.close()
+
+    async def follow(self, db: Database, stream_id: str, after_seq: int) -> AsyncIterator[dict]:
+        """Every event of the stream with seq > after_seq, in order, then live; never ends by itself."""
+        queue: asyncio.Queue = asyncio.Queue(self.queue_size)
+        overflowed = asyncio.Event()
+
+        async def on_message(msg) -> None:
+            try:
+                queue.put_nowait(msg.data)
+            except asyncio.QueueFull:
+                overflowed.set()  # the client is slow: it re-syncs from the table instead
+
+        sub = await self.nc.subscribe(self.subjects.live(stream_id), cb=on_message)
+        try:
+            last = after_seq
+            while True:
+                async for event in _from_table(db, stream_id, last):
+                    last = event["seq"]
+                    yield event
+                overflowed.clear()
+                async for event in _live(queue, overflowed, last):
+                    last = event["seq"]
+                    yield event
+        finally:
+            await sub.unsubscribe()
+
+
+async def _from_table(db: Database, stream_id: str, after_seq: int) -> AsyncIterator[dict]:
+    while True:
+        rows = await store.events_after(db, stream_id, after_seq)
+        for row in rows:
+            after_seq = row["seq"]
+            yield event_line(row)
+        if len(rows) < 500:
+            return
+
+
+async def _live(queue: asyncio.Queue, overflowed: asyncio.Event, last: int) -> AsyncIterator[dict]:
+    """Yields live events while they follow on without a gap; returns to let the caller re-read the table."""
+    while not overflowed.is_set():
+        try:
+            event = json.loads(await asyncio.wait_for(queue.get(), _POLL_SECONDS))
+        except asyncio.TimeoutError:
+            return
+        if event["seq"] <= last:
+            continue
+        if event["seq"] != last + 1:
+            return
+        last = event["seq"]
+        yield event

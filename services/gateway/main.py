@@ -1,0 +1,52 @@
+"""Wiring only: the FastAPI app, its connections, and uvicorn."""
+
+import asyncio
+import contextlib
+from contextlib import asynccontextmanager
+
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from services.common.outbox import OutboxRelay
+from services.common.runtime import connect
+from services.gateway.config import GatewaySettings
+from services.gateway.live import LiveFeed
+from services.gateway.routes import router
+from services.gateway.websocket import router as ws_router
+
+
+def create_app(settings: GatewaySettings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        db, bus = await connect("gateway", settings)
+        await bus.start()
+        live = LiveFeed(settings.nats_url, settings.subjects, settings.live_queue_size)
+        await live.start()
+        relay = asyncio.create_task(OutboxRelay(db, bus).run())
+        app.state.db, app.state.live, app.state.settings = db, live, settings
+        yield
+        relay.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await relay
+        await live.stop()
+        await bus.stop()
+        await db.close()
+
+    app = FastAPI(title="Longform", version="0.1.0", lifespan=lifespan)
+    app.include_router(router)
+    app.include_router(ws_router)
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next):
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > settings.max_body_bytes:
+            return JSONResponse({"detail": f"request body over {settings.max_body_bytes} bytes"}, status_code=413)
+        return await call_next(request)
+
+    return app
+
+
+def main() -> None:
+    settings = GatewaySettings()
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")

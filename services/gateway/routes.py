@@ -1,0 +1,93 @@
+"""REST routes: accounts, jobs, document and audit downloads, health."""
+
+import secrets
+import uuid
+from datetime import datetime
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import StreamingResponse
+
+from contracts.auditlog import encode_line, event_line
+from services.gateway import store
+from services.gateway.auth import current_user, job_not_found
+from services.gateway.schemas import AcceptedJob, CreatedUser, JobPage, JobView, NewJob, NewUser
+
+router = APIRouter()
+
+
+def _view(row) -> JobView:
+    updated = row["updated_at"].isoformat() if row["updated_at"] else None
+    return JobView(**{k: row[k] for k in JobView.model_fields if k not in ("created_at", "updated_at")},
+                   created_at=row["created_at"].isoformat(), updated_at=updated)
+
+
+async def _owned_job(request: Request, job_id: uuid.UUID, user_id: uuid.UUID):
+    row = await store.job_view(request.app.state.db, user_id, job_id)
+    if row is None:
+        raise job_not_found()
+    return row
+
+
+@router.post("/v1/users", status_code=201, response_model=CreatedUser)
+async def sign_up(body: NewUser, request: Request) -> CreatedUser:
+    if not request.app.state.settings.open_signup:
+        raise HTTPException(403, "open sign-up is turned off on this server; ask an operator for an account")
+    token = secrets.token_urlsafe(32)
+    user_id = await store.create_user(request.app.state.db, body.name, token)
+    return CreatedUser(id=user_id, token=token)
+
+
+@router.post("/v1/jobs", status_code=202, response_model=AcceptedJob)
+async def submit_job(body: NewJob, request: Request, user_id: uuid.UUID = Depends(current_user)) -> AcceptedJob:
+    job_id = await store.create_job(request.app.state.db, user_id, body)
+    return AcceptedJob(id=job_id, status="requested")
+
+
+@router.get("/v1/jobs", response_model=JobPage)
+async def list_jobs(request: Request, user_id: uuid.UUID = Depends(current_user),
+                    limit: int = Query(50, ge=1, le=200), before: datetime | None = None) -> JobPage:
+    rows = await store.job_page(request.app.state.db, user_id, before, limit)
+    after = rows[-1]["created_at"].isoformat() if len(rows) == limit else None
+    return JobPage(jobs=[_view(r) for r in rows], next_before=after)
+
+
+@router.get("/v1/jobs/{job_id}", response_model=JobView)
+async def get_job(job_id: uuid.UUID, request: Request, user_id: uuid.UUID = Depends(current_user)) -> JobView:
+    return _view(await _owned_job(request, job_id, user_id))
+
+
+@router.get("/v1/jobs/{job_id}/document", response_class=StreamingResponse)
+async def get_document(job_id: uuid.UUID, request: Request, format: str = Query("txt", pattern="^txt$"),
+                       user_id: uuid.UUID = Depends(current_user)) -> StreamingResponse:
+    job = await _owned_job(request, job_id, user_id)
+    db = request.app.state.db
+    if job["status"] != "completed" or not await store.has_document(db, job_id):
+        raise HTTPException(409, f"the document is not ready: the job is {job['status']}")
+    size = request.app.state.settings.download_slice_chars
+    pieces = (p.encode() async for p in store.document_slices(db, job_id, size))
+    return StreamingResponse(pieces, media_type="text/plain; charset=utf-8",
+                             headers={"Content-Disposition": f'attachment; filename="{job_id}.txt"'})
+
+
+@router.get("/v1/jobs/{job_id}/audit", response_class=StreamingResponse)
+async def get_audit(job_id: uuid.UUID, request: Request, format: str = Query("ndjson", pattern="^ndjson$"),
+                    user_id: uuid.UUID = Depends(current_user)) -> StreamingResponse:
+    await _owned_job(request, job_id, user_id)
+    db = request.app.state.db
+
+    async def lines():
+        after = 0
+        while rows := await store.events_after(db, str(job_id), after):
+            after = rows[-1]["seq"]
+            yield b"".join(encode_line(event_line(r)) + b"\n" for r in rows)
+
+    return StreamingResponse(lines(), media_type="application/x-ndjson",
+                             headers={"Content-Disposition": f'attachment; filename="{job_id}.audit.ndjson"'})
+
+
+@router.get("/healthz")
+async def healthz(request: Request) -> dict:
+    await request.app.state.db.read("SELECT 1")
+    if not request.app.state.live.nc.is_connected:
+        raise HTTPException(503, "not connected to NATS")
+    return {"status": "ok"}

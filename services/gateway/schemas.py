@@ -1,0 +1,69 @@
+"""What the API accepts and returns."""
+
+import uuid
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
+
+from contracts.messages import MAX_TARGET_WORDS
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL (\\x00) characters")
+    return value
+
+
+class NewUser(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(default="", max_length=200)
+
+    _check = field_validator("name")(_no_nul)
+
+
+class CreatedUser(BaseModel):
+    id: uuid.UUID
+    token: str
+
+
+class NewJob(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    mode: Literal["generate"] = Field(description="`generate` writes from instructions alone.")
+    title: str = Field(default="Untitled", max_length=300)
+    instructions: str = Field(min_length=1, max_length=100_000)
+    target_words: StrictInt = Field(ge=1, le=MAX_TARGET_WORDS, description="1 to 500,000 words.")
+    model: str | None = Field(default=None, max_length=200)
+
+    @field_validator("instructions")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty or only whitespace")
+        return _no_nul(value)
+
+    _titles = field_validator("title", "model")(lambda v: _no_nul(v) if v else v)
+
+
+class AcceptedJob(BaseModel):
+    id: uuid.UUID
+    status: str
+
+
+class JobView(BaseModel):
+    id: uuid.UUID
+    mode: str
+    title: str
+    model: str | None
+    status: str
+    target_words: int
+    words: int
+    chunks_done: int
+    chunks_total: int
+    error: str | None
+    created_at: str
+    updated_at: str | None
+
+
+class JobPage(BaseModel):
+    jobs: list[JobView]
+    next_before: str | None = Field(description="Pass as `before` to get the next (older) page.")

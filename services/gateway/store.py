@@ -1,0 +1,90 @@
+"""The gateway's tables (gateway.users, gateway.jobs) and its reads of the projections it shows:
+audit.job_state, audit.events and assembler.documents."""
+
+import hashlib
+import uuid
+from typing import AsyncIterator
+
+from contracts.envelope import Envelope, derived_id
+from contracts.messages import JobRequested, UserCreated
+from services.common.db import Database
+from services.gateway.schemas import NewJob
+
+SERVICE = "gateway"
+_JOB_VIEW = """
+SELECT j.id, j.mode, j.title, j.model, j.target_words, j.created_at,
+       coalesce(s.status, 'requested') AS status, coalesce(s.words, 0) AS words,
+       coalesce(s.chunks_done, 0) AS chunks_done, coalesce(s.chunks_total, 0) AS chunks_total,
+       s.error, s.updated_at
+FROM gateway.jobs j LEFT JOIN audit.job_state s ON s.job_id = j.id
+"""
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def create_user(db: Database, name: str, token: str) -> uuid.UUID:
+    user_id = uuid.uuid4()
+    async with db.transaction(user_id=user_id) as tx:
+        await tx.execute(
+            "INSERT INTO gateway.users (id, name, token_hash) VALUES ($1, $2, $3)", user_id, name, token_hash(token)
+        )
+        tx.emit(Envelope.wrap(UserCreated(name=name), service=SERVICE, job_id=None, user_id=user_id))
+    return user_id
+
+
+async def user_for_token(db: Database, token: str) -> uuid.UUID | None:
+    rows = await db.read("SELECT id FROM gateway.users WHERE token_hash = $1", token_hash(token))
+    return rows[0]["id"] if rows else None
+
+
+async def create_job(db: Database, user_id: uuid.UUID, job: NewJob) -> uuid.UUID:
+    job_id = uuid.uuid4()
+    async with db.transaction(job_id=job_id, user_id=user_id) as tx:
+        await tx.execute(
+            "INSERT INTO gateway.jobs (id, user_id, mode, title, instructions, target_words, model)"
+            " VALUES ($1,$2,$3,$4,$5,$6,$7)",
+            job_id, user_id, job.mode, job.title, job.instructions, job.target_words, job.model,
+        )
+        message = JobRequested(mode=job.mode, title=job.title, instructions=job.instructions,
+                               target_words=job.target_words, model=job.model)
+        tx.emit(Envelope.wrap(message, service=SERVICE, job_id=job_id, user_id=user_id,
+                              event_id=derived_id(job_id, JobRequested.TYPE)))
+    return job_id
+
+
+async def job_view(db: Database, user_id: uuid.UUID, job_id: uuid.UUID):
+    rows = await db.read(_JOB_VIEW + " WHERE j.id = $1 AND j.user_id = $2", job_id, user_id)
+    return rows[0] if rows else None
+
+
+async def job_page(db: Database, user_id: uuid.UUID, before, limit: int):
+    return await db.read(
+        _JOB_VIEW + " WHERE j.user_id = $1 AND ($2::timestamptz IS NULL OR j.created_at < $2)"
+        " ORDER BY j.created_at DESC LIMIT $3",
+        user_id, before, limit,
+    )
+
+
+async def document_slices(db: Database, job_id: uuid.UUID, size: int) -> AsyncIterator[str]:
+    start = 1
+    while True:
+        rows = await db.read(
+            "SELECT substr(body, $2, $3) AS piece FROM assembler.documents WHERE job_id = $1", job_id, start, size
+        )
+        if not rows or not rows[0]["piece"]:
+            return
+        yield rows[0]["piece"]
+        start += size
+
+
+async def has_document(db: Database, job_id: uuid.UUID) -> bool:
+    return bool(await db.read("SELECT 1 FROM assembler.documents WHERE job_id = $1", job_id))
+
+
+async def events_after(db: Database, stream_id: str, after_seq: int, limit: int = 500):
+    return await db.read(
+        "SELECT * FROM audit.events WHERE stream_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+        stream_id, after_seq, limit,
+    )

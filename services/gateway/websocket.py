@@ -1,0 +1,48 @@
+"""WS /v1/jobs/{id}/audit/live?after_seq=N: replay from the table, then live, with no gap or duplicate."""
+
+import asyncio
+import contextlib
+import uuid
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocketState
+
+from contracts.auditlog import encode_line
+from services.gateway import store
+from services.gateway.auth import websocket_user
+
+router = APIRouter()
+
+
+@router.websocket("/v1/jobs/{job_id}/audit/live")
+async def live_audit(websocket: WebSocket, job_id: uuid.UUID, after_seq: int = 0) -> None:
+    db = websocket.app.state.db
+    user_id = await websocket_user(websocket)
+    if user_id is None:
+        await websocket.close(code=4401, reason="missing or invalid token")
+        return
+    if await store.job_view(db, user_id, job_id) is None:
+        await websocket.close(code=4404, reason="job not found")
+        return
+    await websocket.accept()
+    follow = websocket.app.state.live.follow(db, str(job_id), max(after_seq, 0))
+    reader = asyncio.create_task(_until_disconnect(websocket))
+    try:
+        async for event in follow:
+            if reader.done():
+                break
+            await websocket.send_text(encode_line(event).decode())
+    except WebSocketDisconnect:
+        pass
+    finally:
+        reader.cancel()
+        await follow.aclose()
+        if websocket.client_state == WebSocketState.CONNECTED:
+            with contextlib.suppress(Exception):
+                await websocket.close()
+
+
+async def _until_disconnect(websocket: WebSocket) -> None:
+    with contextlib.suppress(WebSocketDisconnect):
+        while True:
+            await websocket.receive_text()

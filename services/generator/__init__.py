@@ -1,0 +1,1 @@
+"""The generator: writes each chunk with the LLM and stores every attempt."""

@@ -1,0 +1,5 @@
+import asyncio
+
+from services.generator.main import main
+
+asyncio.run(main())

@@ -1,0 +1,22 @@
+"""Wiring only: settings, connections, subscribers."""
+
+from contracts.messages import WriteChunk
+from services.common.bus import Bus
+from services.common.db import Database
+from services.common.llm import provider_from_settings
+from services.common.runtime import serve
+from services.generator.config import GeneratorSettings
+from services.generator.handlers import Ports, write_chunk
+
+
+async def main() -> None:
+    settings = GeneratorSettings()
+    llm = provider_from_settings(settings)
+
+    async def wire(db: Database, bus: Bus) -> list:
+        ports = Ports(db, llm, settings)
+        bus.subscribe(WriteChunk.TYPE, lambda envelope: write_chunk(envelope, ports),
+                      ack_wait=60.0, max_deliver=10, workers=settings.workers)
+        return []
+
+    await serve("generator", settings, wire)

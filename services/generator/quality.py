@@ -1,0 +1,41 @@
+"""What makes a reply unusable, and how a truncated reply is cut back to whole sentences."""
+
+import re
+
+from contracts.wordcount import count_words
+
+_REFUSAL = re.compile(r"^\s*(I'?m sorry|I am sorry|I can(?:not|'t)|I won'?t|As an AI)\b", re.I)
+_SENTENCE_END = re.compile(r"""[.!?。！？…]["'”’)\]]*(?=\s|$)""")
+_MIN_PARAGRAPH_CHARS = 40
+
+
+def paragraphs(text: str) -> list[str]:
+    return [" ".join(p.split()) for p in re.split(r"\n\s*\n", text) if len(p.strip()) >= _MIN_PARAGRAPH_CHARS]
+
+
+def rejection_reason(reply: str, prompt: str, earlier: str) -> str | None:
+    """Why a reply must be discarded and retried, or None if it is usable prose."""
+    if count_words(reply) == 0:
+        return "empty reply"
+    if _REFUSAL.match(reply) and count_words(reply) < 80:
+        return "refusal"
+    prompt_text = " ".join(prompt.split())
+    if any(p in prompt_text for p in paragraphs(reply)) or " ".join(reply.split())[:200] in prompt_text:
+        return "reply repeats the prompt"
+    seen = set(paragraphs(earlier))
+    if any(p in seen for p in paragraphs(reply)):
+        return "reply repeats an earlier paragraph"
+    return None
+
+
+def trim_to_last_sentence(text: str) -> str:
+    """Cut a truncated reply back to its last complete sentence (all of it if none ends)."""
+    ends = list(_SENTENCE_END.finditer(text))
+    return text[: ends[-1].end()] if ends else text
+
+
+def joined(written: str, piece: str) -> str:
+    if not written:
+        return piece.strip()
+    separator = "\n\n" if piece.startswith("\n") else " "
+    return written.rstrip() + separator + piece.strip()

@@ -1,0 +1,5 @@
+import asyncio
+
+from services.planner.main import main
+
+asyncio.run(main())
