@@ -39,12 +39,15 @@ class FakeLLMState:
     log: RequestLog = field(default_factory=RequestLog)
 
 
+MODEL_BEHAVIOUR_PREFIX = "fake/"
+
+
 async def answer(request: Request, dialect: Dialect, state: FakeLLMState) -> Response:
     body = await _json_body(request)
     entry = state.log.record(_log_entry(request, body))
     try:
         conversation = dialect.conversation(body)
-        behaviour = state.schedule.next_for(request.headers.get(BEHAVIOUR_HEADER))
+        behaviour = state.schedule.next_for(request.headers.get(BEHAVIOUR_HEADER) or _model_spec(body))
     except (InvalidRequest, BadBehaviour) as problem:
         entry.status = 400
         return dialect.error(400, str(problem))
@@ -52,6 +55,13 @@ async def answer(request: Request, dialect: Dialect, state: FakeLLMState) -> Res
     response = await _respond(request, dialect, body, conversation, behaviour)
     entry.status = response.status_code
     return response
+
+
+def _model_spec(body: dict[str, Any]) -> str | None:
+    """A model named `fake/<behaviour>` (e.g. `fake/short:fraction=0.5`) behaves so on every
+    request, so one job can misbehave without touching the others sharing this server."""
+    model = str(body.get("model") or "")
+    return model.removeprefix(MODEL_BEHAVIOUR_PREFIX) if model.startswith(MODEL_BEHAVIOUR_PREFIX) else None
 
 
 async def _json_body(request: Request) -> dict[str, Any]:

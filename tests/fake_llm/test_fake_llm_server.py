@@ -298,3 +298,15 @@ def _eventually(condition, seconds=3.0):
             return True
         time.sleep(0.05)
     return False
+
+
+def test_model_named_after_a_behaviour_misbehaves_only_for_that_model(server) -> None:
+    client = openai.OpenAI(base_url=server.openai_base_url, api_key="test", max_retries=0)
+    short = client.chat.completions.create(
+        model="fake/short:fraction=0.5", messages=[{"role": "user", "content": "Write 200 words."}]
+    )
+    normal = client.chat.completions.create(
+        model="gpt-test", messages=[{"role": "user", "content": "Write 200 words."}]
+    )
+    assert len(short.choices[0].message.content.split()) == 100
+    assert len(normal.choices[0].message.content.split()) == 200

@@ -1,0 +1,62 @@
+"""The five services (and, when no LLM is configured, the fake LLM server) as child processes
+of one supervisor: what `longform up` runs and what the integration tests start."""
+
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from longform_cli.supervisor import Supervisor
+
+SERVICES = ("audit", "planner", "generator", "assembler", "gateway")
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    home: Path
+    database_url: str
+    nats_url: str
+    gateway_port: int
+    bus_prefix: str = "longform"
+    llm_env: dict[str, str] = field(default_factory=dict)  # LONGFORM_LLM_* and API keys
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.gateway_port}"
+
+
+def service_env(config: StackConfig) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LONGFORM_")}
+    env.update(
+        DATABASE_URL=config.database_url, NATS_URL=config.nats_url, LONGFORM_BUS_PREFIX=config.bus_prefix,
+        LONGFORM_PORT=str(config.gateway_port), PYTHONUNBUFFERED="1",
+    )
+    env.update(config.llm_env)
+    env.update(config.extra_env)
+    return env
+
+
+def build_supervisor(config: StackConfig, fake_llm_port: int | None = None) -> Supervisor:
+    supervisor = Supervisor(config.home / "run", config.home / "logs")
+    env = service_env(config)
+    if fake_llm_port is not None:
+        supervisor.add("fake-llm", [sys.executable, "-m", "fake_llm", "--port", str(fake_llm_port)], env)
+    for name in SERVICES:
+        supervisor.add(name, [sys.executable, "-m", f"services.{name}"], env)
+    return supervisor
+
+
+def wait_until_healthy(url: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"the gateway at {url} was not healthy within {timeout:.0f} s")

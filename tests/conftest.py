@@ -1,0 +1,184 @@
+"""Test infrastructure shared by the whole suite: one Postgres and one NATS per session.
+
+Each server comes from the first source that is available:
+env (DATABASE_URL / NATS_URL), Docker via testcontainers, or embedded child
+processes under a temp dir. Runs isolate themselves on a shared server with a
+fresh database (`database_url`) and a random subject prefix (`bus_prefix`).
+"""
+from __future__ import annotations
+
+import asyncio
+import functools
+import gc
+import os
+import secrets
+import shutil
+import tempfile
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+
+from longform_cli.embedded import EmbeddedNats, EmbeddedPostgres
+
+_SOURCES = pytest.StashKey[dict]()
+
+
+@dataclass
+class ServerHandle:
+    url: str
+    source: str  # "env", "docker" or "embedded"
+    restart: Callable[[], str] | None = None  # only embedded servers can be restarted
+
+
+@dataclass
+class Infra:
+    postgres: ServerHandle
+    nats: ServerHandle
+
+    @property
+    def database_server_url(self) -> str:
+        return self.postgres.url
+
+    @property
+    def nats_url(self) -> str:
+        return self.nats.url
+
+    def restart_postgres(self) -> None:
+        _restart(self.postgres, "Postgres")
+
+    def restart_nats(self) -> None:
+        _restart(self.nats, "NATS")
+
+
+def _restart(server: ServerHandle, what: str) -> None:
+    if server.restart is None:
+        pytest.skip(f"{what} comes from {server.source}: this session cannot restart it")
+    server.restart()
+
+
+@pytest.fixture(scope="session")
+def database_server_url(_postgres_server: ServerHandle) -> str:
+    return _postgres_server.url
+
+
+@pytest.fixture(scope="session")
+def nats_url(_nats_server: ServerHandle) -> str:
+    return _nats_server.url
+
+
+@pytest.fixture(scope="session")
+def infra(_postgres_server: ServerHandle, _nats_server: ServerHandle) -> Infra:
+    return Infra(_postgres_server, _nats_server)
+
+
+@pytest.fixture(scope="session")
+def database_url(database_server_url: str) -> Iterator[str]:
+    name = f"longform_test_{secrets.token_hex(6)}"
+    _run_sql(database_server_url, f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunsplit(urlsplit(database_server_url)._replace(path=f"/{name}"))
+    finally:
+        _run_sql(database_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def bus_prefix() -> str:
+    return f"lf{secrets.token_hex(4)}"
+
+
+@pytest.fixture(scope="session")
+def _postgres_server(request: pytest.FixtureRequest) -> Iterator[ServerHandle]:
+    if url := os.environ.get("DATABASE_URL"):
+        servers = iter([ServerHandle(_asyncpg_url(url), "env")])
+    elif _docker_answers():
+        servers = _postgres_container()
+    else:
+        servers = _embedded_server("postgres", functools.partial(EmbeddedPostgres, fast=True))
+    yield from _announced(request, "postgres", servers)
+
+
+@pytest.fixture(scope="session")
+def _nats_server(request: pytest.FixtureRequest) -> Iterator[ServerHandle]:
+    if url := os.environ.get("NATS_URL"):
+        servers = iter([ServerHandle(url, "env")])
+    elif _docker_answers():
+        servers = _nats_container()
+    else:
+        servers = _embedded_server("nats", EmbeddedNats)
+    yield from _announced(request, "nats", servers)
+
+
+def _announced(request, kind: str, servers: Iterator[ServerHandle]) -> Iterator[ServerHandle]:
+    for server in servers:
+        address = urlsplit(server.url)  # host and port only: env URLs may carry a password
+        where = f"{server.source} at {address.hostname}:{address.port}"
+        request.config.stash.setdefault(_SOURCES, {})[kind] = where
+        yield server
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    for kind, source in config.stash.get(_SOURCES, {}).items():
+        terminalreporter.write_line(f"test {kind}: {source}")
+
+
+@functools.cache
+def _docker_answers() -> bool:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        try:
+            import docker
+            return bool(docker.from_env(timeout=2).ping())
+        except Exception:  # no config, no socket, refused, timed out: all mean "no Docker"
+            return False
+        finally:
+            gc.collect()  # docker-py leaks the socket of a failed connect; drop it quietly here
+
+
+def _postgres_container() -> Iterator[ServerHandle]:
+    from testcontainers.community.postgres import PostgresContainer
+    container = PostgresContainer("postgres:16-alpine", driver=None)
+    with container.with_command("postgres -c max_connections=200 -c fsync=off"):
+        yield ServerHandle(_asyncpg_url(container.get_connection_url()), "docker")
+
+
+def _nats_container() -> Iterator[ServerHandle]:
+    from testcontainers.community.nats import NatsContainer
+    with NatsContainer("nats:2.10-alpine", jetstream=True) as container:
+        yield ServerHandle(container.nats_uri(), "docker")
+
+
+def _embedded_server(kind: str, make) -> Iterator[ServerHandle]:
+    # Not pytest's tmp_path: pytest re-locks /tmp/pytest-of-<user> to 0700, which
+    # would shut out the postgres system user of a concurrent run.
+    data_dir = Path(tempfile.mkdtemp(prefix=f"lf-test-{kind}-"))
+    server = make(data_dir)
+    try:
+        yield ServerHandle(server.start(), "embedded", server.restart)
+    finally:
+        server.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _asyncpg_url(url: str) -> str:
+    """postgresql+psycopg2://… or postgres://… as the plain scheme asyncpg accepts."""
+    scheme, rest = url.split("://", 1)
+    return f"postgresql://{rest}" if scheme.startswith("postgres") else url
+
+
+def _run_sql(server_url: str, sql: str) -> None:
+    async def execute() -> None:
+        connection = await asyncpg.connect(server_url, timeout=10)
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    # A thread of its own, so this never touches an event loop pytest-asyncio manages.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, execute()).result()

@@ -1,0 +1,59 @@
+"""A small HTTP client of the gateway, as any user's program would be."""
+
+import json
+import time
+
+import httpx
+
+TERMINAL = ("completed", "failed", "cancelled")
+
+
+class ApiClient:
+    def __init__(self, base_url: str, token: str | None = None) -> None:
+        self.base_url = base_url
+        self.token = token
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.http = httpx.Client(base_url=base_url, headers=headers, timeout=30)
+
+    @classmethod
+    def signed_up(cls, base_url: str) -> "ApiClient":
+        created = httpx.post(f"{base_url}/v1/users", json={"name": "tester"}, timeout=30)
+        created.raise_for_status()
+        return cls(base_url, created.json()["token"])
+
+    def close(self) -> None:
+        self.http.close()
+
+    def submit(self, target_words: int, **fields) -> str:
+        body = {"mode": "generate", "title": "Test", "instructions": "An essay about rivers.",
+                "target_words": target_words} | fields
+        response = self.http.post("/v1/jobs", json=body)
+        assert response.status_code == 202, response.text
+        return response.json()["id"]
+
+    def job(self, job_id: str) -> dict:
+        response = self.http.get(f"/v1/jobs/{job_id}")
+        response.raise_for_status()
+        return response.json()
+
+    def wait(self, job_id: str, timeout: float = 120.0) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            state = self.job(job_id)
+            if state["status"] in TERMINAL:
+                return state
+            time.sleep(0.3)
+        raise TimeoutError(f"job {job_id} still {state['status']} after {timeout:.0f} s: {state}")
+
+    def document(self, job_id: str) -> str:
+        response = self.http.get(f"/v1/jobs/{job_id}/document", params={"format": "txt"})
+        response.raise_for_status()
+        return response.text
+
+    def audit(self, job_id: str) -> list[dict]:
+        response = self.http.get(f"/v1/jobs/{job_id}/audit", params={"format": "ndjson"})
+        response.raise_for_status()
+        return [json.loads(line) for line in response.text.splitlines()]
+
+    def live_url(self, job_id: str, after_seq: int = 0) -> str:
+        return f"{self.base_url.replace('http', 'ws', 1)}/v1/jobs/{job_id}/audit/live?after_seq={after_seq}"

@@ -1,0 +1,59 @@
+"""The whole stack, started once per session: five service processes on the session's NATS and
+Postgres, talking to the fake LLM server; tests reach it only through the gateway's HTTP API."""
+
+import asyncio
+from dataclasses import dataclass
+from typing import Iterator
+
+import pytest
+
+from fake_llm import running_fake_llm
+from longform_cli.embedded import free_port
+from longform_cli.stack import StackConfig, build_supervisor, wait_until_healthy
+from longform_cli.supervisor import Supervisor
+from services.common.migrations import migrate
+from tests.integration.client import ApiClient
+
+
+@dataclass
+class Stack:
+    config: StackConfig
+    supervisor: Supervisor
+    fake_llm: object
+
+    def client(self) -> ApiClient:
+        return ApiClient.signed_up(self.config.gateway_url)
+
+
+@pytest.fixture(scope="session")
+def fake_llm_server():
+    with running_fake_llm() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def stack(database_url, nats_url, bus_prefix, fake_llm_server, tmp_path_factory) -> Iterator[Stack]:
+    asyncio.run(migrate(database_url))
+    config = StackConfig(
+        home=tmp_path_factory.mktemp("stack"), database_url=database_url, nats_url=nats_url,
+        gateway_port=free_port(), bus_prefix=bus_prefix,
+        llm_env={
+            "LONGFORM_LLM_PROVIDER": "openai-compatible",
+            "LONGFORM_LLM_BASE_URL": fake_llm_server.openai_base_url,
+            "LONGFORM_LLM_MODEL": "fake-writer",
+        },
+    )
+    supervisor = build_supervisor(config)
+    supervisor.start_all()
+    try:
+        wait_until_healthy(config.gateway_url, timeout=90)
+        yield Stack(config, supervisor, fake_llm_server)
+    finally:
+        supervisor.stop_all()
+
+
+@pytest.fixture
+def client(stack: Stack) -> Iterator[ApiClient]:
+    api = stack.client()
+    yield api
+    api.close()
