@@ -17,6 +17,8 @@ router = APIRouter()
 @router.websocket("/v1/jobs/{job_id}/audit/live")
 async def live_audit(websocket: WebSocket, job_id: uuid.UUID, after_seq: int = 0) -> None:
     db = websocket.app.state.db
+    # Accept first so the refusal carries a code and reason the client can read (4401/4404, like HTTP's).
+    await websocket.accept()
     user_id = await websocket_user(websocket)
     if user_id is None:
         await websocket.close(code=4401, reason="missing or invalid token")
@@ -24,22 +26,22 @@ async def live_audit(websocket: WebSocket, job_id: uuid.UUID, after_seq: int = 0
     if await store.job_view(db, user_id, job_id) is None:
         await websocket.close(code=4404, reason="job not found")
         return
-    await websocket.accept()
-    follow = websocket.app.state.live.follow(db, str(job_id), max(after_seq, 0))
+    sender = asyncio.create_task(_send_events(websocket, db, job_id, max(after_seq, 0)))
     reader = asyncio.create_task(_until_disconnect(websocket))
-    try:
-        async for event in follow:
-            if reader.done():
-                break
-            await websocket.send_text(encode_line(event).decode())
-    except WebSocketDisconnect:
-        pass
-    finally:
-        reader.cancel()
-        await follow.aclose()
-        if websocket.client_state == WebSocketState.CONNECTED:
-            with contextlib.suppress(Exception):
-                await websocket.close()
+    # Whichever ends first (the client leaves, or sending fails) ends the other: no handler lingers.
+    await asyncio.wait({sender, reader}, return_when=asyncio.FIRST_COMPLETED)
+    for task in (sender, reader):
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
+            await task
+    if websocket.client_state == WebSocketState.CONNECTED:
+        with contextlib.suppress(Exception):
+            await websocket.close()
+
+
+async def _send_events(websocket: WebSocket, db, job_id: uuid.UUID, after_seq: int) -> None:
+    async for event in websocket.app.state.live.follow(db, str(job_id), after_seq):
+        await websocket.send_text(encode_line(event).decode())
 
 
 async def _until_disconnect(websocket: WebSocket) -> None:

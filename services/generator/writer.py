@@ -53,7 +53,7 @@ class ChunkWriter:
         return draft
 
     def _prompt(self, cmd: WriteChunk, tail: str, draft: ChunkDraft) -> Prompt:
-        remaining = cmd.target_words - draft.words
+        remaining = max(cmd.target_words - draft.words, min(self.settings.min_request_words, cmd.target_words))
         user = chunk_prompt(cmd, tail=tail, written=draft.text, remaining=remaining, tail_words=self.settings.tail_words)
         return Prompt(
             system=template("system").strip(), user=user, model=cmd.model,
