@@ -10,7 +10,7 @@ CREATE TABLE audit.events (
     type         text NOT NULL,
     service      text NOT NULL,
     occurred_at  timestamptz NOT NULL,
-    recorded_at  timestamptz NOT NULL DEFAULT now(),
+    recorded_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
     data         jsonb NOT NULL,
     PRIMARY KEY (stream_id, seq)
 );

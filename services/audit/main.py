@@ -12,7 +12,6 @@ async def main() -> None:
 
     async def wire(db: Database, bus: Bus) -> list:
         ports = Ports(db, bus)
-        bus.subscribe_batches(lambda batch: record_events(batch, ports))
-        return []
+        return [lambda: bus.consume_batches(lambda batch: record_events(batch, ports))]
 
     await serve("audit", settings, wire)

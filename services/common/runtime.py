@@ -32,7 +32,7 @@ async def serve(service: str, settings: ServiceSettings, wire: Wiring) -> None:
     loops = await wire(db, bus)
     await bus.start()
     relay = OutboxRelay(db, bus)
-    tasks = [asyncio.create_task(relay.run())] + [asyncio.create_task(loop()) for loop in loops]
+    tasks = [asyncio.create_task(relay.run())] + [asyncio.create_task(_forever(loop)) for loop in loops]
     log.info("%s started", service)
     await _until_stopped()
     log.info("%s stopping", service)
@@ -42,6 +42,20 @@ async def serve(service: str, settings: ServiceSettings, wire: Wiring) -> None:
             await task
     await bus.stop()
     await db.close()
+
+
+async def _forever(loop: Callable[[], Awaitable[None]]) -> None:
+    """A background loop that fails (NATS or Postgres away) starts again after a pause."""
+    failures = 0
+    while True:
+        try:
+            await loop()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            failures += 1
+            log.exception("background loop failed (%d); starting it again", failures)
+            await asyncio.sleep(min(0.5 * failures, 5.0))
 
 
 async def _until_stopped() -> None:

@@ -37,6 +37,19 @@ def test_audit_download_holds_events_of_all_five_services_in_seq_order(client) -
     assert {"db.query", "llm.call", "chunk.processed"} <= set(types)
 
 
+def test_audit_log_holds_every_lifecycle_step_exactly_once(client) -> None:
+    job_id = client.submit(4000)
+    final = client.wait(job_id)
+    assert final["status"] == "completed"
+    counts = Counter(e["type"] for e in client.audit(job_id))
+    chunks = final["chunks_total"]
+    assert chunks > 1
+    assert counts["job.requested"] == counts["job.planned"] == counts["job.completed"] == 1
+    assert counts["chunk.write"] == counts["chunk.processed"] == chunks
+    assert counts["llm.call"] >= chunks
+    assert counts["document.assemble"] == counts["document.assembled"] == 1
+
+
 def test_every_llm_call_is_audited_with_usage_and_a_link_to_the_stored_prompt(client) -> None:
     job_id = client.submit(1500)
     assert client.wait(job_id)["status"] == "completed"

@@ -1,0 +1,3 @@
+from longform_cli.main import main
+
+main()

@@ -1,0 +1,53 @@
+"""`longform db ...`: the operator applies and inspects the schema; services never do."""
+
+import asyncio
+import os
+import sys
+
+import asyncpg
+
+from services.common.migrations import available, migrate, pending
+
+_SCHEMAS = ("gateway", "planner", "generator", "assembler", "audit")
+_COLUMNS = """
+SELECT c.table_schema, c.table_name, c.column_name, c.data_type, c.column_default, c.is_nullable
+FROM information_schema.columns c
+WHERE c.table_schema = ANY($1::text[])
+ORDER BY c.table_schema, c.table_name, c.ordinal_position
+"""
+
+
+def _database_url() -> str:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        sys.exit("set DATABASE_URL to the database to work on")
+    return url
+
+
+async def migrate_command() -> None:
+    url = _database_url()
+    applied = await migrate(url)
+    for m in applied:
+        print(f"applied {m.version:04d}_{m.name}")
+    print("schema is current" if not await pending(url) else "migrations still pending")
+
+
+async def schema_command(*, sql: bool) -> None:
+    if sql:
+        for m in available():
+            print(f"-- {m.version:04d}_{m.name}\n{m.sql}")
+        return
+    conn = await asyncpg.connect(_database_url(), statement_cache_size=0)
+    try:
+        rows = await conn.fetch(_COLUMNS, list(_SCHEMAS))
+    finally:
+        await conn.close()
+    table = None
+    for r in rows:
+        name = f"{r['table_schema']}.{r['table_name']}"
+        if name != table:
+            table = name
+            print(f"\n{name}  (owner: {r['table_schema']})")
+        default = f" default {r['column_default']}" if r["column_default"] else ""
+        null = "" if r["is_nullable"] == "YES" else " not null"
+        print(f"  {r['column_name']:<18} {r['data_type']}{null}{default}")
