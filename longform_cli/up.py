@@ -4,6 +4,7 @@ processes, restarted if one dies; Ctrl-C stops everything cleanly."""
 
 import asyncio
 import os
+import socket
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -60,15 +61,27 @@ def _llm_env() -> tuple[dict[str, str], int | None]:
             "LONGFORM_LLM_MODEL": "fake-writer"}, port
 
 
+def _gateway_port(options: UpOptions) -> int:
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", options.port)) != 0:
+            return options.port
+    if not options.demo:
+        raise SystemExit(f"port {options.port} is in use: pass --port to choose another")
+    port = free_port()
+    _say(f"port {options.port} is in use; the demo uses {port}")
+    return port
+
+
 def run_up(options: UpOptions) -> int:
     options.home.mkdir(parents=True, exist_ok=True)
+    port = _gateway_port(options)
     with ExitStack() as stack:
         database_url, nats_url = _servers(options.home, stack)
         applied = asyncio.run(migrate(database_url))
         _say(f"schema migrated ({len(applied)} new migrations)")
         llm_env, fake_port = _llm_env()
         config = StackConfig(home=options.home, database_url=database_url, nats_url=nats_url,
-                             gateway_port=options.port, llm_env=llm_env)
+                             gateway_port=port, llm_env=llm_env)
         supervisor = build_supervisor(config, fake_llm_port=fake_port)
         supervisor.start_all()
         stack.callback(supervisor.stop_all)
