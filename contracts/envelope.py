@@ -1,5 +1,6 @@
 """The envelope every message on the bus travels in."""
 
+import json
 import uuid
 from datetime import datetime, timezone
 from typing import Any, ClassVar, TypeVar
@@ -22,7 +23,7 @@ M = TypeVar("M", bound=Message)
 
 def derived_id(*parts: object) -> uuid.UUID:
     """A deterministic id, so a redelivered cause produces the very same effects."""
-    return uuid.uuid5(_ID_NAMESPACE, "/".join(str(p) for p in parts))
+    return uuid.uuid5(_ID_NAMESPACE, json.dumps([str(p) for p in parts]))
 
 
 class Envelope(BaseModel):

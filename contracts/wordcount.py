@@ -1,28 +1,36 @@
 """The one word counter (SPEC L2), used for chunk checks, the final check, the UI and the API.
 
-A word is a maximal run of non-whitespace characters, as `wc -w` counts, except that
-each CJK ideograph, kana or hangul syllable is a word of its own, as word processors count.
+A word is a maximal run of non-whitespace characters, as `wc -w` counts, except that each CJK
+ideograph, kana or hangul syllable is a word of its own, as word processors count. Whitespace is
+what Python's str.split() splits on.
 """
 
 import re
 
 _CJK = (
-    "\u3040-\u309f"  # hiragana
+    "\u3040-\u3098\u309b-\u309f"  # hiragana (less the combining sound marks)
     "\u30a0-\u30ff"  # katakana
+    "\u31f0-\u31ff"  # katakana phonetic extensions
     "\u3400-\u4dbf"  # CJK extension A
     "\u4e00-\u9fff"  # CJK unified ideographs
     "\uac00-\ud7af"  # hangul syllables
     "\uf900-\ufaff"  # CJK compatibility ideographs
+    "\uff66-\uff9d"  # half-width katakana
+    "\U0001b000-\U0001b16f"  # kana supplement and extended-A
     "\U00020000-\U0002ebef"  # CJK extensions B-F
+    "\U0002f800-\U0002fa1f"  # CJK compatibility ideographs supplement
+    "\U00030000-\U000323af"  # CJK extensions G-H
 )
-_WORD = re.compile(f"[{_CJK}]|[^\\s{_CJK}]+")
+_MARKS = "\u3099\u309a"  # combining (semi-)voiced sound marks belong to the kana before them
+_WORD = re.compile(f"[{_CJK}][{_MARKS}]*|[^\\s{_CJK}]+")
 
 
 def count_words(text: str) -> int:
     return sum(1 for _ in _WORD.finditer(text))
 
 
-_TRAILING_TOKEN = re.compile(f"[^\\s{_CJK}]+$")
+# The last word of a slice may go on in the next one (so may a kana's combining mark).
+_TRAILING_TOKEN = re.compile(f"(?:[^\\s{_CJK}]+|[{_CJK}][{_MARKS}]*)\\Z")
 
 
 class WordTally:

@@ -4,8 +4,14 @@ import re
 
 from contracts.wordcount import count_words
 
-_REFUSAL = re.compile(r"^\s*(I'?m sorry|I am sorry|I can(?:not|'t)|I won'?t|As an AI)\b", re.I)
-_SENTENCE_END = re.compile(r"""[.!?。！？…]["'”’)\]]*(?=\s|$)""")
+_REFUSAL = re.compile(
+    r"^\s*(I[’']?m sorry|I am sorry|I apologi[sz]e|As an AI"
+    r"|I(?: cannot| can[’']?t| won[’']?t| am unable to|[’']?m unable to| am not able to) "
+    r"(?:help|assist|comply|fulfil|provide|write|create|continue|do that))\b",
+    re.I,
+)
+# A Latin sentence ends before whitespace; a CJK one ends at its mark, with no space after it.
+_SENTENCE_END = re.compile(r"""[.!?…]["'”’)\]]*(?=\s|\Z)|[。！？][」』”’）)\]]*""")
 _MIN_PARAGRAPH_CHARS = 40
 
 

@@ -2,20 +2,24 @@
 
 from itertools import groupby
 
-FINISHED = ("done", "failed")
+
+def _open(section: list) -> bool:
+    """Started (a chunk written or in flight) and not yet finished."""
+    started = any(r["status"] in ("done", "dispatched") for r in section)
+    return started and any(r["status"] != "done" for r in section)
 
 
 def next_chunks(rows: list, width: int) -> list:
     """Rows (ordered by chunk_index) that should be dispatched now."""
     sections = [list(g) for _, g in groupby(rows, key=lambda r: r["section_index"])]
-    active = sum(1 for s in sections if any(r["status"] == "dispatched" for r in s))
+    active = sum(1 for s in sections if _open(s))
     chosen = []
     for section in sections:
-        upcoming = next((r for r in section if r["status"] not in FINISHED), None)
-        if upcoming is None or upcoming["status"] == "dispatched":
-            continue
-        if any(r["status"] == "done" for r in section):
-            chosen.append(upcoming)  # a section under way goes on regardless of width
+        upcoming = next((r for r in section if r["status"] != "done"), None)
+        if upcoming is None or upcoming["status"] != "pending":
+            continue  # finished, in flight, or stopped by a failed chunk
+        if _open(section):
+            chosen.append(upcoming)  # a section under way goes on; it already counts against width
         elif active < width:
             chosen.append(upcoming)
             active += 1

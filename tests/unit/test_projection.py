@@ -1,0 +1,106 @@
+"""Job state as a pure fold of the job's events (the live projection and a rebuild share it)."""
+
+import uuid
+from dataclasses import replace
+from functools import reduce
+
+import pytest
+
+from contracts.envelope import Envelope, Message
+from contracts.messages import (
+    AssembleDocument, ChunkProcessed, DocumentAssembled, ExtendJob, JobCompleted, JobExtended, JobFailed,
+    JobPlanned, JobRequested, LlmCalled,
+)
+from services.audit.projection import JobState, apply
+
+JOB_ID = uuid.uuid4()
+USER_ID = uuid.uuid4()
+
+
+def _envelope(message: Message) -> Envelope:
+    return Envelope.wrap(message, service="test", job_id=JOB_ID, user_id=USER_ID)
+
+
+def _fold(messages: list[Message], state: JobState | None = None, first_seq: int = 1) -> JobState:
+    steps = enumerate((_envelope(m) for m in messages), start=first_seq)
+    return reduce(lambda s, step: apply(s, step[1], step[0]), steps, state)
+
+
+def _chunk(index: int, words: int) -> ChunkProcessed:
+    return ChunkProcessed(chunk_index=index, target_words=400, output_words=words, passed=words > 0, attempts=1)
+
+
+REQUESTED = JobRequested(mode="generate", title="Harbour", instructions="A story.", target_words=1000)
+PLANNED = JobPlanned(sections=1, chunks_total=3, planned_words=1000)
+
+
+def test_a_completed_job_reports_its_final_words_and_every_chunk():
+    state = _fold([
+        REQUESTED, PLANNED, _chunk(0, 340), _chunk(1, 335), _chunk(2, 350),
+        AssembleDocument(target_words=1000), DocumentAssembled(words=1024, chunks=3, target_words=1000, round=1),
+        JobCompleted(words=1024, target_words=1000),
+    ])
+    assert state == JobState(
+        job_id=JOB_ID, user_id=USER_ID, status="completed", title="Harbour", mode="generate",
+        target_words=1000, words=1024, chunks_done=3, chunks_total=3, error=None, last_seq=8,
+    )
+
+
+@pytest.mark.parametrize("events, status, words, chunks_done", [
+    (1, "requested", 0, 0),
+    (2, "writing", 0, 0),
+    (3, "writing", 340, 1),
+    (5, "writing", 1025, 3),
+    (6, "assembling", 1025, 3),
+    (7, "assembling", 1024, 3),
+])
+def test_status_words_and_chunks_follow_the_events_so_far(events, status, words, chunks_done):
+    sequence = [
+        REQUESTED, PLANNED, _chunk(0, 340), _chunk(1, 335), _chunk(2, 350),
+        AssembleDocument(target_words=1000), DocumentAssembled(words=1024, chunks=3, target_words=1000, round=1),
+    ]
+    state = _fold(sequence[:events])
+    assert (state.status, state.words, state.chunks_done, state.last_seq) == (status, words, chunks_done, events)
+
+
+def test_first_event_creates_the_state_for_the_envelope_job_and_user():
+    state = apply(None, _envelope(REQUESTED), 1)
+    assert (state.job_id, state.user_id, state.title, state.mode, state.target_words) == (
+        JOB_ID, USER_ID, "Harbour", "generate", 1000)
+
+
+def test_a_chunk_processed_with_no_words_is_not_counted_as_done():
+    state = _fold([REQUESTED, PLANNED, _chunk(0, 0)])
+    assert (state.chunks_done, state.words) == (0, 0)
+
+
+def test_a_failed_job_keeps_the_reason():
+    reason = "chunk 2 of 3 could not be written: provider error 500; 340 of 1,000 words written"
+    state = _fold([REQUESTED, PLANNED, _chunk(0, 340), _chunk(1, 0), JobFailed(reason=reason, words=340)])
+    assert (state.status, state.error, state.words) == ("failed", reason, 340)
+
+
+def test_an_extension_raises_the_chunk_total_and_returns_to_writing():
+    state = _fold([
+        REQUESTED, PLANNED, _chunk(0, 300), _chunk(1, 300), _chunk(2, 300),
+        AssembleDocument(target_words=1000), DocumentAssembled(words=900, chunks=3, target_words=1000, round=1),
+        ExtendJob(missing_words=100, words=900, round=1),
+    ])
+    assert state.status == "extending"
+    state = _fold([JobExtended(chunks_added=1, words_added=110, chunks_total=4, round=1)], state, first_seq=9)
+    assert (state.status, state.chunks_total, state.chunks_done, state.last_seq) == ("writing", 4, 3, 9)
+
+
+def test_events_of_other_types_only_advance_the_sequence():
+    before = _fold([REQUESTED, PLANNED, _chunk(0, 340)])
+    unknown = Envelope(event_id=uuid.uuid4(), job_id=JOB_ID, user_id=USER_ID, type="job.someday", service="x",
+                       data={"anything": 1})
+    after = apply(before, unknown, 42)
+    after = apply(after, _envelope(LlmCalled(attributes={"gen_ai.usage.output_tokens": 512})), 43)
+    assert after == replace(before, last_seq=43)
+
+
+def test_apply_leaves_the_previous_state_unchanged():
+    before = _fold([REQUESTED])
+    apply(before, _envelope(PLANNED), 2)
+    assert (before.status, before.chunks_total, before.last_seq) == ("requested", 0, 1)
