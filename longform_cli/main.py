@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 from longform_cli import db_commands
-from longform_cli.up import UpOptions, run_up
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -29,6 +28,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     if args.command == "up":
+        from longform_cli.up import UpOptions, run_up  # embedded servers: only this command needs them
+
         sys.exit(run_up(UpOptions(home=args.home.resolve(), port=args.port, demo=args.demo,
                                   demo_words=args.demo_words)))
     if args.db_command == "migrate":

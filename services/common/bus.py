@@ -12,7 +12,7 @@ from faststream import AckPolicy
 from faststream.exceptions import NackMessage
 from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
 from nats.js.api import ConsumerConfig, StorageType, StreamConfig
-from nats.js.errors import BadRequestError
+from nats.js.errors import NotFoundError
 
 from contracts.envelope import Envelope
 from contracts.subjects import Subjects
@@ -23,24 +23,27 @@ BatchHandler = Callable[[list[Envelope]], Awaitable[None]]
 _DUPLICATE_WINDOW_S = 120.0
 
 
-async def ensure_stream(nats_url: str, subjects: Subjects) -> None:
+async def ensure_stream(nats_url: str, subjects: Subjects, replicas: int = 1) -> None:
+    """Creates the stream if it is missing; an existing one is left as the operator configured it."""
     nc = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=5)
     try:
-        config = StreamConfig(
-            name=subjects.stream, subjects=[subjects.all], storage=StorageType.FILE,
-            duplicate_window=_DUPLICATE_WINDOW_S,
-        )
         js = nc.jetstream()
         try:
-            await js.add_stream(config)
-        except BadRequestError:
-            await js.update_stream(config)
+            await js.stream_info(subjects.stream)
+        except NotFoundError:
+            await js.add_stream(StreamConfig(
+                name=subjects.stream, subjects=[subjects.all], storage=StorageType.FILE,
+                duplicate_window=_DUPLICATE_WINDOW_S, num_replicas=replicas,
+            ))
     finally:
         await nc.close()
 
 
 class Bus:
-    def __init__(self, nats_url: str, subjects: Subjects, service: str) -> None:
+    def __init__(self, nats_url: str, subjects: Subjects, service: str, *, stream_replicas: int = 1,
+                 max_ack_pending: int = 1000) -> None:
+        self.stream_replicas = stream_replicas
+        self.max_ack_pending = max_ack_pending  # across all replicas of a consumer
         self.subjects = subjects
         self.service = service
         self.broker = NatsBroker(
@@ -50,7 +53,7 @@ class Bus:
         self.nats_url = nats_url
 
     async def start(self) -> None:
-        await ensure_stream(self.nats_url, self.subjects)
+        await ensure_stream(self.nats_url, self.subjects, self.stream_replicas)
         await self.broker.start()
 
     async def stop(self) -> None:
@@ -76,7 +79,7 @@ class Bus:
             subject, stream=self._stream, durable=durable,
             pull_sub=PullSub(batch_size=1, timeout=5.0), max_workers=workers,
             config=ConsumerConfig(
-                ack_wait=ack_wait, max_deliver=max_deliver, max_ack_pending=max(workers * 2, 4),
+                ack_wait=ack_wait, max_deliver=max_deliver, max_ack_pending=self.max_ack_pending,
                 filter_subject=subject,
             ),
             ack_policy=AckPolicy.NACK_ON_ERROR,

@@ -18,6 +18,8 @@ class ServiceSettings(BaseSettings):
     bus_prefix: str = DEFAULT_PREFIX
     log_level: str = "INFO"
     db_pool_size: int = 5
+    stream_replicas: int = 1  # JetStream replicas of the stream when a service creates it
+    max_ack_pending: int = 1000  # messages in flight per durable consumer, across all replicas
 
     @property
     def subjects(self) -> Subjects:

@@ -23,7 +23,8 @@ async def connect(service: str, settings: ServiceSettings) -> tuple[Database, Bu
     await wait_for_database(settings.database_url)
     await require_current(settings.database_url)
     db = await Database.connect(settings.database_url, service, max_size=settings.db_pool_size)
-    return db, Bus(settings.nats_url, settings.subjects, service)
+    return db, Bus(settings.nats_url, settings.subjects, service, stream_replicas=settings.stream_replicas,
+                   max_ack_pending=settings.max_ack_pending)
 
 
 async def serve(service: str, settings: ServiceSettings, wire: Wiring) -> None:

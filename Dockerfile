@@ -1,0 +1,28 @@
+# One image for every Longform process; the command chooses which one runs:
+#   python -m services.<audit|planner|generator|assembler|gateway>
+#   python -m longform_cli db migrate
+#   python -m fake_llm --host 0.0.0.0 --port 8900
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_ROOT_USER_ACTION=ignore
+
+WORKDIR /app
+
+# The locked dependencies alone first, so a code change does not reinstall them.
+# The lock also holds the test tools (pytest, testcontainers): small, and it keeps
+# one lock file the single source of truth.
+COPY requirements.lock ./
+RUN pip install --only-binary=:all: -r requirements.lock
+
+COPY . .
+# Editable, because services find the SQL migrations beside the package (/app/migrations).
+RUN pip install --no-deps -e . \
+ && useradd --uid 10001 --user-group --create-home --shell /usr/sbin/nologin longform
+
+USER 10001:10001
+EXPOSE 8080
+CMD ["cat", "/app/deploy/docker/usage.txt"]

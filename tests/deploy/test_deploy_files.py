@@ -1,0 +1,307 @@
+"""The deployment files checked as data: the image recipe, docker-compose.yml and the kustomize
+base in deploy/. No Docker engine and no cluster are needed; the CLIs that validate these files
+offline (`docker compose config`, `kubectl kustomize`) run when they are installed."""
+
+import base64
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from contracts.messages import WriteChunk
+from contracts.subjects import DEFAULT_PREFIX, Subjects
+
+ROOT = Path(__file__).resolve().parents[2]
+BASE = ROOT / "deploy" / "base"
+SERVICES = ("audit", "planner", "generator", "assembler", "gateway")
+MIGRATE_COMMAND = ["python", "-m", "longform_cli", "db", "migrate"]
+GENERATOR_CONSUMER = f"generator-{WriteChunk.TYPE.replace('.', '-')}"  # as services.common.bus names it
+
+
+def _run(command: list[str], cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+# --- the image ---------------------------------------------------------------------------
+
+def test_image_installs_the_lock_and_runs_as_a_non_root_user():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "FROM python:3.11-slim" in dockerfile
+    assert "-r requirements.lock" in dockerfile
+    assert "pip install --no-deps -e ." in dockerfile
+    users = [line.split()[1] for line in dockerfile.splitlines() if line.startswith("USER ")]
+    assert users and not users[-1].startswith(("root", "0")), "the image must end on a non-root USER"
+
+
+def test_build_context_leaves_out_local_state_and_secrets():
+    ignored = set((ROOT / ".dockerignore").read_text().split())
+    assert {".git", ".venv", ".longform", "test-artifacts", ".env"} <= ignored
+
+
+# --- docker-compose.yml ------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+@pytest.fixture(scope="module")
+def services(compose: dict) -> dict:
+    return compose["services"]
+
+
+def test_compose_runs_nats_postgres_migrate_and_every_service(services):
+    assert {"nats", "postgres", "migrate", *SERVICES} <= set(services)
+    assert services["nats"]["image"].startswith("nats:2.10")
+    assert "-js" in services["nats"]["command"]
+    assert services["postgres"]["image"].startswith("postgres:16")
+
+
+def test_every_longform_process_runs_from_the_one_image(services):
+    longform = [services[name] for name in (*SERVICES, "migrate")]
+    assert {(s["build"], s["image"]) for s in longform} == {(".", longform[0]["image"])}
+    for name in SERVICES:
+        assert services[name]["command"] == ["python", "-m", f"services.{name}"]
+    assert services["migrate"]["command"] == MIGRATE_COMMAND
+
+
+def test_generator_can_be_scaled_to_many_containers(services):
+    generator = services["generator"]
+    assert "container_name" not in generator
+    assert "ports" not in generator
+
+
+def test_gateway_is_published_on_8080_and_listens_on_every_interface(services):
+    gateway = services["gateway"]
+    assert "8080:8080" in gateway["ports"]
+    assert gateway["environment"]["LONGFORM_HOST"] == "0.0.0.0"
+    assert str(gateway["environment"]["LONGFORM_PORT"]) == "8080"
+    assert "/healthz" in " ".join(gateway["healthcheck"]["test"])
+
+
+def test_services_start_only_after_migrate_succeeded_and_nats_is_healthy(services):
+    for name in SERVICES:
+        depends_on = services[name]["depends_on"]
+        assert depends_on["migrate"]["condition"] == "service_completed_successfully", name
+        assert depends_on["nats"]["condition"] == "service_healthy", name
+        assert services[name]["restart"] == "unless-stopped", name
+    assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert services["migrate"]["restart"] == "no"
+
+
+def test_nats_and_postgres_have_healthchecks_and_volumes(services):
+    assert "8222/healthz" in " ".join(services["nats"]["healthcheck"]["test"])
+    assert "pg_isready" in " ".join(services["postgres"]["healthcheck"]["test"])
+    assert any(v.endswith(":/data") for v in services["nats"]["volumes"])
+    assert any(v.endswith(":/var/lib/postgresql/data") for v in services["postgres"]["volumes"])
+
+
+def test_database_url_can_be_overridden_from_the_shell(compose, services):
+    env = compose["x-longform-env"]
+    assert env["DATABASE_URL"].startswith("${DATABASE_URL:-postgresql://")
+    for name in (*SERVICES, "migrate"):
+        assert services[name]["environment"]["DATABASE_URL"] == env["DATABASE_URL"], name
+
+
+def test_unset_llm_settings_are_not_passed_as_empty_strings(compose):
+    env = compose["x-longform-env"]
+    for name in ("LONGFORM_LLM_BASE_URL", "OPENAI_API_KEY", "ANTHROPIC_API_KEY"):
+        assert env[name] is None, f"{name} must pass through from the shell, never default to ''"
+
+
+def test_fake_llm_runs_only_in_the_fake_profile(services):
+    fake = services["fake-llm"]
+    assert fake["profiles"] == ["fake"]
+    assert fake["command"][:3] == ["python", "-m", "fake_llm"]
+    assert "8900" in fake["command"]
+
+
+def test_docker_compose_accepts_the_file():
+    if shutil.which("docker") is None:
+        pytest.skip("the docker CLI is not installed")
+    if _run(["docker", "compose", "version"]).returncode != 0:
+        pytest.skip("the docker CLI has no compose plugin")
+    result = _run(["docker", "compose", "-f", "docker-compose.yml", "config", "-q"])
+    assert result.returncode == 0, result.stderr
+
+
+# --- the kustomize base ------------------------------------------------------------------
+
+def _render(directory: Path) -> list[dict]:
+    """What `kustomize build` starts from: every listed resource file, every document in it."""
+    kustomization = yaml.safe_load((directory / "kustomization.yaml").read_text())
+    documents = []
+    for name in kustomization["resources"]:
+        documents += [d for d in yaml.safe_load_all((directory / name).read_text()) if d]
+    return documents
+
+
+@pytest.fixture(scope="module")
+def resources() -> list[dict]:
+    return _render(BASE)
+
+
+def _of_kind(resources: list[dict], kind: str) -> dict[str, dict]:
+    return {r["metadata"]["name"]: r for r in resources if r["kind"] == kind}
+
+
+def _containers(workload: dict) -> list[dict]:
+    return workload["spec"]["template"]["spec"]["containers"]
+
+
+def test_every_resource_has_an_api_version_a_kind_and_a_unique_name(resources):
+    for resource in resources:
+        assert resource.get("apiVersion") and resource.get("kind"), resource
+        assert resource.get("metadata", {}).get("name"), resource
+    ids = [(r["kind"], r["metadata"]["name"]) for r in resources]
+    assert len(ids) == len(set(ids))
+
+
+def test_each_service_has_a_deployment_running_its_module(resources):
+    deployments = _of_kind(resources, "Deployment")
+    assert set(deployments) == {f"longform-{name}" for name in SERVICES}
+    for name in SERVICES:
+        (container,) = _containers(deployments[f"longform-{name}"])
+        assert container["image"] == "longform"
+        assert container["command"] == ["python", "-m", f"services.{name}"]
+
+
+def test_every_container_has_probes_and_bounded_resources(resources):
+    for name, deployment in _of_kind(resources, "Deployment").items():
+        for container in _containers(deployment):
+            assert container.get("readinessProbe") and container.get("livenessProbe"), name
+            assert {"cpu", "memory"} <= set(container["resources"]["requests"]), name
+            assert {"cpu", "memory"} <= set(container["resources"]["limits"]), name
+    for container in _containers(_of_kind(resources, "Job")["longform-migrate"]):
+        assert container["resources"]["requests"] and container["resources"]["limits"]
+
+
+def test_gateway_probes_call_healthz_and_workers_check_their_process(resources):
+    deployments = _of_kind(resources, "Deployment")
+    (gateway,) = _containers(deployments["longform-gateway"])
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        assert gateway[probe]["httpGet"]["path"] == "/healthz", probe
+    for name in set(SERVICES) - {"gateway"}:
+        (worker,) = _containers(deployments[f"longform-{name}"])
+        assert "exec" in worker["readinessProbe"] and "exec" in worker["livenessProbe"], name
+
+
+_REFERENCE_KINDS = {"configMapRef": "ConfigMap", "secretRef": "Secret",
+                    "configMapKeyRef": "ConfigMap", "secretKeyRef": "Secret"}
+
+
+def _env_references(container: dict) -> set[tuple[str, str]]:
+    """(kind, name) of every ConfigMap and Secret the container's environment comes from."""
+    sources = container.get("envFrom", []) + [var.get("valueFrom", {}) for var in container.get("env", [])]
+    return {(kind, source[key]["name"]) for source in sources
+            for key, kind in _REFERENCE_KINDS.items() if key in source}
+
+
+def test_containers_take_their_environment_only_from_the_base_config_and_secret(resources):
+    existing = {(r["kind"], r["metadata"]["name"]) for r in resources if r["kind"] in ("ConfigMap", "Secret")}
+    workloads = [r for r in resources if r["kind"] in ("Deployment", "Job")]
+    for workload in workloads:
+        for container in _containers(workload):
+            refs = _env_references(container)
+            assert refs, f"{workload['metadata']['name']} gets no configuration"
+            assert refs <= existing, f"{workload['metadata']['name']} refers to {refs - existing}"
+
+
+def test_pods_get_no_service_link_variables(resources):
+    # Kubernetes would inject LONGFORM_GATEWAY_PORT=tcp://... for Service longform-gateway,
+    # inside the LONGFORM_ prefix that the settings read.
+    for workload in (r for r in resources if r["kind"] in ("Deployment", "Job")):
+        assert workload["spec"]["template"]["spec"]["enableServiceLinks"] is False, workload["metadata"]["name"]
+
+
+def test_secret_template_holds_only_placeholders(resources):
+    (secret,) = _of_kind(resources, "Secret").values()
+    assert {"DATABASE_URL", "OPENAI_API_KEY", "ANTHROPIC_API_KEY"} <= set(secret["stringData"])
+    for key, value in secret["stringData"].items():
+        assert "REPLACE_ME" in value, f"{key} looks like a real credential in the committed template"
+
+
+def test_migrate_job_applies_the_schema_once(resources):
+    job = _of_kind(resources, "Job")["longform-migrate"]
+    (container,) = _containers(job)
+    assert container["command"] == MIGRATE_COMMAND
+    assert job["spec"]["template"]["spec"]["restartPolicy"] in ("Never", "OnFailure")
+
+
+def test_scaled_object_scales_the_generator_on_its_jetstream_consumer(resources):
+    (scaled,) = _of_kind(resources, "ScaledObject").values()
+    target = scaled["spec"]["scaleTargetRef"]
+    assert target.get("kind", "Deployment") == "Deployment"
+    assert target["name"] == "longform-generator" in _of_kind(resources, "Deployment")
+    (trigger,) = scaled["spec"]["triggers"]
+    assert trigger["type"] == "nats-jetstream"
+    prefix = _of_kind(resources, "ConfigMap")["longform-config"]["data"]["LONGFORM_BUS_PREFIX"]
+    assert trigger["metadata"]["stream"] == Subjects(prefix).stream == Subjects(DEFAULT_PREFIX).stream
+    assert trigger["metadata"]["consumer"] == GENERATOR_CONSUMER
+    assert trigger["metadata"]["account"] == "$G"
+    assert int(trigger["metadata"]["lagThreshold"]) > 0
+    assert trigger["metadata"]["natsServerMonitoringEndpoint"].endswith(":8222")
+
+
+def test_autoscaled_generator_leaves_its_replica_count_to_keda(resources):
+    assert "replicas" not in _of_kind(resources, "Deployment")["longform-generator"]["spec"]
+
+
+def _selects(selector: dict, deployment: dict) -> bool:
+    labels = deployment["spec"]["template"]["metadata"]["labels"]
+    return selector.items() <= labels.items()
+
+
+def test_disruption_budgets_select_the_gateway_and_generator_pods(resources):
+    deployments = _of_kind(resources, "Deployment")
+    covered = set()
+    for name, pdb in _of_kind(resources, "PodDisruptionBudget").items():
+        selected = {d for d, deployment in deployments.items()
+                    if _selects(pdb["spec"]["selector"]["matchLabels"], deployment)}
+        assert len(selected) == 1, f"{name} selects {selected}"
+        covered |= selected
+    assert {"longform-gateway", "longform-generator"} <= covered
+
+
+def test_deployment_selectors_match_their_own_pods(resources):
+    for name, deployment in _of_kind(resources, "Deployment").items():
+        assert _selects(deployment["spec"]["selector"]["matchLabels"], deployment), name
+
+
+def test_gateway_service_routes_to_the_gateway_http_port(resources):
+    service = _of_kind(resources, "Service")["longform-gateway"]
+    deployments = _of_kind(resources, "Deployment")
+    selected = [d for d, deployment in deployments.items() if _selects(service["spec"]["selector"], deployment)]
+    assert selected == ["longform-gateway"]
+    (gateway,) = _containers(deployments["longform-gateway"])
+    ports = {p["name"]: p["containerPort"] for p in gateway["ports"]}
+    (service_port,) = service["spec"]["ports"]
+    assert ports[service_port["targetPort"]] == 8080
+
+
+def _kubectl_kustomize(directory: Path) -> list[dict]:
+    if shutil.which("kubectl") is None:
+        pytest.skip("kubectl is not installed")
+    result = _run(["kubectl", "kustomize", str(directory)])
+    assert result.returncode == 0, result.stderr
+    return [d for d in yaml.safe_load_all(result.stdout) if d]
+
+
+def test_kubectl_kustomize_builds_the_base():
+    rendered = _kubectl_kustomize(BASE)
+    assert {r["metadata"].get("namespace") for r in rendered if r["kind"] != "Namespace"} == {"longform"}
+
+
+def test_example_overlay_replaces_the_placeholder_secret(tmp_path):
+    shutil.copytree(ROOT / "deploy", tmp_path / "deploy")
+    overlay = tmp_path / "deploy" / "overlays" / "example"
+    shutil.copy(overlay / "secrets.env.example", overlay / "secrets.env")
+    rendered = _kubectl_kustomize(overlay)
+    (secret,) = [r for r in rendered if r["kind"] == "Secret"]
+    assert "stringData" not in secret
+    database_url = base64.b64decode(secret["data"]["DATABASE_URL"]).decode()
+    assert "neon.tech" in database_url and "REPLACE_ME_HOST" not in database_url
+    images = {c["image"] for r in rendered if r["kind"] in ("Deployment", "Job") for c in _containers(r)}
+    assert images == {"registry.example.com/longform:0.1.0"}
