@@ -19,6 +19,7 @@ class JobRequested(Message):
     instructions: str
     target_words: int = Field(ge=1, le=MAX_TARGET_WORDS)
     model: str | None = None
+    source_words: int | None = None  # rewrite: the source waits in gateway.sources, keyed by job id
 
 
 class JobPlanned(Message):
@@ -40,6 +41,11 @@ class WriteChunk(Message):
     previous_chunk_index: int | None = None
     position: str = ""
     model: str | None = None
+    mode: Mode = "generate"
+    style: str = ""  # the style sheet: tone, tense, point of view, audience
+    handoff_in: str = ""  # where the text before this section leaves off (from the plan)
+    handoff_out: str = ""  # what the section after this one picks up
+    source_text: str | None = None  # rewrite: the passage of the source this chunk reworks
 
 
 class ChunkProcessed(Message):
@@ -94,6 +100,15 @@ class JobFailed(Message):
     words: int = 0
 
 
+class ResumeJob(Message):
+    TYPE = "job.resume_requested"
+
+
+class JobResumed(Message):
+    TYPE = "job.resumed"
+    chunks_reset: int
+
+
 class LlmCalled(Message):
     """One attempt at an LLM call; keys follow the OpenTelemetry GenAI conventions."""
 
@@ -125,6 +140,6 @@ class UserCreated(Message):
 ALL: tuple[type[Message], ...] = (
     JobRequested, JobPlanned, WriteChunk, ChunkProcessed, AssembleDocument,
     DocumentAssembled, ExtendJob, JobExtended, JobCompleted, JobFailed,
-    LlmCalled, DbQueried, ErrorRaised, UserCreated,
+    LlmCalled, DbQueried, ErrorRaised, UserCreated, ResumeJob, JobResumed,
 )
 BY_TYPE: dict[str, type[Message]] = {m.TYPE: m for m in ALL}

@@ -29,6 +29,12 @@ def count_words(text: str) -> int:
     return sum(1 for _ in _WORD.finditer(text))
 
 
+def word_ends(text: str) -> list[int]:
+    """The index just past each word, so a text can be cut after its n-th word without
+    re-spacing it (CJK text has no spaces to cut at)."""
+    return [match.end() for match in _WORD.finditer(text)]
+
+
 # The last word of a slice may go on in the next one (so may a kana's combining mark).
 _TRAILING_TOKEN = re.compile(f"(?:[^\\s{_CJK}]+|[{_CJK}][{_MARKS}]*)\\Z")
 

@@ -6,11 +6,53 @@ Base URLs (verified against openai 3.x and anthropic 2.x SDKs):
   giving it ".../v1" would post to "/v1/v1/messages" and get a 404.
 
 Endpoints: POST /v1/chat/completions, GET /v1/models, POST /v1/messages, and the control API
-under /_control (see fake_llm.control). Length: the first "<number> words" in the last user
-message (default 300), honoured exactly unless max_tokens (tokens ~ ceil(words * 4 / 3)) cuts
-it. Misbehaviour: header x-fake-behaviour, the /_control script queue, the /_control default,
-or $FAKE_LLM_DEFAULT at startup (see fake_llm.behaviours). Every request is logged, with the
-x-longform-chunk header, at GET /_control/requests.
+under /_control (see fake_llm.control). Every request is logged at GET /_control/requests, with
+the x-longform-chunk header, the chain asked for (`spec`), the behaviour its draw picked
+(`behaviour`) and the kind of text generated (`reply`: "prose", "outline", "summary" or null).
+
+What the reply is (fake_llm.structured), read from the system prompt and user messages:
+- `OUTLINE_JSON` in the prompt: a planner's outline as JSON (fake_llm.outline),
+      {"style": {"tone": str, "tense": str, "point_of_view": str, "audience": str},
+       "nodes": [{"title": str, "brief": str, "words": int, "children": [<node>, ...]}, ...]}
+  for the last "<number> words" in the prompt, as deep as a `Depth: N` line says (1 sections,
+  2 chapters > sections, 3 parts > chapters > sections; default 1). About one leaf per 1,500
+  words (1 to ~60 per level), briefs of 15-30 words, leaf budgets summing to within 3-10% of the
+  total but never exactly to it, inner nodes' words the sum of their children's; half the
+  outlines come inside a ```json fence.
+- `SUMMARY:` and `LEDGER:` both in the prompt: "SUMMARY:\n<one paragraph>\n\nLEDGER:\n" then
+  3-8 lines "- <Name>: <description>"; the paragraph has the last "<number> words" in the
+  prompt (default 150).
+- otherwise prose: the last "<number> words" in the last user message (default 300).
+Text is seeded by the prompt (and the request's `seed`), honoured exactly unless max_tokens
+(tokens ~ ceil(words * 4 / 3)) cuts it, which reports finish_reason "length".
+
+Misbehaviour comes from the header x-fake-behaviour, a model named `fake/<spec>`, the
+/_control script queue, the /_control default, or $FAKE_LLM_DEFAULT at startup, in that order
+(see fake_llm.behaviours). The text grammar:
+
+    spec      := behaviour ("+" behaviour)*
+    behaviour := kind [":" param "=" number ("," param "=" number)*]
+
+e.g. `fake/empty:probability=0.3+rate_limit:probability=0.1,retry_after=1+random_length`.
+Every behaviour takes `probability` (0-1, default 1); for each request the behaviours are drawn
+for in order, the first hit applies, and if none hits the request is answered normally. Draws
+are seeded by the prompt and the server's request counter. Kinds and their params:
+
+    normal                            the reply above
+    short          fraction=0.3       that fraction of the words, finish_reason stop
+    random_length  min=0.2, max=1.8   a fraction drawn uniformly in [min, max], fixed per
+                                      prompt; stop (or length if it overruns max_tokens)
+    truncated      fraction=0.3       the reply cut to that fraction of its words, length
+    empty / refusal / echo            no text / an apology / the last user message
+    rate_limit     retry_after=1      429 with a retry-after header
+    server_error                      500
+    slow           delay=1            the reply, its stream spread over `delay` seconds
+    latency        seconds=1          the reply after `seconds` (streams: the first token),
+                                      without holding up concurrent requests
+    hang           max_seconds=600    no answer until the client gives up (logged as 499)
+
+short and random_length scale the words of outlines and summaries too; truncated cuts an
+outline's JSON mid-way, as a token limit would.
 
 Nothing here runs at import time; `create_app()` builds the app and `serve_in_thread()` /
 `running_fake_llm()` run it in-process.

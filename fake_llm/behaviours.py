@@ -1,20 +1,28 @@
 """Which misbehaviour the next LLM request gets: per-request header, FIFO script, or default.
 
-A behaviour is a kind plus numeric params. As JSON: {"kind": "slow", "delay": 2}.
-As a header or FAKE_LLM_DEFAULT value: "slow:delay=2" or "truncated:fraction=0.5,x=1".
+A behaviour is a kind plus numeric params; every kind takes `probability` (default 1). A chain
+is behaviours tried in order: the first whose probability draw hits applies, and a request no
+behaviour claims is answered normally. As text (header, `fake/<spec>` model, FAKE_LLM_DEFAULT):
+"slow:delay=2", "truncated:fraction=0.5,probability=0.2", chains joined by "+":
+"empty:probability=0.3+rate_limit:probability=0.1,retry_after=1+random_length".
+As JSON (control API): {"kind": "slow", "delay": 2}, or a list of those for a chain.
 """
 
+import random
+import re
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 BEHAVIOUR_HEADER = "x-fake-behaviour"
 DEFAULT_ENV_VAR = "FAKE_LLM_DEFAULT"
+PROBABILITY = "probability"
 
 KINDS = frozenset(
     {
         "normal",
         "short",
+        "random_length",
         "truncated",
         "empty",
         "refusal",
@@ -22,13 +30,21 @@ KINDS = frozenset(
         "rate_limit",
         "server_error",
         "slow",
+        "latency",
         "hang",
     }
 )
 
+# A "+" followed by a digit is an exponent ("1e+3"), not the start of the next behaviour.
+_CHAIN_SEPARATOR = re.compile(r"\+(?=\s*[A-Za-z_])")
+
 
 class BadBehaviour(ValueError):
-    """A behaviour spec named an unknown kind or gave a non-numeric param."""
+    """A behaviour spec named an unknown kind or gave a non-numeric or out-of-range param."""
+
+
+def number_text(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
 @dataclass(frozen=True)
@@ -42,16 +58,54 @@ class Behaviour:
     def as_json(self) -> dict[str, Any]:
         return {"kind": self.kind, **self.params}
 
+    def as_text(self) -> str:
+        params = ",".join(f"{name}={number_text(value)}" for name, value in self.params.items())
+        return f"{self.kind}:{params}" if params else self.kind
+
 
 NORMAL = Behaviour()
 
 
-def behaviour_from_json(spec: Mapping[str, Any]) -> Behaviour:
+@dataclass(frozen=True)
+class BehaviourChain:
+    behaviours: tuple[Behaviour, ...] = (NORMAL,)
+
+    def pick(self, rng: random.Random) -> Behaviour:
+        for behaviour in self.behaviours:
+            if rng.random() < behaviour.param(PROBABILITY, 1.0):
+                return behaviour
+        return NORMAL
+
+    def as_json(self) -> dict[str, Any] | list[dict[str, Any]]:
+        forms = [behaviour.as_json() for behaviour in self.behaviours]
+        return forms[0] if len(forms) == 1 else forms
+
+    def as_text(self) -> str:
+        return "+".join(behaviour.as_text() for behaviour in self.behaviours)
+
+
+NORMAL_CHAIN = BehaviourChain()
+
+
+def chain_from_json(spec: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> BehaviourChain:
+    specs = [spec] if isinstance(spec, Mapping) else list(spec)
+    if not specs:
+        raise BadBehaviour("a behaviour chain needs at least one behaviour")
+    return BehaviourChain(tuple(_behaviour_from_json(one) for one in specs))
+
+
+def chain_from_text(spec: str) -> BehaviourChain:
+    return BehaviourChain(tuple(_behaviour_from_text(part) for part in _CHAIN_SEPARATOR.split(spec)))
+
+
+def _behaviour_from_json(spec: Any) -> Behaviour:
+    if not isinstance(spec, Mapping):
+        raise BadBehaviour(f"a behaviour must be an object with a 'kind', not {spec!r}")
     params = {name: value for name, value in spec.items() if name != "kind"}
     return _checked(str(spec.get("kind", "")), params)
 
 
-def behaviour_from_text(spec: str) -> Behaviour:
+def _behaviour_from_text(spec: str) -> Behaviour:
     kind, _, param_text = spec.strip().partition(":")
     params: dict[str, Any] = {}
     for pair in filter(None, (part.strip() for part in param_text.split(","))):
@@ -67,29 +121,31 @@ def _checked(kind: str, params: Mapping[str, Any]) -> Behaviour:
         numeric = {name: float(value) for name, value in params.items()}
     except (TypeError, ValueError) as error:
         raise BadBehaviour(f"behaviour params must be numbers: {dict(params)}") from error
+    if not 0.0 <= numeric.get(PROBABILITY, 1.0) <= 1.0:
+        raise BadBehaviour(f"{PROBABILITY} must be between 0 and 1: {dict(params)}")
     return Behaviour(kind, numeric)
 
 
 class BehaviourSchedule:
     """Header beats the queued script, which beats the default; the header consumes nothing."""
 
-    def __init__(self, default: Behaviour = NORMAL) -> None:
-        self._queue: deque[Behaviour] = deque()
+    def __init__(self, default: BehaviourChain = NORMAL_CHAIN) -> None:
+        self._queue: deque[BehaviourChain] = deque()
         self.default = default
 
-    def script(self, behaviours: list[Behaviour]) -> None:
-        self._queue.extend(behaviours)
+    def script(self, chains: list[BehaviourChain]) -> None:
+        self._queue.extend(chains)
 
     def reset(self) -> None:
         self._queue.clear()
-        self.default = NORMAL
+        self.default = NORMAL_CHAIN
 
-    def queued(self) -> list[Behaviour]:
+    def queued(self) -> list[BehaviourChain]:
         return list(self._queue)
 
-    def next_for(self, header_spec: str | None) -> Behaviour:
+    def next_for(self, header_spec: str | None) -> BehaviourChain:
         if header_spec:
-            return behaviour_from_text(header_spec)
+            return chain_from_text(header_spec)
         if self._queue:
             return self._queue.popleft()
         return self.default

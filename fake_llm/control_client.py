@@ -9,11 +9,12 @@ class FakeLLMControl:
     def __init__(self, root_url: str, timeout: float = 5.0) -> None:
         self._http = httpx.Client(base_url=f"{root_url.rstrip('/')}/_control", timeout=timeout)
 
-    def script(self, *behaviours: dict[str, Any]) -> dict[str, Any]:
-        """Queue behaviours, e.g. script({"kind": "rate_limit"}, {"kind": "short", "fraction": 0.5})."""
+    def script(self, *behaviours: dict[str, Any] | list[dict[str, Any]]) -> dict[str, Any]:
+        """Queue behaviours, e.g. script({"kind": "rate_limit"}, {"kind": "short", "fraction": 0.5});
+        a list is one chain: [{"kind": "empty", "probability": 0.3}, {"kind": "random_length"}]."""
         return self._post("/script", {"behaviours": list(behaviours)})
 
-    def set_default(self, behaviour: dict[str, Any]) -> dict[str, Any]:
+    def set_default(self, behaviour: dict[str, Any] | list[dict[str, Any]]) -> dict[str, Any]:
         return self._post("/default", behaviour)
 
     def reset(self) -> dict[str, Any]:

@@ -8,12 +8,14 @@ from typing import Any, AsyncIterator, Protocol
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from fake_llm.behaviours import BEHAVIOUR_HEADER, BadBehaviour, Behaviour, BehaviourSchedule
+from fake_llm.behaviours import BEHAVIOUR_HEADER, BadBehaviour, Behaviour, BehaviourSchedule, number_text
+from fake_llm.prose import seeded_rng
 from fake_llm.replies import Conversation, Reply, compose_reply
 from fake_llm.request_log import CHUNK_HEADER, LoggedRequest, RequestLog
 
 CLIENT_CLOSED_REQUEST = 499  # nginx's status for "the client hung up first"
 DEFAULT_SLOW_DELAY = 1.0
+DEFAULT_LATENCY_SECONDS = 1.0
 DEFAULT_HANG_SECONDS = 600.0
 DEFAULT_RETRY_AFTER = 1.0
 _HANG_POLL_SECONDS = 0.05
@@ -47,12 +49,19 @@ async def answer(request: Request, dialect: Dialect, state: FakeLLMState) -> Res
     entry = state.log.record(_log_entry(request, body))
     try:
         conversation = dialect.conversation(body)
-        behaviour = state.schedule.next_for(request.headers.get(BEHAVIOUR_HEADER) or _model_spec(body))
+        chain = state.schedule.next_for(request.headers.get(BEHAVIOUR_HEADER) or _model_spec(body))
     except (InvalidRequest, BadBehaviour) as problem:
         entry.status = 400
         return dialect.error(400, str(problem))
-    entry.behaviour = behaviour.as_json()
-    response = await _respond(request, dialect, body, conversation, behaviour)
+    # Seeded by the request counter too: a repeated prompt draws afresh, and a fresh server fed
+    # the same requests in the same order draws the same outcomes.
+    behaviour = chain.pick(seeded_rng(conversation.prompt_fingerprint(), entry.index))
+    entry.spec, entry.behaviour = chain.as_text(), behaviour.as_json()
+    response = await _failure(request, dialect, behaviour)
+    if response is None:
+        reply = compose_reply(conversation, behaviour)
+        entry.reply = reply.kind
+        response = await _deliver(dialect, body, reply, conversation.stream, behaviour)
     entry.status = response.status_code
     return response
 
@@ -85,23 +94,36 @@ def _log_entry(request: Request, body: dict[str, Any]) -> LoggedRequest:
     )
 
 
-async def _respond(
-    request: Request, dialect: Dialect, body: dict[str, Any], conversation: Conversation, behaviour: Behaviour
-) -> Response:
+async def _failure(request: Request, dialect: Dialect, behaviour: Behaviour) -> Response | None:
     if behaviour.kind == "rate_limit":
-        retry_after = _seconds_text(behaviour.param("retry_after", DEFAULT_RETRY_AFTER))
+        retry_after = number_text(behaviour.param("retry_after", DEFAULT_RETRY_AFTER))
         return dialect.error(429, "Rate limit reached (fake).", {"retry-after": retry_after})
     if behaviour.kind == "server_error":
         return dialect.error(500, "The server had an error while processing your request (fake).")
     if behaviour.kind == "hang":
         return await _hang(request, dialect, behaviour.param("max_seconds", DEFAULT_HANG_SECONDS))
-    delay = behaviour.param("delay", DEFAULT_SLOW_DELAY) if behaviour.kind == "slow" else 0.0
-    reply = compose_reply(conversation, behaviour)
-    if conversation.stream:
+    return None
+
+
+async def _deliver(
+    dialect: Dialect, body: dict[str, Any], reply: Reply, stream: bool, behaviour: Behaviour
+) -> Response:
+    first_wait, spread = _delays(behaviour)
+    if stream:
         events = dialect.stream_events(body, reply)
-        return StreamingResponse(_paced(events, delay), media_type="text/event-stream")
-    await asyncio.sleep(delay)
+        return StreamingResponse(_paced(events, first_wait, spread), media_type="text/event-stream")
+    await asyncio.sleep(first_wait + spread)
     return JSONResponse(dialect.completion(body, reply))
+
+
+def _delays(behaviour: Behaviour) -> tuple[float, float]:
+    """Seconds before the first event, and seconds spread across all of them: `latency` is a
+    time to first token, `slow` a slow writer."""
+    if behaviour.kind == "latency":
+        return behaviour.param("seconds", DEFAULT_LATENCY_SECONDS), 0.0
+    if behaviour.kind == "slow":
+        return 0.0, behaviour.param("delay", DEFAULT_SLOW_DELAY)
+    return 0.0, 0.0
 
 
 async def _hang(request: Request, dialect: Dialect, max_seconds: float) -> Response:
@@ -114,13 +136,10 @@ async def _hang(request: Request, dialect: Dialect, max_seconds: float) -> Respo
     return dialect.error(504, "The fake LLM hung until max_seconds ran out.")
 
 
-async def _paced(events: list[str], total_delay: float) -> AsyncIterator[str]:
-    pause = total_delay / max(len(events), 1)
+async def _paced(events: list[str], first_wait: float, spread: float) -> AsyncIterator[str]:
+    await asyncio.sleep(first_wait)
+    pause = spread / max(len(events), 1)
     for event in events:
         if pause:
             await asyncio.sleep(pause)
         yield event
-
-
-def _seconds_text(seconds: float) -> str:
-    return str(int(seconds)) if float(seconds).is_integer() else str(seconds)

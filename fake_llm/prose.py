@@ -40,12 +40,12 @@ def words_within_tokens(max_tokens: int) -> int:
     return max(0, max_tokens) * 3 // 4
 
 
-def requested_word_count(prompt: str) -> int:
+def requested_word_count(prompt: str, default: int = DEFAULT_WORD_COUNT) -> int:
     """The last "<number> words" in the prompt (the writer's own instruction comes after the
     user's brief, which may name the whole document's length), else the default."""
     matches = _REQUESTED_WORDS.findall(prompt)
     if not matches:
-        return DEFAULT_WORD_COUNT
+        return default
     return min(int(matches[-1].replace(",", "")), MAX_WORD_COUNT)
 
 

@@ -18,6 +18,8 @@ class LoggedRequest:
     behaviour: dict[str, Any]
     messages: list[Any]
     chunk: str | None
+    spec: str | None = None  # the chain asked for; `behaviour` is the one its draw picked
+    reply: str | None = None  # "prose", "outline" or "summary" when the reply was generated text
     status: int | None = None
     time: float = field(default_factory=time.time)
     index: int = -1

@@ -1,26 +1,6 @@
--- owner: generator. Every LLM attempt (kept or discarded) and each accepted chunk.
+-- owner: generator. Each accepted chunk and the coherence state carried between chunks
+-- (every LLM attempt is in generator.llm_calls, see 0006).
 CREATE SCHEMA IF NOT EXISTS generator;
-
-CREATE TABLE generator.attempts (
-    id             bigserial PRIMARY KEY,
-    job_id         uuid NOT NULL,
-    chunk_index    integer NOT NULL,
-    attempt        integer NOT NULL,
-    purpose        text NOT NULL,
-    provider       text NOT NULL,
-    model          text NOT NULL,
-    prompt         text NOT NULL,
-    response       text NOT NULL DEFAULT '',
-    words          integer NOT NULL DEFAULT 0,
-    finish_reason  text,
-    input_tokens   integer,
-    output_tokens  integer,
-    latency_ms     integer,
-    kept           boolean NOT NULL,
-    error          text,
-    created_at     timestamptz NOT NULL DEFAULT now()
-);
-CREATE INDEX attempts_by_chunk ON generator.attempts (job_id, chunk_index, attempt);
 
 CREATE TABLE generator.chunks (
     job_id         uuid NOT NULL,
@@ -30,4 +10,17 @@ CREATE TABLE generator.chunks (
     target_words   integer NOT NULL,
     created_at     timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (job_id, chunk_index)
+);
+
+-- The state that carries coherence from chunk to chunk; each update is a new version,
+-- linked to the chunk whose text caused it.
+CREATE TABLE generator.coherence (
+    job_id          uuid NOT NULL,
+    version         integer NOT NULL,
+    caused_by_chunk integer,
+    summary         text NOT NULL DEFAULT '',
+    ledger          text NOT NULL DEFAULT '',
+    style           text NOT NULL DEFAULT '',
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (job_id, version)
 );

@@ -8,6 +8,7 @@ fresh database (`database_url`) and a random subject prefix (`bus_prefix`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import gc
 import os
@@ -79,12 +80,19 @@ def infra(_postgres_server: ServerHandle, _nats_server: ServerHandle) -> Infra:
 
 @pytest.fixture(scope="session")
 def database_url(database_server_url: str) -> Iterator[str]:
+    with fresh_database(database_server_url) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def fresh_database(server_url: str) -> Iterator[str]:
+    """A new, empty database on the session's server, dropped afterwards."""
     name = f"longform_test_{secrets.token_hex(6)}"
-    _run_sql(database_server_url, f'CREATE DATABASE "{name}"')
+    _run_sql(server_url, f'CREATE DATABASE "{name}"')
     try:
-        yield urlunsplit(urlsplit(database_server_url)._replace(path=f"/{name}"))
+        yield urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
     finally:
-        _run_sql(database_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _run_sql(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")

@@ -42,6 +42,7 @@ _RULES: dict[str, Callable[[JobState, dict], JobState]] = {
     "job.extended": lambda s, d: replace(s, status="writing", chunks_total=d["chunks_total"]),
     "job.completed": lambda s, d: replace(s, status="completed", words=d["words"]),
     "job.failed": lambda s, d: replace(s, status="failed", error=d["reason"]),
+    "job.resumed": lambda s, d: replace(s, status="writing", error=None),
 }
 
 

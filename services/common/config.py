@@ -32,7 +32,14 @@ class LlmSettings(ServiceSettings):
     llm_provider: Literal["openai", "openai-compatible", "anthropic"] = "openai"
     llm_base_url: str | None = None
     llm_model: str = "gpt-4o-mini"
+    llm_planner_model: str | None = None  # per role; each falls back to llm_model
+    llm_writer_model: str | None = None
+    llm_summary_model: str | None = None
+    llm_max_requests_per_minute: float = 0  # client-side rate limit per provider; 0 is none
     llm_timeout_seconds: float = 180.0
     llm_max_attempts: int = 6
     openai_api_key: SecretStr | None = Field(default=None, validation_alias="OPENAI_API_KEY")
     anthropic_api_key: SecretStr | None = Field(default=None, validation_alias="ANTHROPIC_API_KEY")
+
+    def model_for(self, role: str) -> str:
+        return getattr(self, f"llm_{role}_model", None) or self.llm_model

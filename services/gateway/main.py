@@ -5,12 +5,14 @@ import contextlib
 from contextlib import asynccontextmanager
 
 import uvicorn
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 
 from services.common.outbox import OutboxRelay
 from services.common.runtime import connect
 from services.gateway.config import GatewaySettings
+from services.gateway.errors import validation_failed
+from services.gateway.limits import BodyLimit
 from services.gateway.live import LiveFeed
 from services.gateway.routes import router
 from services.gateway.websocket import router as ws_router
@@ -37,12 +39,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(router)
     app.include_router(ws_router)
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next):
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > settings.max_body_bytes:
-            return JSONResponse({"detail": f"request body over {settings.max_body_bytes} bytes"}, status_code=413)
-        return await call_next(request)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_exception_handler(RequestValidationError, validation_failed)
 
     return app
 

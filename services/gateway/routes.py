@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 
 from contracts.auditlog import encode_line, event_line
-from services.gateway import store
+from services.gateway import intake, store
 from services.gateway.auth import current_user, job_not_found
-from services.gateway.schemas import AcceptedJob, CreatedUser, JobPage, JobView, NewJob, NewUser
+from services.gateway.schemas import AcceptedJob, CreatedUser, JobPage, JobView, NewUser
 
 router = APIRouter()
 
@@ -37,9 +37,12 @@ async def sign_up(body: NewUser, request: Request) -> CreatedUser:
     return CreatedUser(id=user_id, token=token)
 
 
-@router.post("/v1/jobs", status_code=202, response_model=AcceptedJob)
-async def submit_job(body: NewJob, request: Request, user_id: uuid.UUID = Depends(current_user)) -> AcceptedJob:
-    job_id = await store.create_job(request.app.state.db, user_id, body)
+@router.post("/v1/jobs", status_code=202, response_model=AcceptedJob, openapi_extra=intake.OPENAPI_EXTRA,
+             responses=intake.RESPONSES)
+async def submit_job(request: Request, user_id: uuid.UUID = Depends(current_user)) -> AcceptedJob:
+    """A job as JSON, or as multipart/form-data with a rewrite's source as the file part `source`."""
+    job, source = await intake.read_job(request, request.app.state.settings)
+    job_id = await store.create_job(request.app.state.db, user_id, job, source)
     return AcceptedJob(id=job_id, status="requested")
 
 

@@ -1,11 +1,10 @@
 """What the API accepts and returns."""
 
 import uuid
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
-from contracts.messages import MAX_TARGET_WORDS
+from contracts.messages import MAX_TARGET_WORDS, Mode
 
 
 def _no_nul(value: str) -> str:
@@ -28,11 +27,18 @@ class CreatedUser(BaseModel):
 
 class NewJob(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    mode: Literal["generate"] = Field(description="`generate` writes from instructions alone.")
+    mode: Mode = Field(
+        description="`generate` writes from instructions alone; `rewrite` reworks a source to the target length."
+    )
     title: str = Field(default="Untitled", max_length=300)
     instructions: str = Field(min_length=1, max_length=100_000)
     target_words: StrictInt = Field(ge=1, le=MAX_TARGET_WORDS, description="1 to 500,000 words.")
     model: str | None = Field(default=None, max_length=200)
+    source_text: str | None = Field(
+        default=None,
+        description="rewrite only: the source as UTF-8 text, at most max_source_bytes (8 MiB by default) and"
+        " 500,000 words. Or send the job as multipart/form-data with the source as the file part `source`.",
+    )
 
     @field_validator("instructions")
     @classmethod
@@ -42,6 +48,18 @@ class NewJob(BaseModel):
         return _no_nul(value)
 
     _titles = field_validator("title", "model")(lambda v: _no_nul(v) if v else v)
+
+
+class FieldError(BaseModel):
+    loc: list[str | int] = Field(description="Where: `body` and the field's name.")
+    msg: str
+    type: str
+
+
+class Refused(BaseModel):
+    """How a job's body is refused, whatever the status: FastAPI's own validation error shape."""
+
+    detail: list[FieldError]
 
 
 class AcceptedJob(BaseModel):

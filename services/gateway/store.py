@@ -1,5 +1,5 @@
-"""The gateway's tables (gateway.users, gateway.jobs) and its reads of the projections it shows:
-audit.job_state, audit.events and assembler.documents."""
+"""The gateway's tables (gateway.users, gateway.jobs, gateway.sources) and its reads of the
+projections it shows: audit.job_state, audit.events and assembler.documents."""
 
 import hashlib
 import uuid
@@ -7,8 +7,9 @@ from typing import AsyncIterator
 
 from contracts.envelope import Envelope, derived_id
 from contracts.messages import JobRequested, UserCreated
-from services.common.db import Database
+from services.common.db import Database, Tx
 from services.gateway.schemas import NewJob
+from services.gateway.sources import Source
 
 SERVICE = "gateway"
 _JOB_VIEW = """
@@ -39,7 +40,8 @@ async def user_for_token(db: Database, token: str) -> uuid.UUID | None:
     return rows[0]["id"] if rows else None
 
 
-async def create_job(db: Database, user_id: uuid.UUID, job: NewJob) -> uuid.UUID:
+async def create_job(db: Database, user_id: uuid.UUID, job: NewJob, source: Source | None) -> uuid.UUID:
+    """The job, its source and its JobRequested commit together: a job never exists without its source."""
     job_id = uuid.uuid4()
     async with db.transaction(job_id=job_id, user_id=user_id) as tx:
         await tx.execute(
@@ -47,11 +49,22 @@ async def create_job(db: Database, user_id: uuid.UUID, job: NewJob) -> uuid.UUID
             " VALUES ($1,$2,$3,$4,$5,$6,$7)",
             job_id, user_id, job.mode, job.title, job.instructions, job.target_words, job.model,
         )
+        if source is not None:
+            await _insert_source(tx, job_id, source)
         message = JobRequested(mode=job.mode, title=job.title, instructions=job.instructions,
-                               target_words=job.target_words, model=job.model)
+                               target_words=job.target_words, model=job.model,
+                               source_words=source.words if source else None)
         tx.emit(Envelope.wrap(message, service=SERVICE, job_id=job_id, user_id=user_id,
                               event_id=derived_id(job_id, JobRequested.TYPE)))
     return job_id
+
+
+async def _insert_source(tx: Tx, job_id: uuid.UUID, source: Source) -> None:
+    await tx.execute(
+        "INSERT INTO gateway.sources (job_id, filename, media_type, bytes, words, sha256, text)"
+        " VALUES ($1,$2,$3,$4,$5,$6,$7)",
+        job_id, source.filename, source.media_type, source.bytes, source.words, source.sha256, source.text,
+    )
 
 
 async def job_view(db: Database, user_id: uuid.UUID, job_id: uuid.UUID):

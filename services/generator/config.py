@@ -8,3 +8,6 @@ class GeneratorSettings(LlmSettings):
     min_request_words: int = 60  # a continuation asks for at least this much, so a stingy model still converges
     tail_words: int = 150  # how much of the previous chunk each prompt carries
     tokens_per_word: float = 1.6  # caps max_tokens from the remaining budget
+    summary_words: int = 250  # the rolling summary's bound
+    ledger_entries: int = 60  # the ledger's bound
+    summary_attempts: int = 3

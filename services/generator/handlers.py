@@ -1,13 +1,17 @@
-"""The generator's handler: WriteChunk in, ChunkProcessed out."""
+"""The generator's handler: WriteChunk in; the chunk, a new coherence version and ChunkProcessed out."""
 
 from dataclasses import dataclass
 
 from contracts.envelope import Envelope, derived_id
 from contracts.messages import ChunkProcessed, WriteChunk
+from contracts.wordcount import count_words
 from services.common.db import Database
 from services.common.llm import LlmProvider
+from services.common.llm.calls import LlmCallLog
 from services.generator import store
 from services.generator.config import GeneratorSettings
+from services.generator.memory import Memory
+from services.generator.summarizer import remember
 from services.generator.writer import ChunkDraft, ChunkWriter
 
 
@@ -25,19 +29,44 @@ async def write_chunk(envelope: Envelope, ports: Ports) -> None:
         done = await store.accepted_chunk(tx, job_id, cmd.chunk_index)
         tail = await store.chunk_text(tx, job_id, cmd.previous_chunk_index)
         draft = ChunkDraft(attempts=await store.attempts_made(tx, job_id, cmd.chunk_index))
+        row = await store.coherence(tx, job_id)
+        remembered = await store.has_coherence_for(tx, job_id, cmd.chunk_index)
+    memory = Memory(row["summary"], row["ledger"], row["style"]) if row else Memory(style=cmd.style)
     if done is None:  # a chunk written before is never sent to the LLM again
-        log = store.AttemptLog(ports.db, job_id, user_id, cmd.chunk_index, ports.llm.name)
-        draft = await ChunkWriter(ports.llm, log, ports.settings).write(cmd, tail, draft)
+        draft = await _write(cmd, envelope, ports, tail, memory, draft)
+    text = draft.text if done is None else await _stored_text(ports.db, envelope, cmd.chunk_index)
+    new_memory = None
+    if text and not remembered:
+        new_memory = await remember(ports.llm, ports.db, ports.settings, memory, text, job_id=job_id,
+                                    user_id=user_id, chunk_index=cmd.chunk_index)
     async with ports.db.transaction(job_id=job_id, user_id=user_id) as tx:
         if not await tx.claim(envelope.event_id):
             return
-        if done is None and draft.text:
-            await store.accept_chunk(tx, job_id, cmd.chunk_index, draft.text, draft.words, cmd.target_words)
-        words = done["words"] if done else draft.words
+        if new_memory is not None:
+            await store.add_coherence(tx, job_id, cmd.chunk_index, new_memory.summary, new_memory.ledger,
+                                      new_memory.style)
         tx.emit(Envelope.wrap(
-            _outcome(cmd, words, draft), service=store.SERVICE, job_id=job_id, user_id=user_id,
+            _outcome(cmd, count_words(text), draft), service=store.SERVICE, job_id=job_id, user_id=user_id,
             event_id=derived_id(envelope.event_id, ChunkProcessed.TYPE),
         ))
+
+
+async def _write(cmd: WriteChunk, envelope: Envelope, ports: Ports, tail: str, memory: Memory,
+                 draft: ChunkDraft) -> ChunkDraft:
+    """Writes the chunk and stores it at once, so a crash after this never pays for it again."""
+    log = LlmCallLog(ports.db, provider=ports.llm.name, job_id=envelope.job_id, user_id=envelope.user_id,
+                     purpose="write", chunk_index=cmd.chunk_index)
+    draft = await ChunkWriter(ports.llm, log, ports.settings, memory).write(cmd, tail, draft)
+    if draft.text:
+        async with ports.db.transaction(job_id=envelope.job_id, user_id=envelope.user_id) as tx:
+            await store.accept_chunk(tx, envelope.job_id, cmd.chunk_index, draft.text, draft.words,
+                                     cmd.target_words)
+    return draft
+
+
+async def _stored_text(db: Database, envelope: Envelope, chunk_index: int) -> str:
+    async with db.transaction(job_id=envelope.job_id, user_id=envelope.user_id) as tx:
+        return await store.full_text(tx, envelope.job_id, chunk_index)
 
 
 def _outcome(cmd: WriteChunk, words: int, draft: ChunkDraft) -> ChunkProcessed:
@@ -47,8 +76,9 @@ def _outcome(cmd: WriteChunk, words: int, draft: ChunkDraft) -> ChunkProcessed:
     elif words:
         reason = f"short after {draft.rounds} rounds ({words} of {cmd.target_words} words): {draft.last_error}"
     else:
-        reason = f"{draft.last_error} ({draft.failures} failed attempts)"
+        reason = f"{draft.last_error} {draft.failures} times"
     return ChunkProcessed(
         chunk_index=cmd.chunk_index, target_words=cmd.target_words, output_words=words,
-        input_words=len(cmd.brief.split()), passed=passed, attempts=draft.attempts, reason=reason.strip(": "),
+        input_words=count_words(cmd.source_text or cmd.brief), passed=passed, attempts=draft.attempts,
+        reason=reason.strip(": "),
     )

@@ -4,8 +4,14 @@ from functools import cache
 from pathlib import Path
 
 from contracts.messages import WriteChunk
+from services.generator.memory import Memory
 
 _DIR = Path(__file__).parent / "prompts"
+_TASKS = {
+    "generate": "Write the next part of the document.",
+    "rewrite": "Rework the source passage above into this part of the new document, following what the "
+               "user asked for, keeping its substance and order.",
+}
 
 
 @cache
@@ -14,16 +20,30 @@ def template(name: str) -> str:
 
 
 def last_words(text: str, count: int) -> str:
-    words = text.split()
-    return " ".join(words[-count:])
+    return " ".join(text.split()[-count:])
 
 
-def chunk_prompt(cmd: WriteChunk, *, tail: str, written: str, remaining: int, tail_words: int) -> str:
+def _handoff(cmd: WriteChunk) -> str:
+    lines = [f"Before this section: {cmd.handoff_in}" if cmd.handoff_in else "",
+             f"After this section: {cmd.handoff_out}" if cmd.handoff_out else ""]
+    return "\n".join(line for line in lines if line)
+
+
+def _context(cmd: WriteChunk, memory: Memory) -> str:
+    source = template("source_block").format(source=cmd.source_text) if cmd.source_text else ""
+    return template("context").format(
+        title=cmd.title, instructions=cmd.instructions, style=memory.style or "(none given)",
+        position=cmd.position or "the next part", section_title=cmd.section_title, brief=cmd.brief,
+        handoff=_handoff(cmd), summary=memory.summary or "(nothing written yet)",
+        ledger=memory.ledger or "(none yet)", source_block=source,
+    )
+
+
+def chunk_prompt(cmd: WriteChunk, memory: Memory, *, tail: str, written: str, remaining: int,
+                 tail_words: int) -> str:
     """The first call of a chunk sees the previous chunk's tail; continuations see their own."""
-    name = "continue" if written else "chunk"
-    return template(name).format(
-        title=cmd.title, instructions=cmd.instructions, position=cmd.position or "the next part",
-        section_title=cmd.section_title, brief=cmd.brief,
+    return template("continue" if written else "chunk").format(
+        context=_context(cmd, memory), task=_TASKS[cmd.mode],
         tail=last_words(written or tail, tail_words) or "(this is the very beginning of the document)",
         words=remaining,
     )

@@ -1,71 +1,11 @@
-"""The generator's tables: generator.attempts (every LLM call) and generator.chunks (accepted text)."""
+"""The generator's tables: generator.chunks (accepted text) and generator.coherence (the state
+carried between chunks). Every LLM call is in generator.llm_calls (services/common/llm/calls.py)."""
 
 import uuid
 
-from contracts.envelope import Envelope
-from contracts.messages import LlmCalled
-from contracts.wordcount import count_words
-from services.common.db import Database, Tx
-from services.common.llm import Completion, Prompt
+from services.common.db import Tx
 
 SERVICE = "generator"
-
-
-def _summary(text: str, limit: int = 160) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-class AttemptLog:
-    """Stores each attempt of one chunk and emits its `llm.call` audit event in the same transaction."""
-
-    def __init__(self, db: Database, job_id: uuid.UUID, user_id: uuid.UUID | None, chunk_index: int,
-                 provider: str) -> None:
-        self.db = db
-        self.job_id = job_id
-        self.user_id = user_id
-        self.chunk_index = chunk_index
-        self.provider = provider
-
-    async def record(self, attempt: int, prompt: Prompt, completion: Completion | None, *, kept: bool,
-                     error: str | None, latency_ms: int = 0, purpose: str = "initial") -> None:
-        c = completion
-        model = c.model if c else (prompt.model or "")
-        async with self.db.transaction(job_id=self.job_id, user_id=self.user_id) as tx:
-            attempt_id = await tx.fetchval(
-                "INSERT INTO generator.attempts (job_id, chunk_index, attempt, purpose, provider, model, prompt,"
-                " response, words, finish_reason, input_tokens, output_tokens, latency_ms, kept, error)"
-                " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15) RETURNING id",
-                self.job_id, self.chunk_index, attempt, purpose, self.provider, model, prompt.user,
-                c.text if c else "", count_words(c.text) if c else 0, c.finish_reason if c else None,
-                c.input_tokens if c else None, c.output_tokens if c else None,
-                c.latency_ms if c else latency_ms, kept, error,
-            )
-            tx.emit(self._event(attempt_id, attempt, prompt, c, kept, error, latency_ms))
-
-    def _event(self, attempt_id: int, attempt: int, prompt: Prompt, c: Completion | None, kept: bool,
-               error: str | None, latency_ms: int) -> Envelope:
-        attributes = {
-            "gen_ai.operation.name": "chat",
-            "gen_ai.provider.name": self.provider,
-            "gen_ai.request.model": prompt.model or (c.model if c else None),
-            "gen_ai.request.max_tokens": prompt.max_tokens,
-            "gen_ai.usage.input_tokens": c.input_tokens if c else None,
-            "gen_ai.usage.output_tokens": c.output_tokens if c else None,
-            "gen_ai.response.finish_reasons": c.finish_reason if c else None,
-            "longform.latency_ms": c.latency_ms if c else latency_ms,
-            "longform.time_to_first_token_ms": c.first_token_ms if c else None,
-            "longform.attempt": attempt,
-            "longform.chunk_index": self.chunk_index,
-            "longform.kept": kept,
-            "longform.output_words": count_words(c.text) if c else 0,
-            "longform.prompt_summary": _summary(prompt.user),
-            "longform.response_summary": _summary(c.text) if c else "",
-            "longform.stored_as": f"generator.attempts/{attempt_id}",
-            "error.type": error,
-        }
-        return Envelope.wrap(LlmCalled(attributes=attributes), service=SERVICE, job_id=self.job_id,
-                             user_id=self.user_id)
 
 
 async def accepted_chunk(tx: Tx, job_id: uuid.UUID, chunk_index: int):
@@ -87,7 +27,8 @@ async def chunk_text(tx: Tx, job_id: uuid.UUID, chunk_index: int | None) -> str:
 
 async def attempts_made(tx: Tx, job_id: uuid.UUID, chunk_index: int) -> int:
     return await tx.fetchval(
-        "SELECT coalesce(max(attempt), 0) FROM generator.attempts WHERE job_id = $1 AND chunk_index = $2",
+        "SELECT coalesce(max(attempt), 0) FROM generator.llm_calls WHERE job_id = $1 AND chunk_index = $2"
+        " AND purpose = 'write'",
         job_id, chunk_index,
     )
 
@@ -98,3 +39,34 @@ async def accept_chunk(tx: Tx, job_id: uuid.UUID, chunk_index: int, text: str, w
         " ON CONFLICT (job_id, chunk_index) DO NOTHING",
         job_id, chunk_index, text, words, target,
     )
+
+
+async def coherence(tx: Tx, job_id: uuid.UUID):
+    """The latest version of the job's coherence state, or None before the first chunk."""
+    return await tx.fetchrow(
+        "SELECT version, summary, ledger, style FROM generator.coherence WHERE job_id = $1"
+        " ORDER BY version DESC LIMIT 1",
+        job_id,
+    )
+
+
+async def has_coherence_for(tx: Tx, job_id: uuid.UUID, chunk_index: int) -> bool:
+    return bool(await tx.fetchval(
+        "SELECT 1 FROM generator.coherence WHERE job_id = $1 AND caused_by_chunk = $2", job_id, chunk_index
+    ))
+
+
+async def add_coherence(tx: Tx, job_id: uuid.UUID, chunk_index: int, summary: str, ledger: str, style: str) -> None:
+    """A new version; the advisory lock orders versions when sections finish at the same time."""
+    await tx.execute("SELECT pg_advisory_xact_lock(hashtext($1))", str(job_id))
+    await tx.execute(
+        "INSERT INTO generator.coherence (job_id, version, caused_by_chunk, summary, ledger, style)"
+        " SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5 FROM generator.coherence WHERE job_id = $1",
+        job_id, chunk_index, summary, ledger, style,
+    )
+
+
+async def full_text(tx: Tx, job_id: uuid.UUID, chunk_index: int) -> str:
+    return await tx.fetchval(
+        "SELECT text FROM generator.chunks WHERE job_id = $1 AND chunk_index = $2", job_id, chunk_index
+    ) or ""

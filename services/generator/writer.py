@@ -9,11 +9,20 @@ from dataclasses import dataclass
 from contracts.messages import WriteChunk
 from contracts.wordcount import count_words
 from services.common.llm import Completion, LlmError, LlmProvider, Prompt
+from services.common.llm.calls import Call, LlmCallLog
 from services.common.retry import retry_delay
 from services.generator.config import GeneratorSettings
+from services.generator.memory import Memory
 from services.generator.prompts import chunk_prompt, template
 from services.generator.quality import joined, rejection_reason, trim_to_last_sentence
-from services.generator.store import AttemptLog
+
+
+_AS_PHRASE = {
+    "empty reply": "an empty reply",
+    "refusal": "a refusal",
+    "reply repeats the prompt": "a reply repeating the prompt",
+    "reply repeats an earlier paragraph": "a reply repeating an earlier paragraph",
+}
 
 
 @dataclass
@@ -30,10 +39,11 @@ class ChunkDraft:
 
 
 class ChunkWriter:
-    def __init__(self, llm: LlmProvider, attempts: AttemptLog, settings: GeneratorSettings) -> None:
+    def __init__(self, llm: LlmProvider, log: LlmCallLog, settings: GeneratorSettings, memory: Memory) -> None:
         self.llm = llm
-        self.log = attempts
+        self.log = log
         self.settings = settings
+        self.memory = memory
 
     async def write(self, cmd: WriteChunk, tail: str, draft: ChunkDraft) -> ChunkDraft:
         s = self.settings
@@ -54,27 +64,27 @@ class ChunkWriter:
 
     def _prompt(self, cmd: WriteChunk, tail: str, draft: ChunkDraft) -> Prompt:
         remaining = max(cmd.target_words - draft.words, min(self.settings.min_request_words, cmd.target_words))
-        user = chunk_prompt(cmd, tail=tail, written=draft.text, remaining=remaining, tail_words=self.settings.tail_words)
+        user = chunk_prompt(cmd, self.memory, tail=tail, written=draft.text, remaining=remaining,
+                            tail_words=self.settings.tail_words)
         return Prompt(
-            system=template("system").strip(), user=user, model=cmd.model,
+            system=template("system").strip(), user=user, model=cmd.model or self.settings.model_for("writer"),
             max_tokens=math.ceil(remaining * self.settings.tokens_per_word) + 64,
             headers={"x-longform-chunk": f"{self.log.job_id}:{cmd.chunk_index}"},
         )
 
     async def _failed(self, draft: ChunkDraft, prompt: Prompt, err: LlmError) -> None:
         draft.failures += 1
-        draft.last_error = f"provider error {err}"
-        await self.log.record(draft.attempts, prompt, None, kept=False, error=str(err), latency_ms=err.latency_ms)
+        draft.last_error = f"provider failed ({err})"
+        await self.log.record(Call(draft.attempts, prompt, None, kept=False, error=str(err), latency_ms=err.latency_ms))
 
     async def _judge(self, draft: ChunkDraft, prompt: Prompt, completion: Completion, tail: str) -> None:
         reason = rejection_reason(completion.text, prompt.user, f"{tail}\n\n{draft.text}")
         if reason:
             draft.failures += 1
-            draft.last_error = f"provider returned an unusable reply ({reason})"
-            await self.log.record(draft.attempts, prompt, completion, kept=False, error=reason)
+            draft.last_error = f"provider returned {_AS_PHRASE.get(reason, reason)}"
+            await self.log.record(Call(draft.attempts, prompt, completion, kept=False, error=reason))
             return
         piece = trim_to_last_sentence(completion.text) if completion.truncated else completion.text
         draft.text = joined(draft.text, piece)
         draft.rounds += 1
-        purpose = "continuation" if draft.rounds > 1 else "initial"
-        await self.log.record(draft.attempts, prompt, completion, kept=True, error=None, purpose=purpose)
+        await self.log.record(Call(draft.attempts, prompt, completion, kept=True))

@@ -1,8 +1,12 @@
-from services.common.config import ServiceSettings
+from services.common.config import LlmSettings
 
 
-class PlannerSettings(ServiceSettings):
+class PlannerSettings(LlmSettings):
     chunk_words: int = 800  # largest budget given to one chunk
-    chunks_per_section: int = 3
+    chunks_per_section: int = 3  # of the fallback outline and of rewrite plans
     section_width: int = 1  # sections written concurrently; 1 is fully sequential
     extension_margin: float = 0.02  # extension budgets ask this much over what is missing
+    single_chunk_words: int = 50  # targets up to this are one chunk, with no outline
+    outline_attempts: int = 3  # malformed outlines are asked again, then planned in code
+    min_section_words: int = 150  # an outline finer than this is rejected
+    source_slice_chars: int = 65_536  # the rewrite source is read in slices of this size

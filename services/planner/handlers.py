@@ -1,19 +1,20 @@
-"""The planner's handlers: plan a requested job, dispatch chunks as earlier ones finish,
-ask for assembly when all are written, and add extension sections when the document is short."""
+"""The planner's handlers: plan a requested job, dispatch chunks as earlier ones finish, ask for
+assembly when all are written, add extension sections when the document is short, resume."""
 
-import math
 from dataclasses import dataclass
 
 from contracts.envelope import Envelope, derived_id
 from contracts.messages import (
-    AssembleDocument, ChunkProcessed, ExtendJob, JobExtended, JobFailed, JobPlanned, JobRequested, Message,
-    WriteChunk,
+    AssembleDocument, ChunkProcessed, ExtendJob, JobExtended, JobFailed, JobPlanned, JobRequested, JobResumed,
+    Message, ResumeJob, WriteChunk,
 )
 from services.common.db import Database, Tx
+from services.common.llm import LlmProvider
 from services.planner import store
 from services.planner.config import PlannerSettings
 from services.planner.dispatch import all_done, next_chunks
-from services.planner.plan import outline
+from services.planner.plan import Section, chunks_of, with_handoffs
+from services.planner.planning import extension_sections, outline_for, store_outline, store_passages
 
 SERVICE = "planner"
 
@@ -21,6 +22,7 @@ SERVICE = "planner"
 @dataclass(frozen=True)
 class Ports:
     db: Database
+    llm: LlmProvider
     settings: PlannerSettings
 
 
@@ -39,20 +41,25 @@ class Decision:
 
 
 async def plan_job(envelope: Envelope, ports: Ports) -> None:
-    req = envelope.payload(JobRequested)
-    s = ports.settings
-    chunks = outline(req.target_words, s.chunk_words, s.chunks_per_section)
-    planned = sum(c.target_words for c in chunks)
-    async with ports.db.transaction(job_id=envelope.job_id, user_id=envelope.user_id) as tx:
-        if not await tx.claim(envelope.event_id):
+    req, job_id, s = envelope.payload(JobRequested), envelope.job_id, ports.settings
+    async with ports.db.transaction(job_id=job_id, user_id=envelope.user_id) as tx:
+        if await store.plan_exists(tx, job_id):
+            return  # planned before: never ask the LLM for the outline again
+    outline, origin = (None, "source") if req.mode == "rewrite" else await outline_for(
+        req, job_id, envelope.user_id, ports.db, ports.llm, s)
+    async with ports.db.transaction(job_id=job_id, user_id=envelope.user_id) as tx:
+        if not await tx.claim(envelope.event_id) or not await store.insert_plan(
+                tx, job_id, envelope.user_id, req, width=s.section_width,
+                style=outline.style if outline else "", outline_source=origin):
             return
-        if not await store.insert_plan(tx, envelope.job_id, envelope.user_id, req, planned, s.section_width):
-            return
-        await store.insert_chunks(tx, envelope.job_id, chunks)
+        if outline:
+            await store_outline(tx, job_id, outline, s.chunk_words)
+        else:
+            await store_passages(tx, job_id, req, s)
+        sections, chunks, words = await store.count_planned(tx, job_id)
         decision = Decision(tx, envelope)
-        sections = len({c.section_index for c in chunks})
-        decision.emit(JobPlanned(sections=sections, chunks_total=len(chunks), planned_words=planned))
-        await _dispatch(decision, await store.lock_plan(tx, envelope.job_id))
+        decision.emit(JobPlanned(sections=sections, chunks_total=chunks, planned_words=words))
+        await _dispatch(decision, await store.lock_plan(tx, job_id))
 
 
 async def chunk_processed(envelope: Envelope, ports: Ports) -> None:
@@ -61,10 +68,12 @@ async def chunk_processed(envelope: Envelope, ports: Ports) -> None:
         if not await tx.claim(envelope.event_id):
             return
         plan = await store.lock_plan(tx, envelope.job_id)
-        if plan is None or plan["state"] != "writing":
+        if plan is None:
             return
         status = "done" if outcome.output_words > 0 else "failed"
         await store.finish_chunk(tx, envelope.job_id, outcome.chunk_index, status, outcome.output_words)
+        if plan["state"] != "writing":
+            return  # failed or cancelled meanwhile: the chunk is kept, nothing more is started
         decision = Decision(tx, envelope)
         if status == "failed":
             await _fail(decision, plan, outcome)
@@ -73,8 +82,7 @@ async def chunk_processed(envelope: Envelope, ports: Ports) -> None:
 
 
 async def extend_job(envelope: Envelope, ports: Ports) -> None:
-    request = envelope.payload(ExtendJob)
-    s = ports.settings
+    request, s = envelope.payload(ExtendJob), ports.settings
     async with ports.db.transaction(job_id=envelope.job_id, user_id=envelope.user_id) as tx:
         if not await tx.claim(envelope.event_id):
             return
@@ -82,15 +90,35 @@ async def extend_job(envelope: Envelope, ports: Ports) -> None:
         if plan is None or plan["state"] != "assembling":
             return
         rows = await store.chunks(tx, envelope.job_id)
-        wanted = math.ceil(request.missing_words * (1 + s.extension_margin))
-        added = outline(wanted, s.chunk_words, s.chunks_per_section, first_index=rows[-1]["chunk_index"] + 1,
-                        first_section=rows[-1]["section_index"] + 1, label=f"extension {request.round}")
-        await store.insert_chunks(tx, envelope.job_id, added)
+        last = rows[-1]
+        added = with_handoffs([_section_of(last)] + extension_sections(request.missing_words, request.round, s))[1:]
+        await store.insert_sections(tx, envelope.job_id, added, first_index=last["section_index"] + 1)
+        new_chunks = chunks_of(added, s.chunk_words, last["chunk_index"] + 1, last["section_index"] + 1)
+        await store.insert_chunks(tx, envelope.job_id, new_chunks)
         await store.set_state(tx, envelope.job_id, "writing", request.round)
         decision = Decision(tx, envelope)
-        decision.emit(JobExtended(chunks_added=len(added), words_added=wanted,
-                                  chunks_total=len(rows) + len(added), round=request.round))
+        decision.emit(JobExtended(chunks_added=len(new_chunks), words_added=sum(c.words for c in added),
+                                  chunks_total=len(rows) + len(new_chunks), round=request.round))
         await _dispatch(decision, await store.lock_plan(tx, envelope.job_id))
+
+
+async def resume_job(envelope: Envelope, ports: Ports) -> None:
+    envelope.payload(ResumeJob)
+    async with ports.db.transaction(job_id=envelope.job_id, user_id=envelope.user_id) as tx:
+        if not await tx.claim(envelope.event_id):
+            return
+        plan = await store.lock_plan(tx, envelope.job_id)
+        if plan is None or plan["state"] not in ("failed", "cancelled"):
+            return
+        reset = await store.reset_failed(tx, envelope.job_id)
+        await store.set_state(tx, envelope.job_id, "writing", 0)
+        decision = Decision(tx, envelope)
+        decision.emit(JobResumed(chunks_reset=reset))
+        await _dispatch(decision, await store.lock_plan(tx, envelope.job_id))
+
+
+def _section_of(row) -> Section:
+    return Section(row["path"], row["brief"], 0)
 
 
 async def _dispatch(decision: Decision, plan) -> None:
@@ -111,19 +139,23 @@ async def _dispatch(decision: Decision, plan) -> None:
 def _write_command(plan, row, total: int, done: set[int]) -> WriteChunk:
     previous = row["chunk_index"] - 1
     return WriteChunk(
-        chunk_index=row["chunk_index"], section_index=row["section_index"], section_title=row["section_title"],
+        chunk_index=row["chunk_index"], section_index=row["section_index"], section_title=row["path"],
         brief=row["brief"], target_words=row["target_words"], title=plan["title"],
         instructions=plan["instructions"], previous_chunk_index=previous if previous in done else None,
-        position=f"chunk {row['chunk_index'] + 1} of {total}", model=plan["model"],
+        position=f"chunk {row['chunk_index'] + 1} of {total}", model=plan["model"], mode=plan["mode"],
+        style=plan["style"], handoff_in=row["handoff_in"], handoff_out=row["handoff_out"],
+        source_text=row["source_text"],
     )
 
 
 async def _fail(decision: Decision, plan, outcome: ChunkProcessed) -> None:
     rows = await store.chunks(decision.tx, plan["job_id"])
     written = sum(r["words"] or 0 for r in rows if r["status"] == "done")
+    section = next(r["path"] for r in rows if r["chunk_index"] == outcome.chunk_index)
     reason = (
-        f"chunk {outcome.chunk_index + 1} of {len(rows)} could not be written: {outcome.reason}; "
-        f"{written:,} of {plan['target_words']:,} words written"
+        f"{outcome.reason} for “{section}” (chunk {outcome.chunk_index + 1} of {len(rows)}); "
+        f"{written:,} of {plan['target_words']:,} words written; "
+        f"resume with POST /v1/jobs/{plan['job_id']}/resume"
     )
     await store.set_state(decision.tx, plan["job_id"], "failed")
     decision.emit(JobFailed(reason=reason, words=written))

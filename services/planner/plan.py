@@ -1,23 +1,42 @@
-"""Pure planning: split a word target into sections and chunks whose budgets sum to >= target."""
+"""Pure planning: sections with budgets (from the LLM's outline or made in code) become chunks
+whose budgets sum to >= target; each section knows what comes before and after it."""
 
 import math
 from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class Section:
+    path: str
+    brief: str
+    words: int
+    handoff_in: str = ""
+    handoff_out: str = ""
+
+
+@dataclass(frozen=True)
 class PlannedChunk:
     chunk_index: int
     section_index: int
-    section_title: str
-    brief: str
     target_words: int
+    source_text: str | None = None
+
+
+def largest_remainder(total: int, weights: list[float]) -> list[int]:
+    """Whole shares of `total` in proportion to `weights`, summing to exactly `total`."""
+    scale = total / sum(weights)
+    shares = [w * scale for w in weights]
+    whole = [math.floor(s) for s in shares]
+    by_remainder = sorted(range(len(shares)), key=lambda i: shares[i] - whole[i], reverse=True)
+    for i in by_remainder[: total - sum(whole)]:
+        whole[i] += 1
+    return whole
 
 
 def budgets(total: int, chunk_words: int) -> list[int]:
     """Even budgets of at most chunk_words each, summing to exactly total."""
     count = max(1, math.ceil(total / chunk_words))
-    base, extra = divmod(total, count)
-    return [base + (1 if i < extra else 0) for i in range(count)]
+    return largest_remainder(total, [1.0] * count)
 
 
 def _brief(position: int, count: int, label: str) -> str:
@@ -30,16 +49,27 @@ def _brief(position: int, count: int, label: str) -> str:
     return f"Part {position + 1} of {count} of the {label}: develop the subject further, with new material."
 
 
-def outline(target_words: int, chunk_words: int, per_section: int, first_index: int = 0,
-            first_section: int = 0, label: str = "document") -> list[PlannedChunk]:
-    plan = []
-    sizes = budgets(target_words, chunk_words)
-    sections = math.ceil(len(sizes) / per_section)
-    for i, size in enumerate(sizes):
-        section = i // per_section
-        plan.append(PlannedChunk(
-            chunk_index=first_index + i, section_index=first_section + section,
-            section_title=f"{label.capitalize()} section {section + 1} of {sections}",
-            brief=_brief(i, len(sizes), label), target_words=size,
-        ))
-    return plan
+def fallback_sections(target_words: int, section_words: int, label: str = "document") -> list[Section]:
+    """An outline made in code, for tiny targets, extensions, and when the LLM's outline failed."""
+    sizes = budgets(target_words, section_words)
+    return [Section(f"{label.capitalize()}, part {i + 1} of {len(sizes)}", _brief(i, len(sizes), label), size)
+            for i, size in enumerate(sizes)]
+
+
+def with_handoffs(sections: list[Section]) -> list[Section]:
+    def note(s: Section) -> str:
+        return f"“{s.path}”: {s.brief}"
+
+    return [Section(s.path, s.brief, s.words,
+                    handoff_in=note(sections[i - 1]) if i > 0 else "",
+                    handoff_out=note(sections[i + 1]) if i + 1 < len(sections) else "")
+            for i, s in enumerate(sections)]
+
+
+def chunks_of(sections: list[Section], chunk_words: int, first_index: int = 0,
+              first_section: int = 0) -> list[PlannedChunk]:
+    planned = []
+    for offset, section in enumerate(sections):
+        for size in budgets(section.words, chunk_words):
+            planned.append(PlannedChunk(first_index + len(planned), first_section + offset, size))
+    return planned

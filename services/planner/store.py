@@ -1,28 +1,54 @@
-"""The planner's tables: planner.plans and planner.chunks."""
+"""The planner's tables: planner.plans, planner.sections and planner.chunks."""
 
 import uuid
 
 from contracts.messages import JobRequested
 from services.common.db import Tx
-from services.planner.plan import PlannedChunk
+from services.planner.plan import PlannedChunk, Section
 
 
-async def insert_plan(tx: Tx, job_id: uuid.UUID, user_id: uuid.UUID, req: JobRequested, planned: int,
-                      width: int) -> bool:
+async def plan_exists(tx: Tx, job_id: uuid.UUID) -> bool:
+    return bool(await tx.fetchval("SELECT 1 FROM planner.plans WHERE job_id = $1", job_id))
+
+
+async def insert_plan(tx: Tx, job_id: uuid.UUID, user_id: uuid.UUID, req: JobRequested, *, width: int,
+                      style: str, outline_source: str) -> bool:
     created = await tx.fetchval(
         "INSERT INTO planner.plans (job_id, user_id, mode, title, instructions, target_words, planned_words,"
-        " width, model) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT (job_id) DO NOTHING RETURNING true",
-        job_id, user_id, req.mode, req.title, req.instructions, req.target_words, planned, width, req.model,
+        " width, model, style, outline_source) VALUES ($1,$2,$3,$4,$5,$6,0,$7,$8,$9,$10)"
+        " ON CONFLICT (job_id) DO NOTHING RETURNING true",
+        job_id, user_id, req.mode, req.title, req.instructions, req.target_words, width, req.model, style,
+        outline_source,
     )
     return bool(created)
 
 
+async def insert_sections(tx: Tx, job_id: uuid.UUID, sections: list[Section], first_index: int = 0) -> None:
+    await tx.executemany(
+        "INSERT INTO planner.sections (job_id, section_index, path, brief, target_words, handoff_in, handoff_out)"
+        " VALUES ($1,$2,$3,$4,$5,$6,$7)",
+        [(job_id, first_index + i, s.path, s.brief, s.words, s.handoff_in, s.handoff_out)
+         for i, s in enumerate(sections)],
+    )
+
+
 async def insert_chunks(tx: Tx, job_id: uuid.UUID, chunks: list[PlannedChunk]) -> None:
     await tx.executemany(
-        "INSERT INTO planner.chunks (job_id, chunk_index, section_index, section_title, brief, target_words)"
-        " VALUES ($1,$2,$3,$4,$5,$6)",
-        [(job_id, c.chunk_index, c.section_index, c.section_title, c.brief, c.target_words) for c in chunks],
+        "INSERT INTO planner.chunks (job_id, chunk_index, section_index, target_words, source_text)"
+        " VALUES ($1,$2,$3,$4,$5)",
+        [(job_id, c.chunk_index, c.section_index, c.target_words, c.source_text) for c in chunks],
     )
+
+
+async def count_planned(tx: Tx, job_id: uuid.UUID) -> tuple[int, int, int]:
+    """Sections, chunks and planned words; records the planned words on the plan."""
+    row = await tx.fetchrow(
+        "UPDATE planner.plans p SET planned_words = c.words FROM"
+        " (SELECT count(*) AS chunks, count(DISTINCT section_index) AS sections, sum(target_words) AS words"
+        "  FROM planner.chunks WHERE job_id = $1) c WHERE p.job_id = $1 RETURNING c.sections, c.chunks, c.words",
+        job_id,
+    )
+    return row["sections"], row["chunks"], row["words"]
 
 
 async def lock_plan(tx: Tx, job_id: uuid.UUID):
@@ -31,13 +57,18 @@ async def lock_plan(tx: Tx, job_id: uuid.UUID):
 
 
 async def chunks(tx: Tx, job_id: uuid.UUID):
-    return await tx.fetch("SELECT * FROM planner.chunks WHERE job_id = $1 ORDER BY chunk_index", job_id)
+    return await tx.fetch(
+        "SELECT c.chunk_index, c.section_index, c.target_words, c.source_text, c.status, c.words,"
+        " s.path, s.brief, s.handoff_in, s.handoff_out"
+        " FROM planner.chunks c JOIN planner.sections s USING (job_id, section_index)"
+        " WHERE c.job_id = $1 ORDER BY c.chunk_index",
+        job_id,
+    )
 
 
 async def finish_chunk(tx: Tx, job_id: uuid.UUID, chunk_index: int, status: str, words: int) -> None:
     await tx.execute(
-        "UPDATE planner.chunks SET status = $3, words = $4, done_at = now()"
-        " WHERE job_id = $1 AND chunk_index = $2",
+        "UPDATE planner.chunks SET status = $3, words = $4, done_at = now() WHERE job_id = $1 AND chunk_index = $2",
         job_id, chunk_index, status, words,
     )
 
@@ -48,6 +79,16 @@ async def mark_dispatched(tx: Tx, job_id: uuid.UUID, indexes: list[int]) -> None
         " WHERE job_id = $1 AND chunk_index = ANY($2::int[])",
         job_id, indexes,
     )
+
+
+async def reset_failed(tx: Tx, job_id: uuid.UUID) -> int:
+    """Failed (and, after a cancel, in-flight) chunks become pending again; returns how many."""
+    status = await tx.execute(
+        "UPDATE planner.chunks SET status = 'pending', dispatched_at = NULL"
+        " WHERE job_id = $1 AND status IN ('failed', 'dispatched')",
+        job_id,
+    )
+    return int(status.split()[-1])
 
 
 async def set_state(tx: Tx, job_id: uuid.UUID, state: str, extension_round: int | None = None) -> None:

@@ -13,58 +13,9 @@ import pytest
 
 from fake_llm import running_fake_llm
 from fake_llm.prose import count_words
+from tests.fake_llm.sdk import ask_claude, ask_gpt, stream_claude, stream_gpt
 
 pytestmark = pytest.mark.timeout(60)
-
-
-@pytest.fixture(scope="module")
-def server():
-    with running_fake_llm() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def control(server):
-    control = server.control()
-    yield control
-    control.close()
-
-
-@pytest.fixture(autouse=True)
-def fresh_behaviours(control):
-    control.reset()
-
-
-@pytest.fixture(scope="module")
-def gpt(server):
-    return openai.OpenAI(base_url=server.openai_base_url, api_key="test", max_retries=0)
-
-
-@pytest.fixture(scope="module")
-def claude(server):
-    return anthropic.Anthropic(base_url=server.anthropic_base_url, api_key="test", max_retries=0)
-
-
-def ask_gpt(gpt, prompt, **options):
-    return gpt.chat.completions.create(model="fake-gpt", messages=[{"role": "user", "content": prompt}], **options)
-
-
-def ask_claude(claude, prompt, max_tokens=4000, **options):
-    messages = [{"role": "user", "content": prompt}]
-    return claude.messages.create(model="fake-claude", max_tokens=max_tokens, messages=messages, **options)
-
-
-def stream_gpt(gpt, prompt, **options):
-    chunks = list(ask_gpt(gpt, prompt, stream=True, **options))
-    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
-    return text, chunks
-
-
-def stream_claude(claude, prompt, max_tokens=4000):
-    messages = [{"role": "user", "content": prompt}]
-    with claude.messages.stream(model="fake-claude", max_tokens=max_tokens, messages=messages) as stream:
-        text = "".join(stream.text_stream)
-        return text, stream.get_final_message()
 
 
 def test_openai_reply_has_requested_words_and_usage(gpt):

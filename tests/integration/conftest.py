@@ -5,6 +5,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import Iterator
 
+import asyncpg
 import pytest
 
 from fake_llm import running_fake_llm
@@ -31,25 +32,29 @@ def fake_llm_server():
         yield server
 
 
-@pytest.fixture(scope="session")
-def stack(database_url, nats_url, bus_prefix, fake_llm_server, tmp_path_factory) -> Iterator[Stack]:
+def start_stack(home, database_url: str, nats_url: str, bus_prefix: str, llm_env: dict) -> Iterator[Stack]:
+    """The five services on this database and bus prefix, stopped when the caller is done."""
     asyncio.run(migrate(database_url))
     config = StackConfig(
-        home=tmp_path_factory.mktemp("stack"), database_url=database_url, nats_url=nats_url,
-        gateway_port=free_port(), bus_prefix=bus_prefix,
-        llm_env={
-            "LONGFORM_LLM_PROVIDER": "openai-compatible",
-            "LONGFORM_LLM_BASE_URL": fake_llm_server.openai_base_url,
-            "LONGFORM_LLM_MODEL": "fake-writer",
-        },
+        home=home, database_url=database_url, nats_url=nats_url, gateway_port=free_port(), bus_prefix=bus_prefix,
+        llm_env=llm_env, extra_env={"LONGFORM_SECTION_WIDTH": "3"},  # the suite exercises parallel sections
     )
     supervisor = build_supervisor(config)
     supervisor.start_all()
     try:
         wait_until_healthy(config.gateway_url, timeout=90)
-        yield Stack(config, supervisor, fake_llm_server)
+        yield Stack(config, supervisor, None)
     finally:
         supervisor.stop_all()
+
+
+@pytest.fixture(scope="session")
+def stack(database_url, nats_url, bus_prefix, fake_llm_server, tmp_path_factory) -> Iterator[Stack]:
+    llm_env = {"LONGFORM_LLM_PROVIDER": "openai-compatible", "LONGFORM_LLM_BASE_URL": fake_llm_server.openai_base_url,
+               "LONGFORM_LLM_MODEL": "fake-writer"}
+    for running in start_stack(tmp_path_factory.mktemp("stack"), database_url, nats_url, bus_prefix, llm_env):
+        running.fake_llm = fake_llm_server
+        yield running
 
 
 @pytest.fixture
@@ -57,3 +62,20 @@ def client(stack: Stack) -> Iterator[ApiClient]:
     api = stack.client()
     yield api
     api.close()
+
+
+@pytest.fixture
+def query(database_url):
+    """Reads the database directly, to check what the services stored (never to change it)."""
+
+    def run(sql: str, *args):
+        async def fetch():
+            conn = await asyncpg.connect(database_url)
+            try:
+                return await conn.fetch(sql, *args)
+            finally:
+                await conn.close()
+
+        return asyncio.run(fetch())
+
+    return run

@@ -6,6 +6,7 @@ import pytest
 
 from contracts.messages import WriteChunk
 from contracts.wordcount import count_words
+from services.generator.memory import Memory
 from services.generator.prompts import chunk_prompt
 from services.generator.quality import joined, paragraphs, rejection_reason, trim_to_last_sentence
 
@@ -28,7 +29,7 @@ def _prompt(tail: str = HARBOUR, written: str = "") -> str:
         chunk_index=1, section_index=0, section_title="Document section 1 of 2", brief="Develop the day.",
         target_words=400, title="A harbour town", instructions="A quiet story about a fishing harbour.",
     )
-    return chunk_prompt(cmd, tail=tail, written=written, remaining=400, tail_words=150)
+    return chunk_prompt(cmd, Memory(), tail=tail, written=written, remaining=400, tail_words=150)
 
 
 def _long_prose(opening: str, words: int = 120) -> str:

@@ -4,9 +4,17 @@ from services.common.config import LlmSettings
 from services.common.llm.anthropic_adapter import AnthropicProvider
 from services.common.llm.base import LlmProvider
 from services.common.llm.openai_adapter import OpenAIProvider
+from services.common.llm.ratelimit import RateLimited
 
 
 def provider_from_settings(settings: LlmSettings) -> LlmProvider:
+    provider = _provider(settings)
+    if settings.llm_max_requests_per_minute > 0:
+        return RateLimited(provider, settings.llm_max_requests_per_minute)
+    return provider
+
+
+def _provider(settings: LlmSettings) -> LlmProvider:
     if settings.llm_provider == "anthropic":
         key = settings.anthropic_api_key.get_secret_value() if settings.anthropic_api_key else ""
         return AnthropicProvider(

@@ -1,0 +1,29 @@
+"""One structured request (an outline, a summary) with the one retry policy: provider errors
+are retried after Retry-After or a backoff, unusable replies are retried at once, and every
+attempt is stored and audited."""
+
+import asyncio
+from typing import Callable
+
+from services.common.llm.base import Completion, LlmError, LlmProvider, Prompt
+from services.common.llm.calls import Call, LlmCallLog
+from services.common.retry import retry_delay
+
+Judge = Callable[[Completion], str | None]  # why a reply is unusable, or None
+
+
+async def ask(llm: LlmProvider, prompt: Prompt, log: LlmCallLog, *, attempts: int, judge: Judge) -> Completion | None:
+    for attempt in range(1, attempts + 1):
+        try:
+            completion = await llm.complete(prompt)
+        except LlmError as err:
+            await log.record(Call(attempt, prompt, None, kept=False, error=str(err), latency_ms=err.latency_ms))
+            if not err.retryable:
+                return None
+            await asyncio.sleep(retry_delay(attempt, err.retry_after))
+            continue
+        problem = judge(completion)
+        await log.record(Call(attempt, prompt, completion, kept=problem is None, error=problem))
+        if problem is None:
+            return completion
+    return None

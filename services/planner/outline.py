@@ -1,0 +1,88 @@
+"""The outline asked of the LLM: depth grows with the target; the reply is parsed, validated and
+its budgets repaired in code, never trusted."""
+
+import json
+import re
+from dataclasses import dataclass
+
+from services.planner.plan import Section, largest_remainder
+
+_LEVELS = {1: "sections", 2: "chapters > sections", 3: "parts > chapters > sections"}
+_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.S)
+_MAX_LEAF_WORDS = 1_000_000
+
+
+class OutlineError(ValueError):
+    """The reply is not a usable outline (it will be asked again)."""
+
+
+@dataclass(frozen=True)
+class Outline:
+    sections: list[Section]
+    style: str
+
+
+def depth_for(target_words: int) -> int:
+    return 1 if target_words <= 10_000 else 2 if target_words <= 150_000 else 3
+
+
+def prompt_fields(target_words: int, section_words: int, min_section_words: int) -> dict:
+    depth = depth_for(target_words)
+    return {"depth": depth, "levels": _LEVELS[depth], "min_section_words": min_section_words,
+            "sections": max(1, round(target_words / section_words))}
+
+
+def _json_object(reply: str) -> dict:
+    fenced = _FENCE.search(reply)
+    text = fenced.group(1) if fenced else reply
+    start, end = text.find("{"), text.rfind("}")
+    if start < 0 or end <= start:
+        raise OutlineError("reply holds no JSON object")
+    try:
+        value = json.loads(text[start:end + 1])
+    except json.JSONDecodeError as exc:
+        raise OutlineError(f"malformed JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise OutlineError("reply is not a JSON object")
+    return value
+
+
+def _leaves(nodes: object, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], str, float]]:
+    if not isinstance(nodes, list) or not nodes:
+        raise OutlineError("an outline level is missing or empty")
+    found = []
+    for node in nodes:
+        title = node.get("title") if isinstance(node, dict) else None
+        if not isinstance(title, str) or not title.strip():
+            raise OutlineError("a node has no title")
+        title = " ".join(title.split())
+        if node.get("children"):
+            found += _leaves(node["children"], path + (title,))
+            continue
+        brief = node.get("brief")
+        brief = " ".join(brief.split()) if isinstance(brief, str) and brief.strip() else title
+        found.append((path + (title,), brief, _weight(node.get("words"))))
+    return found
+
+
+def _weight(words: object) -> float:
+    """A leaf's share of the target; anything but a sane positive number counts as 1."""
+    if isinstance(words, bool) or not isinstance(words, (int, float)):
+        return 1.0
+    return float(words) if 1 <= words <= _MAX_LEAF_WORDS else 1.0
+
+
+def _style(value: object) -> str:
+    if isinstance(value, dict):
+        return "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in value.items() if str(v).strip())
+    return str(value or "")
+
+
+def parse_outline(reply: str, target_words: int, min_section_words: int) -> Outline:
+    data = _json_object(reply)
+    leaves = _leaves(data.get("nodes"))
+    if len(leaves) > max(1, target_words // min_section_words):
+        raise OutlineError(f"{len(leaves)} sections is too fine for {target_words} words")
+    budgets = largest_remainder(target_words, [w for _, _, w in leaves])  # repaired: sums to the target exactly
+    sections = [Section(" › ".join(path), brief, words) for (path, brief, _), words in zip(leaves, budgets)]
+    return Outline([s for s in sections if s.words > 0], _style(data.get("style")))

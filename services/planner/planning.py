@@ -1,0 +1,96 @@
+"""Making a job's plan: the LLM's outline for `generate` (in code for tiny targets or when the
+LLM's outlines keep failing), the source's passages for `rewrite`."""
+
+import math
+import uuid
+
+from contracts.messages import JobRequested
+from contracts.wordcount import count_words
+from services.common.db import Database, Tx
+from services.common.llm import LlmProvider, Prompt
+from services.common.llm.ask import ask
+from services.common.llm.calls import LlmCallLog
+from services.planner import store
+from services.planner.config import PlannerSettings
+from services.planner.outline import Outline, OutlineError, parse_outline, prompt_fields
+from services.planner.plan import PlannedChunk, Section, chunks_of, fallback_sections, with_handoffs
+from services.planner.prompts import template
+from services.planner.source import TargetShares, passage_words, passages, source_slices
+
+
+async def outline_for(req: JobRequested, job_id: uuid.UUID, user_id: uuid.UUID, db: Database,
+                      llm: LlmProvider, s: PlannerSettings) -> tuple[Outline, str]:
+    """The outline and where it came from: "single", "llm" or "code" (the LLM's failed)."""
+    section_words = s.chunk_words * s.chunks_per_section
+    if req.target_words <= s.single_chunk_words:
+        return Outline([Section(req.title, "The whole text.", req.target_words)], ""), "single"
+    fields = prompt_fields(req.target_words, section_words, s.min_section_words)
+    prompt = Prompt(
+        system=template("outline_system").strip(), model=s.model_for("planner"),
+        user=template("outline").format(title=req.title, instructions=req.instructions,
+                                        target_words=req.target_words, **fields),
+        max_tokens=min(16_000, 400 + fields["sections"] * 120), headers={"x-longform-chunk": f"{job_id}:outline"},
+    )
+    log = LlmCallLog(db, provider=llm.name, job_id=job_id, user_id=user_id, purpose="outline")
+    parsed: list[Outline] = []
+
+    def judge(completion) -> str | None:
+        try:
+            parsed.append(parse_outline(completion.text, req.target_words, s.min_section_words))
+        except OutlineError as problem:
+            return f"unusable outline: {problem}"
+        return None
+
+    if await ask(llm, prompt, log, attempts=s.outline_attempts, judge=judge):
+        return parsed[-1], "llm"
+    return Outline(fallback_sections(req.target_words, section_words), ""), "code"
+
+
+async def store_outline(tx: Tx, job_id: uuid.UUID, outline: Outline, chunk_words: int) -> None:
+    sections = with_handoffs(outline.sections)
+    await store.insert_sections(tx, job_id, sections)
+    await store.insert_chunks(tx, job_id, chunks_of(sections, chunk_words))
+
+
+async def store_passages(tx: Tx, job_id: uuid.UUID, req: JobRequested, s: PlannerSettings) -> None:
+    """The source, streamed from the database, cut into passages with proportional targets;
+    one passage is held back so the last can take whatever rounding left over."""
+    size = passage_words(req.source_words or 1, req.target_words, s.chunk_words)
+    shares = TargetShares(req.source_words or 1, req.target_words)
+    batch: list[PlannedChunk] = []
+    held: PlannedChunk | None = None
+    async for text in passages(source_slices(tx, job_id, s.source_slice_chars), size):
+        if held:
+            batch.append(held)
+        index = held.chunk_index + 1 if held else 0
+        held = PlannedChunk(index, index // s.chunks_per_section, shares.next(count_words(text)), text)
+        if len(batch) >= 100:
+            await _store_passage_batch(tx, job_id, batch, s)
+            batch = []
+    if held is None:
+        raise ValueError("the source holds no text")
+    missing = max(req.target_words - shares.given, 0)
+    batch.append(PlannedChunk(held.chunk_index, held.section_index, held.target_words + missing, held.source_text))
+    await _store_passage_batch(tx, job_id, batch, s)
+    await tx.execute(
+        "UPDATE planner.sections s SET target_words = c.words FROM (SELECT section_index, sum(target_words) AS words"
+        " FROM planner.chunks WHERE job_id = $1 GROUP BY section_index) c"
+        " WHERE s.job_id = $1 AND s.section_index = c.section_index",
+        job_id,
+    )
+
+
+async def _store_passage_batch(tx: Tx, job_id: uuid.UUID, batch: list[PlannedChunk], s: PlannerSettings) -> None:
+    known = await tx.fetchval("SELECT coalesce(max(section_index), -1) FROM planner.sections WHERE job_id = $1",
+                              job_id)
+    new = sorted({c.section_index for c in batch if c.section_index > known})
+    await store.insert_sections(tx, job_id, [
+        Section(f"Passages {i * s.chunks_per_section + 1}–{(i + 1) * s.chunks_per_section} of the source",
+                "Rework these passages of the source, in order.", 0) for i in new
+    ], first_index=new[0] if new else 0)
+    await store.insert_chunks(tx, job_id, batch)
+
+
+def extension_sections(missing: int, round_: int, s: PlannerSettings) -> list[Section]:
+    wanted = math.ceil(missing * (1 + s.extension_margin))
+    return fallback_sections(wanted, s.chunk_words * s.chunks_per_section, label=f"extension {round_}")

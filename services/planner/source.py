@@ -1,0 +1,107 @@
+"""Splitting a rewrite source at paragraph (then sentence) boundaries as it streams from the
+database, so the planner never holds more than one slice and one chunk of it."""
+
+import re
+import uuid
+from typing import AsyncIterator, Iterator
+
+from contracts.wordcount import count_words, word_ends
+from services.common.db import Tx
+
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+# After a Latin sentence end comes whitespace; a CJK one is followed directly by the next sentence.
+_SENTENCE = re.compile(r"(?<=[.!?])(?=\s)|(?<=[。！？])")
+
+
+async def source_slices(tx: Tx, job_id: uuid.UUID, size: int) -> AsyncIterator[str]:
+    start = 1
+    while piece := await tx.fetchval(
+        "SELECT substr(text, $2, $3) FROM gateway.sources WHERE job_id = $1", job_id, start, size
+    ):
+        yield piece
+        start += size
+
+
+async def paragraphs(slices: AsyncIterator[str]) -> AsyncIterator[str]:
+    carry = ""
+    async for piece in slices:
+        parts = _PARAGRAPH_BREAK.split(carry + piece)
+        carry = parts.pop()
+        for part in parts:
+            if part.strip():
+                yield part.strip()
+    if carry.strip():
+        yield carry.strip()
+
+
+def _cut(text: str, max_words: int) -> Iterator[str]:
+    """A sentence too long for one passage, cut after every max_words-th word."""
+    ends, start = word_ends(text), 0
+    for i in range(max_words - 1, len(ends), max_words):
+        yield text[start:ends[i]].strip()
+        start = ends[i]
+    if text[start:].strip():
+        yield text[start:].strip()
+
+
+def _pieces(paragraph: str, max_words: int) -> Iterator[str]:
+    """A paragraph too long for one passage, cut at sentence ends (within a sentence if it must)."""
+    if count_words(paragraph) <= max_words:
+        yield paragraph
+        return
+    current, size = "", 0
+    for sentence in filter(str.strip, _SENTENCE.split(paragraph)):
+        words = count_words(sentence)
+        if current and size + words > max_words:
+            yield current.strip()
+            current, size = "", 0
+        if words > max_words:
+            yield from _cut(sentence, max_words)
+            continue
+        current, size = current + sentence, size + words
+    if current.strip():
+        yield current.strip()
+
+
+async def passages(slices: AsyncIterator[str], max_words: int) -> AsyncIterator[str]:
+    """Consecutive paragraphs packed into passages of at most max_words each."""
+    packed: list[str] = []
+    size = 0
+    async for paragraph in paragraphs(slices):
+        for piece in _pieces(paragraph, max_words):
+            words = count_words(piece)
+            if packed and size + words > max_words:
+                yield "\n\n".join(packed)
+                packed, size = [], 0
+            packed.append(piece)
+            size += words
+    if packed:
+        yield "\n\n".join(packed)
+
+
+def passage_words(source_words: int, target_words: int, chunk_words: int) -> int:
+    """Neither a passage nor its rework may exceed chunk_words."""
+    return max(1, min(chunk_words, round(chunk_words * source_words / target_words)))
+
+
+class TargetShares:
+    """Each passage's target in proportion to its share of the source, rounded on the running
+    total: the targets sum to the job's target exactly when every passage is owed at least one
+    word, and a few words over it otherwise (each passage gets at least one)."""
+
+    def __init__(self, source_words: int, target_words: int) -> None:
+        self.source_words = max(source_words, 1)
+        self.target_words = target_words
+        self._seen = 0
+        self._given = 0
+
+    @property
+    def given(self) -> int:
+        return self._given
+
+    def next(self, passage_words: int) -> int:
+        self._seen += passage_words
+        due = round(self.target_words * min(self._seen, self.source_words) / self.source_words)
+        share = max(1, due - self._given)
+        self._given += share
+        return share

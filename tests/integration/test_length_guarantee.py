@@ -1,0 +1,72 @@
+"""The document is never short (SPEC L1-L5): any target, providers that ignore length, truncate,
+fail or refuse; a job that cannot get there fails with a reason and can be resumed."""
+
+import statistics
+from collections import Counter
+
+import pytest
+
+from contracts.wordcount import count_words
+from services.generator.quality import paragraphs
+
+
+def _assert_complete_and_clean(client, job_id: str, target: int) -> dict:
+    final = client.wait(job_id, timeout=300)
+    assert final["status"] == "completed", final
+    document = client.document(job_id)
+    assert count_words(document) == final["words"] >= target
+    assert [p for p, n in Counter(paragraphs(document)).items() if n > 1] == []
+    return final
+
+
+@pytest.mark.parametrize("target", [1, 7, 999, 12_345])
+def test_targets_from_one_word_up_complete_at_or_above_target(client, target) -> None:
+    final = _assert_complete_and_clean(client, client.submit(target), target)
+    assert final["words"] <= target * 1.05 + 5
+
+
+def test_a_sixty_thousand_word_job_completes_at_or_above_target(client) -> None:
+    final = _assert_complete_and_clean(client, client.submit(60_000), 60_000)
+    assert final["chunks_total"] >= 60_000 // 800
+
+
+@pytest.mark.parametrize("behaviour", [
+    "random_length",
+    "truncated:fraction=0.5",
+    "empty:probability=0.3",
+    "rate_limit:probability=0.3,retry_after=1",
+    "refusal:probability=0.3",
+])
+def test_misbehaving_providers_still_deliver_at_least_the_target(client, behaviour) -> None:
+    _assert_complete_and_clean(client, client.submit(2500, model=f"fake/{behaviour}"), 2500)
+
+
+def test_median_overshoot_stays_within_five_percent_when_replies_ignore_length(client) -> None:
+    targets = [400, 1200, 2000, 3100, 4500]
+    jobs = [(client.submit(t, model="fake/random_length"), t) for t in targets]
+    overshoot = [(_assert_complete_and_clean(client, job, t)["words"] - t) / t for job, t in jobs]
+    assert statistics.median(overshoot) <= 0.05, overshoot
+
+
+def test_a_provider_that_never_writes_fails_the_job_with_a_reason_and_resume_advice(client) -> None:
+    job_id = client.submit(900, model="fake/empty")
+    final = client.wait(job_id, timeout=300)
+    assert final["status"] == "failed"
+    assert "provider returned an empty reply" in final["error"]
+    assert "0 of 900 words written" in final["error"]
+    assert f"POST /v1/jobs/{job_id}/resume" in final["error"]
+
+
+def test_a_failed_job_resumes_from_its_first_incomplete_chunk(stack, client) -> None:
+    control = stack.fake_llm.control()
+    control.set_default({"kind": "empty"})
+    try:
+        job_id = client.submit(1500)
+        assert client.wait(job_id, timeout=300)["status"] == "failed"
+    finally:
+        control.set_default({"kind": "normal"})
+    response = client.http.post(f"/v1/jobs/{job_id}/resume")
+    assert response.status_code == 202, response.text
+    _assert_complete_and_clean(client, job_id, 1500)
+    types = [e["type"] for e in client.audit(job_id)]
+    assert types.index("job.failed") < types.index("job.resumed") < types.index("job.completed")
