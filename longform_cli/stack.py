@@ -44,7 +44,9 @@ def build_supervisor(config: StackConfig, fake_llm_port: int | None = None) -> S
     supervisor = Supervisor(config.home / "run", config.home / "logs")
     env = service_env(config)
     if fake_llm_port is not None:
-        supervisor.add("fake-llm", [sys.executable, "-m", "fake_llm", "--port", str(fake_llm_port)], env)
+        argv = [sys.executable, "-m", "fake_llm", "--port", str(fake_llm_port)]
+        behaviour = env.get("FAKE_LLM_DEFAULT")
+        supervisor.add("fake-llm", argv + (["--default", behaviour] if behaviour else []), env)
     for name in SERVICES:
         supervisor.add(name, [sys.executable, "-m", f"services.{name}"], env)
     return supervisor

@@ -88,6 +88,16 @@ async def get_audit(job_id: uuid.UUID, request: Request, format: str = Query("nd
                              headers={"Content-Disposition": f'attachment; filename="{job_id}.audit.ndjson"'})
 
 
+@router.post("/v1/jobs/{job_id}/resume", status_code=202, response_model=AcceptedJob)
+async def resume_job(job_id: uuid.UUID, request: Request, user_id: uuid.UUID = Depends(current_user)) -> AcceptedJob:
+    """A failed job continues from its first incomplete chunk; chunks already written are kept."""
+    job = await _owned_job(request, job_id, user_id)
+    if job["status"] != "failed":
+        raise HTTPException(409, f"only a failed job can be resumed: this one is {job['status']}")
+    await store.request_resume(request.app.state.db, user_id, job_id)
+    return AcceptedJob(id=job_id, status="resuming")
+
+
 @router.get("/healthz")
 async def healthz(request: Request) -> dict:
     await request.app.state.db.read("SELECT 1")

@@ -6,7 +6,7 @@ import uuid
 from typing import AsyncIterator
 
 from contracts.envelope import Envelope, derived_id
-from contracts.messages import JobRequested, UserCreated
+from contracts.messages import JobRequested, ResumeJob, UserCreated
 from services.common.db import Database, Tx
 from services.gateway.schemas import NewJob
 from services.gateway.sources import Source
@@ -65,6 +65,11 @@ async def _insert_source(tx: Tx, job_id: uuid.UUID, source: Source) -> None:
         " VALUES ($1,$2,$3,$4,$5,$6,$7)",
         job_id, source.filename, source.media_type, source.bytes, source.words, source.sha256, source.text,
     )
+
+
+async def request_resume(db: Database, user_id: uuid.UUID, job_id: uuid.UUID) -> None:
+    async with db.transaction(job_id=job_id, user_id=user_id) as tx:
+        tx.emit(Envelope.wrap(ResumeJob(), service=SERVICE, job_id=job_id, user_id=user_id))
 
 
 async def job_view(db: Database, user_id: uuid.UUID, job_id: uuid.UUID):

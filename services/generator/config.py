@@ -2,7 +2,7 @@ from services.common.config import LlmSettings
 
 
 class GeneratorSettings(LlmSettings):
-    workers: int = 4  # chunks written concurrently by one replica
+    chunk_workers: int = 4  # chunks written concurrently by one replica
     max_failures_per_chunk: int = 9  # rejected or failed attempts before the chunk fails
     max_rounds_per_chunk: int = 10  # initial call plus continuations
     min_request_words: int = 60  # a continuation asks for at least this much, so a stingy model still converges

@@ -40,6 +40,15 @@ def trim_to_last_sentence(text: str) -> str:
     return text[: ends[-1].end()] if ends else text
 
 
+def trim_to_budget(text: str, needed: int) -> str:
+    """A reply that overshoots, cut at the first sentence end that still gives `needed` words, so a
+    chunk ends at most a sentence past its budget (all of it if no sentence end gets there)."""
+    for end in _SENTENCE_END.finditer(text):
+        if count_words(text[: end.end()]) >= needed:
+            return text[: end.end()]
+    return text
+
+
 def joined(written: str, piece: str) -> str:
     if not written:
         return piece.strip()

@@ -14,7 +14,7 @@ from services.common.retry import retry_delay
 from services.generator.config import GeneratorSettings
 from services.generator.memory import Memory
 from services.generator.prompts import chunk_prompt, template
-from services.generator.quality import joined, rejection_reason, trim_to_last_sentence
+from services.generator.quality import joined, rejection_reason, trim_to_budget, trim_to_last_sentence
 
 
 _AS_PHRASE = {
@@ -59,7 +59,7 @@ class ChunkWriter:
                     break
                 await asyncio.sleep(retry_delay(draft.failures, err.retry_after))
                 continue
-            await self._judge(draft, prompt, completion, tail)
+            await self._judge(draft, prompt, completion, tail, cmd.target_words)
         return draft
 
     def _prompt(self, cmd: WriteChunk, tail: str, draft: ChunkDraft) -> Prompt:
@@ -77,7 +77,8 @@ class ChunkWriter:
         draft.last_error = f"provider failed ({err})"
         await self.log.record(Call(draft.attempts, prompt, None, kept=False, error=str(err), latency_ms=err.latency_ms))
 
-    async def _judge(self, draft: ChunkDraft, prompt: Prompt, completion: Completion, tail: str) -> None:
+    async def _judge(self, draft: ChunkDraft, prompt: Prompt, completion: Completion, tail: str,
+                     target: int) -> None:
         reason = rejection_reason(completion.text, prompt.user, f"{tail}\n\n{draft.text}")
         if reason:
             draft.failures += 1
@@ -85,6 +86,6 @@ class ChunkWriter:
             await self.log.record(Call(draft.attempts, prompt, completion, kept=False, error=reason))
             return
         piece = trim_to_last_sentence(completion.text) if completion.truncated else completion.text
-        draft.text = joined(draft.text, piece)
+        draft.text = joined(draft.text, trim_to_budget(piece, target - draft.words))
         draft.rounds += 1
         await self.log.record(Call(draft.attempts, prompt, completion, kept=True))

@@ -37,10 +37,13 @@ class ApiClient:
         return response.json()
 
     def wait(self, job_id: str, timeout: float = 120.0) -> dict:
+        return self.wait_for(job_id, lambda state: state["status"] in TERMINAL, timeout)
+
+    def wait_for(self, job_id: str, condition, timeout: float = 120.0) -> dict:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             state = self.job(job_id)
-            if state["status"] in TERMINAL:
+            if condition(state):
                 return state
             time.sleep(0.3)
         raise TimeoutError(f"job {job_id} still {state['status']} after {timeout:.0f} s: {state}")

@@ -31,17 +31,23 @@ def test_each_chunk_leaves_a_new_version_of_the_coherence_state(client, query) -
 
 
 def test_each_chunk_prompt_carries_the_summary_and_ledger_written_before_it(client, query) -> None:
-    job_id = client.submit(3000)
+    job_id = client.submit(5000)
     assert client.wait(job_id)["status"] == "completed"
-    prompts = query("SELECT chunk_index, prompt FROM generator.llm_calls WHERE job_id = $1 AND purpose = 'write'"
-                    " AND attempt = 1 ORDER BY chunk_index", uuid.UUID(job_id))
-    versions = query("SELECT caused_by_chunk, summary FROM generator.coherence WHERE job_id = $1",
-                     uuid.UUID(job_id))
-    summary_after = {v["caused_by_chunk"]: v["summary"] for v in versions}
-    later = [p for p in prompts if p["chunk_index"] > 0]
-    assert later, "a 3,000-word job has more than one chunk"
-    for prompt in later:
-        assert any(summary in prompt["prompt"] for summary in summary_after.values())
+    job = uuid.UUID(job_id)
+    prompts = {r["chunk_index"]: r["prompt"] for r in query(
+        "SELECT chunk_index, prompt FROM generator.llm_calls WHERE job_id = $1 AND purpose = 'write'"
+        " AND attempt = 1", job)}
+    section = {r["chunk_index"]: r["section_index"] for r in query(
+        "SELECT chunk_index, section_index FROM planner.chunks WHERE job_id = $1", job)}
+    versions = {r["caused_by_chunk"]: r for r in query(
+        "SELECT caused_by_chunk, summary, ledger FROM generator.coherence WHERE job_id = $1", job)}
+    # A chunk that follows another of its section starts only after that one's state was stored.
+    followers = [i for i in prompts if i > 0 and section[i] == section[i - 1]]
+    assert followers, "a 5,000-word job has sections of several chunks"
+    for i in followers:
+        stored = [v for v in versions.values() if v["summary"] in prompts[i]]
+        assert stored, f"chunk {i}'s prompt carries no stored summary"
+        assert any(line in prompts[i] for line in stored[0]["ledger"].splitlines())
 
 
 def test_summaries_keep_prompts_flat_as_the_document_grows(client, query) -> None:

@@ -67,6 +67,15 @@ def test_a_failed_job_resumes_from_its_first_incomplete_chunk(stack, client) -> 
         control.set_default({"kind": "normal"})
     response = client.http.post(f"/v1/jobs/{job_id}/resume")
     assert response.status_code == 202, response.text
+    client.wait_for(job_id, lambda job: job["status"] != "failed")  # the audit log records the resume
     _assert_complete_and_clean(client, job_id, 1500)
     types = [e["type"] for e in client.audit(job_id)]
     assert types.index("job.failed") < types.index("job.resumed") < types.index("job.completed")
+
+
+def test_only_a_failed_job_can_be_resumed(client) -> None:
+    job_id = client.submit(20)
+    assert client.wait(job_id)["status"] == "completed"
+    response = client.http.post(f"/v1/jobs/{job_id}/resume")
+    assert response.status_code == 409
+    assert "only a failed job can be resumed" in response.json()["detail"]

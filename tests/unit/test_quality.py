@@ -8,7 +8,7 @@ from contracts.messages import WriteChunk
 from contracts.wordcount import count_words
 from services.generator.memory import Memory
 from services.generator.prompts import chunk_prompt
-from services.generator.quality import joined, paragraphs, rejection_reason, trim_to_last_sentence
+from services.generator.quality import joined, paragraphs, rejection_reason, trim_to_budget, trim_to_last_sentence
 
 HARBOUR = (
     "The harbour woke before the town did. Gulls wheeled over the slipway while the first boats "
@@ -152,3 +152,14 @@ def test_paragraphs_are_split_on_blank_lines_and_whitespace_normalised():
 def test_paragraphs_shorter_than_forty_characters_are_ignored():
     assert paragraphs(f"Chapter One\n\n{HARBOUR}\n\n* * *\n\n") == [HARBOUR]
     assert paragraphs("") == []
+
+
+def test_an_overshooting_reply_is_cut_at_the_first_sentence_end_past_the_budget():
+    reply = "One two three. Four five six. Seven eight nine. Ten eleven."
+    assert trim_to_budget(reply, 4) == "One two three. Four five six."
+    assert trim_to_budget(reply, 3) == "One two three."
+
+
+def test_a_reply_within_budget_or_without_sentence_ends_is_kept_whole():
+    assert trim_to_budget("One two three. Four five.", 10) == "One two three. Four five."
+    assert trim_to_budget("no sentence end here at all", 2) == "no sentence end here at all"

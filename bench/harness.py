@@ -1,0 +1,79 @@
+"""The stack for benchmarks: embedded Postgres and NATS in a temp dir, the five services and the
+fake LLM server as child processes, torn down afterwards."""
+
+import asyncio
+import tempfile
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import httpx
+import psutil
+
+from longform_cli.embedded import EmbeddedNats, EmbeddedPostgres, free_port
+from longform_cli.stack import SERVICES, StackConfig, build_supervisor, wait_until_healthy
+from longform_cli.supervisor import Supervisor
+from services.common.migrations import migrate
+
+
+@contextmanager
+def running_stack(*, width: int = 1, fake_behaviour: str = "", extra_env: dict | None = None
+                  ) -> Iterator[tuple[StackConfig, Supervisor]]:
+    home = Path(tempfile.mkdtemp(prefix="lf-bench-"))
+    postgres, nats = EmbeddedPostgres(home / "pg"), EmbeddedNats(home / "nats")
+    try:
+        database_url, nats_url = postgres.start(), nats.start()
+        asyncio.run(migrate(database_url))
+        fake_port = free_port()
+        env = {"LONGFORM_SECTION_WIDTH": str(width), **(extra_env or {})}
+        if fake_behaviour:
+            env["FAKE_LLM_DEFAULT"] = fake_behaviour
+        config = StackConfig(home=home, database_url=database_url, nats_url=nats_url, gateway_port=free_port(),
+                             llm_env={"LONGFORM_LLM_PROVIDER": "openai-compatible",
+                                      "LONGFORM_LLM_BASE_URL": f"http://127.0.0.1:{fake_port}/v1",
+                                      "LONGFORM_LLM_MODEL": "fake-writer"}, extra_env=env)
+        with build_supervisor(config, fake_llm_port=fake_port) as supervisor:
+            supervisor.start_all()
+            wait_until_healthy(config.gateway_url, timeout=120)
+            yield config, supervisor
+    finally:
+        nats.stop()
+        postgres.stop()
+
+
+def signed_up(url: str) -> httpx.Client:
+    http = httpx.Client(base_url=url, timeout=60)
+    token = http.post("/v1/users", json={"name": "bench"}).raise_for_status().json()["token"]
+    http.headers["Authorization"] = f"Bearer {token}"
+    return http
+
+
+class PeakMemory:
+    """Samples the resident memory of each service process every 0.1 s."""
+
+    def __init__(self, supervisor: Supervisor) -> None:
+        self.supervisor = supervisor
+        self.peaks = {name: 0 for name in SERVICES}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> "PeakMemory":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def megabytes(self) -> dict[str, float]:
+        return {name: round(peak / 2**20, 1) for name, peak in self.peaks.items()}
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.1):
+            for name in SERVICES:
+                try:
+                    rss = psutil.Process(self.supervisor.pid(name)).memory_info().rss
+                except (psutil.Error, TypeError, ValueError):
+                    continue
+                self.peaks[name] = max(self.peaks[name], rss)

@@ -1,0 +1,86 @@
+"""Length control benchmark: every prompt of LongBench-Write (English) as a `generate` job whose
+target is the record's `length`, against the fake LLM server ignoring length (or a real provider
+configured by LONGFORM_LLM_* when --real is given). Reports per length bucket: the share of jobs
+>= target, median and max overshoot, LongWriter's length score S_l, and LLM tokens per word.
+
+Run: .venv/bin/python -m bench.length [--behaviour random_length] [--limit N]"""
+
+import argparse
+import json
+import os
+import statistics
+import time
+from pathlib import Path
+
+from bench.harness import running_stack, signed_up
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "bench-data" / "longbench_write_en.jsonl"
+BUCKETS = ((0, 500), (500, 2000), (2000, 5000), (5000, 20_001))
+
+
+def length_score(delivered: int, required: int) -> float:
+    """S_l from LongWriter's evaluation (bench-data/README.md)."""
+    if delivered > required:
+        return 100 * max(0.0, 1 - (delivered / required - 1) / 3)
+    return 100 * max(0.0, 1 - (required / max(delivered, 1) - 1) / 2)
+
+
+def _tokens(http, job_id: str) -> tuple[int, int]:
+    inputs = outputs = 0
+    for line in http.get(f"/v1/jobs/{job_id}/audit").iter_lines():
+        event = json.loads(line)
+        if event["type"] == "llm.call":
+            inputs += event["data"]["attributes"]["gen_ai.usage.input_tokens"] or 0
+            outputs += event["data"]["attributes"]["gen_ai.usage.output_tokens"] or 0
+    return inputs, outputs
+
+
+def run(url: str, records: list[dict]) -> list[dict]:
+    with signed_up(url) as http:
+        jobs = [(http.post("/v1/jobs", json={"mode": "generate", "title": r["prompt"][:80], "instructions": r["prompt"],
+                                            "target_words": r["length"]}).json()["id"], r["length"]) for r in records]
+        results = []
+        for job_id, target in jobs:
+            while (state := http.get(f"/v1/jobs/{job_id}").json())["status"] not in ("completed", "failed"):
+                time.sleep(0.3)
+            inputs, outputs = _tokens(http, job_id)
+            results.append({"target": target, "words": state["words"], "status": state["status"],
+                            "input_tokens": inputs, "output_tokens": outputs})
+    return results
+
+
+def report(results: list[dict]) -> list[dict]:
+    rows = []
+    for low, high in BUCKETS:
+        group = [r for r in results if low <= r["target"] < high]
+        if not group:
+            continue
+        over = [(r["words"] - r["target"]) / r["target"] * 100 for r in group]
+        words = sum(r["words"] for r in group) or 1
+        rows.append({
+            "bucket": f"{low}-{high - 1}", "jobs": len(group),
+            "at_or_above_target_pct": round(100 * sum(r["words"] >= r["target"] for r in group) / len(group), 1),
+            "median_overshoot_pct": round(statistics.median(over), 2), "max_overshoot_pct": round(max(over), 2),
+            "length_score": round(statistics.mean(length_score(r["words"], r["target"]) for r in group), 1),
+            "input_tokens_per_word": round(sum(r["input_tokens"] for r in group) / words, 2),
+            "output_tokens_per_word": round(sum(r["output_tokens"] for r in group) / words, 2),
+        })
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--behaviour", default="random_length", help="the fake LLM's behaviour")
+    parser.add_argument("--limit", type=int, default=0, help="only the first N prompts")
+    parser.add_argument("--width", type=int, default=4)
+    args = parser.parse_args()
+    records = [json.loads(line) for line in DATA.read_text().splitlines() if line.strip()]
+    records = records[: args.limit] if args.limit else records
+    env = {k: v for k, v in os.environ.items() if k.startswith("LONGFORM_LLM_")}
+    with running_stack(width=args.width, fake_behaviour=args.behaviour, extra_env=env) as (config, _):
+        rows = report(run(config.gateway_url, records))
+    print(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    main()
