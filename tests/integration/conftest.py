@@ -2,10 +2,10 @@
 Postgres, talking to the fake LLM server; tests reach it only through the gateway's HTTP API."""
 
 import asyncio
+import functools
 from dataclasses import dataclass
 from typing import Iterator
 
-import asyncpg
 import pytest
 
 from fake_llm import running_fake_llm
@@ -14,6 +14,7 @@ from longform_cli.stack import StackConfig, build_supervisor, wait_until_healthy
 from longform_cli.supervisor import Supervisor
 from services.common.migrations import migrate
 from tests.integration.client import ApiClient
+from tests.integration.dbread import fetch
 
 
 @dataclass
@@ -67,15 +68,4 @@ def client(stack: Stack) -> Iterator[ApiClient]:
 @pytest.fixture
 def query(database_url):
     """Reads the database directly, to check what the services stored (never to change it)."""
-
-    def run(sql: str, *args):
-        async def fetch():
-            conn = await asyncpg.connect(database_url)
-            try:
-                return await conn.fetch(sql, *args)
-            finally:
-                await conn.close()
-
-        return asyncio.run(fetch())
-
-    return run
+    return functools.partial(fetch, database_url)

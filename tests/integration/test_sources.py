@@ -1,13 +1,11 @@
 """A rewrite's source, inline (JSON `source_text`) or uploaded (multipart file part `source`): the
 gateway stores it verbatim with its job, or refuses it with a 4xx naming the field and stores nothing.
-The planner does not rewrite yet, so these tests look only at the answer and at what was stored."""
+What the pipeline makes of it is in test_rewrite.py."""
 
-import asyncio
 import hashlib
 import json
 from pathlib import Path
 
-import asyncpg
 import pytest
 from fastapi.testclient import TestClient
 
@@ -15,22 +13,12 @@ from contracts.wordcount import count_words
 from services.gateway.config import GatewaySettings
 from services.gateway.main import create_app
 from services.gateway.store import token_hash
+from tests.integration.dbread import fetch as query
 
 ESSAY = Path(__file__).resolve().parents[1] / "data" / "source_essay.md"
 REWRITE = {"mode": "rewrite", "title": "Rewrite", "instructions": "Condense this to half its length.",
            "target_words": 50}
 MIXED = "Kanäle und Schleusen — «écluses», naïve café.\n\n運河の歴史。大運河は長い。\n\n한국어 문장 😀 end.\n"
-
-
-def query(database_url: str, sql: str, *args):
-    async def run():
-        conn = await asyncpg.connect(database_url)
-        try:
-            return await conn.fetch(sql, *args)
-        finally:
-            await conn.close()
-
-    return asyncio.run(run())
 
 
 def stored_source(database_url: str, job_id: str):
