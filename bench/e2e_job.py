@@ -5,13 +5,14 @@ Run: .venv/bin/python -m bench.e2e_job --words 500000 --width 16 [--latency 1.0]
 
 import argparse
 import json
+from contextlib import closing
 import time
 
 from bench.harness import PeakMemory, running_stack, signed_up
 
 
 def run_job(url: str, words: int) -> dict:
-    with signed_up(url) as http:
+    with closing(signed_up(url)) as http:
         started = time.perf_counter()
         job = http.post("/v1/jobs", json={"mode": "generate", "title": "Bench", "target_words": words,
                                           "instructions": "A long history of an imaginary river."}).json()["id"]
@@ -35,6 +36,7 @@ def main() -> None:
                        extra_env={"LONGFORM_CHUNK_WORKERS": str(max(4, args.width))}) as (config, supervisor):
         with PeakMemory(supervisor) as memory:
             result = run_job(config.gateway_url, args.words)
+            result["cpu_seconds"] = memory.cpu_seconds()
         result |= {"section_width": args.width, "llm_latency_s": args.latency, "peak_rss_mb": memory.megabytes()}
     print(json.dumps(result, indent=2))
 

@@ -66,6 +66,17 @@ class PeakMemory:
         self._stop.set()
         self._thread.join()
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time each service has used so far (user + system)."""
+        used = {}
+        for name in SERVICES:
+            try:
+                times = psutil.Process(self.supervisor.pid(name)).cpu_times()
+            except (psutil.Error, TypeError, ValueError):
+                continue
+            used[name] = round(times.user + times.system, 1)
+        return used
+
     def megabytes(self) -> dict[str, float]:
         return {name: round(peak / 2**20, 1) for name, peak in self.peaks.items()}
 

@@ -7,6 +7,7 @@ Run: .venv/bin/python -m bench.length [--behaviour random_length] [--limit N]"""
 
 import argparse
 import json
+from contextlib import closing
 import os
 import statistics
 import time
@@ -36,7 +37,7 @@ def _tokens(http, job_id: str) -> tuple[int, int]:
 
 
 def run(url: str, records: list[dict]) -> list[dict]:
-    with signed_up(url) as http:
+    with closing(signed_up(url)) as http:
         jobs = [(http.post("/v1/jobs", json={"mode": "generate", "title": r["prompt"][:80], "instructions": r["prompt"],
                                             "target_words": r["length"]}).json()["id"], r["length"]) for r in records]
         results = []

@@ -12,7 +12,7 @@ from services.common.db import Database, Tx
 from services.common.llm import LlmProvider
 from services.planner import store
 from services.planner.config import PlannerSettings
-from services.planner.dispatch import all_done, next_chunks
+from services.planner.dispatch import next_sections
 from services.planner.plan import Section, chunks_of, with_handoffs
 from services.planner.planning import extension_sections, outline_for, store_outline, store_passages
 
@@ -89,8 +89,7 @@ async def extend_job(envelope: Envelope, ports: Ports) -> None:
         plan = await store.lock_plan(tx, envelope.job_id)
         if plan is None or plan["state"] != "assembling":
             return
-        rows = await store.chunks(tx, envelope.job_id)
-        last = rows[-1]
+        last = await store.last_chunk(tx, envelope.job_id)
         added = with_handoffs([_section_of(last)] + extension_sections(request.missing_words, request.round, s))[1:]
         await store.insert_sections(tx, envelope.job_id, added, first_index=last["section_index"] + 1)
         new_chunks = chunks_of(added, s.chunk_words, last["chunk_index"] + 1, last["section_index"] + 1)
@@ -98,7 +97,7 @@ async def extend_job(envelope: Envelope, ports: Ports) -> None:
         await store.set_state(tx, envelope.job_id, "writing", request.round)
         decision = Decision(tx, envelope)
         decision.emit(JobExtended(chunks_added=len(new_chunks), words_added=sum(c.words for c in added),
-                                  chunks_total=len(rows) + len(new_chunks), round=request.round))
+                                  chunks_total=last["chunk_index"] + 1 + len(new_chunks), round=request.round))
         await _dispatch(decision, await store.lock_plan(tx, envelope.job_id))
 
 
@@ -123,25 +122,26 @@ def _section_of(row) -> Section:
 
 async def _dispatch(decision: Decision, plan) -> None:
     tx, job_id = decision.tx, plan["job_id"]
-    rows = await store.chunks(tx, job_id)
-    if all_done(rows):
+    sections = await store.section_progress(tx, job_id)
+    if all(s.finished for s in sections):
         await store.set_state(tx, job_id, "assembling")
         decision.emit(AssembleDocument(target_words=plan["target_words"], round=plan["extension_round"] + 1))
         return
-    done = {r["chunk_index"] for r in rows if r["status"] == "done"}
-    chosen = next_chunks(rows, plan["width"])
-    for row in chosen:
-        decision.emit(_write_command(plan, row, len(rows), done), key=row["chunk_index"])
-    if chosen:
-        await store.mark_dispatched(tx, job_id, [r["chunk_index"] for r in chosen])
+    chosen = next_sections(sections, plan["width"])
+    if not chosen:
+        return
+    total = (await store.last_chunk(tx, job_id))["chunk_index"] + 1
+    for row in await store.chunks_to_write(tx, job_id, chosen):
+        decision.emit(_write_command(plan, row, total), key=row["chunk_index"])
+    await store.mark_dispatched(tx, job_id, chosen)
 
 
-def _write_command(plan, row, total: int, done: set[int]) -> WriteChunk:
+def _write_command(plan, row, total: int) -> WriteChunk:
     previous = row["chunk_index"] - 1
     return WriteChunk(
         chunk_index=row["chunk_index"], section_index=row["section_index"], section_title=row["path"],
         brief=row["brief"], target_words=row["target_words"], title=plan["title"],
-        instructions=plan["instructions"], previous_chunk_index=previous if previous in done else None,
+        instructions=plan["instructions"], previous_chunk_index=previous if row["previous_done"] else None,
         position=f"chunk {row['chunk_index'] + 1} of {total}", model=plan["model"], mode=plan["mode"],
         style=plan["style"], handoff_in=row["handoff_in"], handoff_out=row["handoff_out"],
         source_text=row["source_text"],
@@ -149,11 +149,10 @@ def _write_command(plan, row, total: int, done: set[int]) -> WriteChunk:
 
 
 async def _fail(decision: Decision, plan, outcome: ChunkProcessed) -> None:
-    rows = await store.chunks(decision.tx, plan["job_id"])
-    written = sum(r["words"] or 0 for r in rows if r["status"] == "done")
-    section = next(r["path"] for r in rows if r["chunk_index"] == outcome.chunk_index)
+    written, chunks = await store.written(decision.tx, plan["job_id"])
+    section = await store.section_path(decision.tx, plan["job_id"], outcome.chunk_index)
     reason = (
-        f"{outcome.reason} for “{section}” (chunk {outcome.chunk_index + 1} of {len(rows)}); "
+        f"{outcome.reason} for “{section}” (chunk {outcome.chunk_index + 1} of {chunks}); "
         f"{written:,} of {plan['target_words']:,} words written; "
         f"resume with POST /v1/jobs/{plan['job_id']}/resume"
     )

@@ -4,6 +4,7 @@ import uuid
 
 from contracts.messages import JobRequested
 from services.common.db import Tx
+from services.planner.dispatch import SectionProgress
 from services.planner.plan import PlannedChunk, Section
 
 
@@ -56,13 +57,56 @@ async def lock_plan(tx: Tx, job_id: uuid.UUID):
     return await tx.fetchrow("SELECT * FROM planner.plans WHERE job_id = $1 FOR UPDATE", job_id)
 
 
-async def chunks(tx: Tx, job_id: uuid.UUID):
-    return await tx.fetch(
-        "SELECT c.chunk_index, c.section_index, c.target_words, c.source_text, c.status, c.words,"
-        " s.path, s.brief, s.handoff_in, s.handoff_out"
-        " FROM planner.chunks c JOIN planner.sections s USING (job_id, section_index)"
-        " WHERE c.job_id = $1 ORDER BY c.chunk_index",
+async def section_progress(tx: Tx, job_id: uuid.UUID) -> list[SectionProgress]:
+    rows = await tx.fetch(
+        "SELECT section_index, bool_or(status IN ('done', 'dispatched')) AS started,"
+        " bool_and(status = 'done') AS finished,"
+        " min(chunk_index) FILTER (WHERE status <> 'done') AS upcoming"
+        " FROM planner.chunks WHERE job_id = $1 GROUP BY section_index ORDER BY section_index",
         job_id,
+    )
+    pending = {r["chunk_index"] for r in await tx.fetch(
+        "SELECT chunk_index FROM planner.chunks WHERE job_id = $1 AND chunk_index = ANY($2::int[])"
+        " AND status = 'pending'", job_id, [r["upcoming"] for r in rows if r["upcoming"] is not None],
+    )}
+    return [SectionProgress(r["section_index"], r["started"], r["finished"], r["upcoming"],
+                            r["upcoming"] in pending) for r in rows]
+
+
+async def chunks_to_write(tx: Tx, job_id: uuid.UUID, indexes: list[int]):
+    """The chosen chunks with their sections, and whether the chunk before each is written."""
+    return await tx.fetch(
+        "SELECT c.chunk_index, c.section_index, c.target_words, c.source_text, s.path, s.brief, s.handoff_in,"
+        " s.handoff_out, (SELECT p.status = 'done' FROM planner.chunks p WHERE p.job_id = c.job_id"
+        "  AND p.chunk_index = c.chunk_index - 1) AS previous_done"
+        " FROM planner.chunks c JOIN planner.sections s USING (job_id, section_index)"
+        " WHERE c.job_id = $1 AND c.chunk_index = ANY($2::int[]) ORDER BY c.chunk_index",
+        job_id, indexes,
+    )
+
+
+async def last_chunk(tx: Tx, job_id: uuid.UUID):
+    return await tx.fetchrow(
+        "SELECT c.chunk_index, c.section_index, s.path, s.brief FROM planner.chunks c"
+        " JOIN planner.sections s USING (job_id, section_index)"
+        " WHERE c.job_id = $1 ORDER BY c.chunk_index DESC LIMIT 1",
+        job_id,
+    )
+
+
+async def written(tx: Tx, job_id: uuid.UUID) -> tuple[int, int]:
+    """Words written so far and chunks planned."""
+    row = await tx.fetchrow(
+        "SELECT coalesce(sum(words) FILTER (WHERE status = 'done'), 0) AS words, count(*) AS chunks"
+        " FROM planner.chunks WHERE job_id = $1", job_id,
+    )
+    return row["words"], row["chunks"]
+
+
+async def section_path(tx: Tx, job_id: uuid.UUID, chunk_index: int) -> str:
+    return await tx.fetchval(
+        "SELECT s.path FROM planner.chunks c JOIN planner.sections s USING (job_id, section_index)"
+        " WHERE c.job_id = $1 AND c.chunk_index = $2", job_id, chunk_index,
     )
 
 

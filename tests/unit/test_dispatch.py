@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from services.planner.dispatch import all_done, next_chunks
+from services.planner.dispatch import next_chunks, progress
 
 
 def _rows(statuses: str, per_section: int) -> list[dict]:
@@ -33,7 +33,7 @@ def _run_job(sections: int, per_section: int, width: int, rng: random.Random) ->
         most_open = max(most_open, len(started - finished))
         in_flight = [r for r in rows if r["status"] == "dispatched"]
         if not in_flight:
-            assert all_done(rows)
+            assert all(section.finished for section in progress(rows))
             return most_open
         rng.choice(in_flight)["status"] = "done"
 
@@ -104,4 +104,4 @@ def test_nothing_is_dispatched_when_every_chunk_is_done(width):
 
 @pytest.mark.parametrize("statuses, done", [("DDDD", True), ("D", True), ("DDDd", False), ("DDpD", False), ("DDf", False)])
 def test_all_done_only_when_every_chunk_is_done(statuses, done):
-    assert all_done(_rows(statuses, 2)) is done
+    assert all(section.finished for section in progress(_rows(statuses, 2))) is done
