@@ -7,11 +7,12 @@ import argparse
 import json
 from contextlib import closing
 import time
+from pathlib import Path
 
 from bench.harness import PeakMemory, running_stack, signed_up
 
 
-def run_job(url: str, words: int) -> dict:
+def run_job(url: str, words: int, audit_out: str = "") -> dict:
     with closing(signed_up(url)) as http:
         started = time.perf_counter()
         job = http.post("/v1/jobs", json={"mode": "generate", "title": "Bench", "target_words": words,
@@ -19,7 +20,10 @@ def run_job(url: str, words: int) -> dict:
         while (state := http.get(f"/v1/jobs/{job}").json())["status"] not in ("completed", "failed"):
             time.sleep(0.2)
         elapsed = time.perf_counter() - started
-        events = sum(1 for _ in http.get(f"/v1/jobs/{job}/audit").iter_lines())
+        log = http.get(f"/v1/jobs/{job}/audit").text
+        events = log.count("\n")
+        if audit_out:
+            Path(audit_out).write_text(log)
     return {"status": state["status"], "target_words": words, "words": state["words"],
             "chunks": state["chunks_total"], "events": events, "seconds": round(elapsed, 2),
             "words_per_second": round(words / elapsed)}
@@ -30,12 +34,13 @@ def main() -> None:
     parser.add_argument("--words", type=int, default=50_000)
     parser.add_argument("--width", type=int, default=1, help="sections written in parallel")
     parser.add_argument("--latency", type=float, default=0.0, help="fixed seconds per fake LLM call")
+    parser.add_argument("--audit-out", default="", help="write the job's audit log (NDJSON) here")
     args = parser.parse_args()
     behaviour = f"latency:seconds={args.latency}" if args.latency else ""
     with running_stack(width=args.width, fake_behaviour=behaviour,
-                       extra_env={"LONGFORM_CHUNK_WORKERS": str(max(4, args.width))}) as (config, supervisor):
+                       extra_env={"LONGFORM_CHUNK_WORKERS": str(max(4, 2 * args.width))}) as (config, supervisor):
         with PeakMemory(supervisor) as memory:
-            result = run_job(config.gateway_url, args.words)
+            result = run_job(config.gateway_url, args.words, args.audit_out)
             result["cpu_seconds"] = memory.cpu_seconds()
         result |= {"section_width": args.width, "llm_latency_s": args.latency, "peak_rss_mb": memory.megabytes()}
     print(json.dumps(result, indent=2))

@@ -11,3 +11,4 @@ class GeneratorSettings(LlmSettings):
     summary_words: int = 250  # the rolling summary's bound
     ledger_entries: int = 60  # the ledger's bound
     summary_attempts: int = 3
+    summary_wait_seconds: float = 120.0  # how long a summary waits for the one before it

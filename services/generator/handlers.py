@@ -1,5 +1,6 @@
 """The generator's handler: WriteChunk in; the chunk, a new coherence version and ChunkProcessed out."""
 
+import asyncio
 from dataclasses import dataclass
 
 from contracts.envelope import Envelope, derived_id
@@ -23,6 +24,9 @@ class Ports:
 
 
 async def write_chunk(envelope: Envelope, ports: Ports) -> None:
+    """Writes the chunk and reports it at once; the summary of it is made afterwards, so the next
+    chunk of the section starts while the summariser works (it sees the state one chunk behind,
+    plus the previous chunk's own tail)."""
     cmd = envelope.payload(WriteChunk)
     job_id, user_id = envelope.job_id, envelope.user_id
     async with ports.db.transaction(job_id=job_id, user_id=user_id) as tx:
@@ -30,25 +34,48 @@ async def write_chunk(envelope: Envelope, ports: Ports) -> None:
         tail = await store.chunk_text(tx, job_id, cmd.previous_chunk_index)
         draft = ChunkDraft(attempts=await store.attempts_made(tx, job_id, cmd.chunk_index))
         row = await store.coherence(tx, job_id)
-        remembered = await store.has_coherence_for(tx, job_id, cmd.chunk_index)
     memory = Memory(row["summary"], row["ledger"], row["style"]) if row else Memory(style=cmd.style)
     if done is None:  # a chunk written before is never sent to the LLM again
         draft = await _write(cmd, envelope, ports, tail, memory, draft)
     text = draft.text if done is None else await _stored_text(ports.db, envelope, cmd.chunk_index)
-    new_memory = None
-    if text and not remembered:
-        new_memory = await remember(ports.llm, ports.db, ports.settings, memory, text, job_id=job_id,
-                                    user_id=user_id, chunk_index=cmd.chunk_index)
     async with ports.db.transaction(job_id=job_id, user_id=user_id) as tx:
-        if not await tx.claim(envelope.event_id):
-            return
-        if new_memory is not None:
-            await store.add_coherence(tx, job_id, cmd.chunk_index, new_memory.summary, new_memory.ledger,
-                                      new_memory.style)
-        tx.emit(Envelope.wrap(
-            _outcome(cmd, count_words(text), draft), service=store.SERVICE, job_id=job_id, user_id=user_id,
-            event_id=derived_id(envelope.event_id, ChunkProcessed.TYPE),
-        ))
+        if await tx.claim(envelope.event_id):
+            tx.emit(Envelope.wrap(
+                _outcome(cmd, count_words(text), draft), service=store.SERVICE, job_id=job_id, user_id=user_id,
+                event_id=derived_id(envelope.event_id, ChunkProcessed.TYPE),
+            ))
+    if text:
+        await _remember(ports, envelope, cmd, text)
+
+
+async def _remember(ports: Ports, envelope: Envelope, cmd: WriteChunk, text: str) -> None:
+    """A new version of the coherence state for this chunk, unless one was stored before. It
+    folds this chunk into the latest state once the chunk before it has been folded in."""
+    job_id, user_id, chunk_index = envelope.job_id, envelope.user_id, cmd.chunk_index
+    row = await _state_after(ports, envelope, cmd.previous_chunk_index, chunk_index)
+    if row is False:
+        return
+    memory = Memory(row["summary"], row["ledger"], row["style"]) if row else Memory(style=cmd.style)
+    new = await remember(ports.llm, ports.db, ports.settings, memory, text, job_id=job_id, user_id=user_id,
+                         chunk_index=chunk_index)
+    if new is None:
+        return
+    async with ports.db.transaction(job_id=job_id, user_id=user_id) as tx:
+        if not await store.has_coherence_for(tx, job_id, chunk_index):
+            await store.add_coherence(tx, job_id, chunk_index, new.summary, new.ledger, new.style)
+
+
+async def _state_after(ports: Ports, envelope: Envelope, previous: int | None, chunk_index: int):
+    """The latest coherence row once `previous` has its version (False if this chunk has one)."""
+    for _ in range(int(ports.settings.summary_wait_seconds / 0.5)):
+        async with ports.db.transaction(job_id=envelope.job_id, user_id=envelope.user_id) as tx:
+            if await store.has_coherence_for(tx, envelope.job_id, chunk_index):
+                return False
+            if previous is None or await store.has_coherence_for(tx, envelope.job_id, previous):
+                return await store.coherence(tx, envelope.job_id)
+        await asyncio.sleep(0.5)
+    async with ports.db.transaction(job_id=envelope.job_id, user_id=envelope.user_id) as tx:
+        return await store.coherence(tx, envelope.job_id)  # the previous summary failed: go on without it
 
 
 async def _write(cmd: WriteChunk, envelope: Envelope, ports: Ports, tail: str, memory: Memory,

@@ -31,7 +31,7 @@ def test_each_chunk_leaves_a_new_version_of_the_coherence_state(client, query) -
 
 
 def test_each_chunk_prompt_carries_the_summary_and_ledger_written_before_it(client, query) -> None:
-    job_id = client.submit(5000)
+    job_id = client.submit(9000)
     assert client.wait(job_id)["status"] == "completed"
     job = uuid.UUID(job_id)
     prompts = {r["chunk_index"]: r["prompt"] for r in query(
@@ -41,9 +41,10 @@ def test_each_chunk_prompt_carries_the_summary_and_ledger_written_before_it(clie
         "SELECT chunk_index, section_index FROM planner.chunks WHERE job_id = $1", job)}
     versions = {r["caused_by_chunk"]: r for r in query(
         "SELECT caused_by_chunk, summary, ledger FROM generator.coherence WHERE job_id = $1", job)}
-    # A chunk that follows another of its section starts only after that one's state was stored.
-    followers = [i for i in prompts if i > 0 and section[i] == section[i - 1]]
-    assert followers, "a 5,000-word job has sections of several chunks"
+    # The summary of a chunk is made while the next one is written: a chunk that follows two others
+    # of its section starts after the first of them was folded into the stored state.
+    followers = [i for i in prompts if i > 1 and section[i] == section[i - 1] == section[i - 2]]
+    assert followers, "a 9,000-word job has sections of three chunks or more"
     for i in followers:
         stored = [v for v in versions.values() if v["summary"] in prompts[i]]
         assert stored, f"chunk {i}'s prompt carries no stored summary"
