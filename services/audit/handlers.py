@@ -2,7 +2,6 @@
 fan each persisted event out to live listeners. The audit service's own writes are recorded
 too, as one `db.query` event per stream per batch, appended directly (not through the bus)."""
 
-from collections import defaultdict
 from dataclasses import dataclass
 
 from contracts.auditlog import encode_line
@@ -22,34 +21,23 @@ class Ports:
 
 
 async def record_events(envelopes: list[Envelope], ports: Ports) -> None:
-    lines = []
     async with ports.db.transaction() as tx:
-        own: dict[str, list[Statement]] = defaultdict(list)
-        heads: dict[str, Envelope] = {}
-        for envelope in envelopes:
-            before = len(tx.statements)
-            line = await store.append(tx, envelope)
-            if line is not None:
-                lines.append(line)
-                stream = store.stream_of(envelope)
-                own[stream].extend(tx.statements[before:])
-                heads.setdefault(stream, envelope)
-        for stream, statements in own.items():
-            lines.append(await store.append(tx, _own_writes(heads[stream], statements)))
+        lines = await store.append_batch(tx, envelopes)
+        heads = {store.stream_of_line(line): line for line in lines}
+        counts = {stream: sum(1 for line in lines if store.stream_of_line(line) == stream) for stream in heads}
+        own = list(tx.statements)
+        lines += await store.append_batch(tx, [_own_writes(heads[s], counts[s], own) for s in heads])
     for line in lines:
         await ports.bus.publish_live(store.stream_of_line(line), encode_line(line))
 
 
-def _own_writes(first: Envelope, statements: list[Statement]) -> Envelope:
+def _own_writes(first: dict, appended: int, statements: list[Statement]) -> Envelope:
     tables: dict[str, str] = {}
     for s in statements:
         tables.update(s.tables)
     query = DbQueried(
-        sql=f"{len(statements)} statements appending this batch's events: "
+        sql=f"{len(statements)} statements appending a batch of events (this stream's: {appended}): "
             + "; ".join(dict.fromkeys(s.sql for s in statements)),
-        tables=tables, rows=sum(s.rows or 0 for s in statements if s.sql.startswith("INSERT")),
-        duration_ms=round(sum(s.duration_ms for s in statements), 3),
+        tables=tables, rows=appended, duration_ms=round(sum(s.duration_ms for s in statements), 3),
     )
-    return Envelope.wrap(query, service=SERVICE, job_id=first.job_id, user_id=first.user_id)
-
-
+    return Envelope.wrap(query, service=SERVICE, job_id=first["job_id"], user_id=first["user_id"])

@@ -25,38 +25,53 @@ def stream_of(envelope: Envelope) -> str:
     return f"user:{envelope.user_id}" if envelope.user_id else "system"
 
 
-async def append(conn: Tx, envelope: Envelope) -> dict | None:
-    """Append one event; returns its persisted line, or None if it was stored before."""
-    if await conn.fetchval("SELECT 1 FROM audit.events WHERE event_id = $1", envelope.event_id):
-        return None
-    stream = stream_of(envelope)
-    seq = await conn.fetchval(
-        "INSERT INTO audit.stream_heads (stream_id, last_seq) VALUES ($1, 1) ON CONFLICT (stream_id)"
-        " DO UPDATE SET last_seq = audit.stream_heads.last_seq + 1 RETURNING last_seq",
-        stream,
-    )
-    row = await conn.fetchrow(
+async def append_batch(tx: Tx, envelopes: list[Envelope]) -> list[dict]:
+    """Append the events not stored before, each stream's in order, with gapless seqs; update the
+    job projections; return the persisted lines. A few statements per batch, not per event."""
+    known = {r["event_id"] for r in await tx.fetch(
+        "SELECT event_id FROM audit.events WHERE event_id = ANY($1::uuid[])", [e.event_id for e in envelopes])}
+    fresh = list({e.event_id: e for e in envelopes if e.event_id not in known}.values())
+    if not fresh:
+        return []
+    streams: dict[str, list[Envelope]] = {}
+    for envelope in fresh:
+        streams.setdefault(stream_of(envelope), []).append(envelope)
+    numbered = []
+    for stream, group in streams.items():
+        last = await tx.fetchval(
+            "INSERT INTO audit.stream_heads (stream_id, last_seq) VALUES ($1, $2) ON CONFLICT (stream_id)"
+            " DO UPDATE SET last_seq = audit.stream_heads.last_seq + $2 RETURNING last_seq",
+            stream, len(group),
+        )
+        numbered += [(stream, last - len(group) + 1 + i, e) for i, e in enumerate(group)]
+    rows = await tx.fetch(
         "INSERT INTO audit.events (stream_id, seq, event_id, job_id, user_id, type, service, occurred_at, data)"
-        " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) RETURNING *",
-        stream, seq, envelope.event_id, envelope.job_id, envelope.user_id, envelope.type, envelope.service,
-        envelope.occurred_at, envelope.data,
+        " SELECT * FROM unnest($1::text[], $2::bigint[], $3::uuid[], $4::uuid[], $5::uuid[], $6::text[], $7::text[],"
+        " $8::timestamptz[], $9::jsonb[]) RETURNING *",
+        *[list(column) for column in zip(*[
+            (s, q, e.event_id, e.job_id, e.user_id, e.type, e.service, e.occurred_at, e.data) for s, q, e in numbered
+        ])],
     )
-    if envelope.job_id:
-        await project(conn, envelope, seq)
-    return event_line(row)
+    await project(tx, [(q, e) for _, q, e in numbered if e.job_id])
+    return [event_line(r) for r in sorted(rows, key=lambda r: (r["stream_id"], r["seq"]))]
 
 
-async def project(conn: Tx, envelope: Envelope, seq: int) -> None:
-    row = await conn.fetchrow("SELECT * FROM audit.job_state WHERE job_id = $1", envelope.job_id)
-    state = apply(JobState(**{k: row[k] for k in _STATE_COLUMNS}) if row else None, envelope, seq)
-    values = asdict(state)
+async def project(tx: Tx, events: list[tuple[int, Envelope]]) -> None:
+    """Folds the events (seq, envelope) into each job's state: one read and one write per batch."""
+    if not events:
+        return
+    rows = await tx.fetch("SELECT * FROM audit.job_state WHERE job_id = ANY($1::uuid[])",
+                          list({e.job_id for _, e in events}))
+    states = {r["job_id"]: JobState(**{k: r[k] for k in _STATE_COLUMNS}) for r in rows}
+    for seq, envelope in sorted(events, key=lambda pair: pair[0]):
+        states[envelope.job_id] = apply(states.get(envelope.job_id), envelope, seq)
     columns = ", ".join(_STATE_COLUMNS)
     params = ", ".join(f"${i}" for i in range(1, len(_STATE_COLUMNS) + 1))
     updates = ", ".join(f"{c} = excluded.{c}" for c in _STATE_COLUMNS if c != "job_id")
-    await conn.execute(
+    await tx.executemany(
         f"INSERT INTO audit.job_state ({columns}) VALUES ({params}) ON CONFLICT (job_id) DO UPDATE SET "
         f"{updates}, updated_at = now()",
-        *[values[c] for c in _STATE_COLUMNS],
+        [tuple(asdict(state)[c] for c in _STATE_COLUMNS) for state in states.values()],
     )
 
 

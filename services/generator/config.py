@@ -9,6 +9,6 @@ class GeneratorSettings(LlmSettings):
     tail_words: int = 150  # how much of the previous chunk each prompt carries
     tokens_per_word: float = 1.6  # caps max_tokens from the remaining budget
     summary_words: int = 250  # the rolling summary's bound
-    ledger_entries: int = 60  # the ledger's bound
+    ledger_entries: int = 30  # the ledger's bound
     summary_attempts: int = 3
     summary_wait_seconds: float = 120.0  # how long a summary waits for the one before it
