@@ -5,7 +5,7 @@ import time
 import anthropic
 
 from services.common.llm.base import Completion, Prompt
-from services.common.llm.errors import classify
+from services.common.llm.errors import classified
 
 
 class AnthropicProvider:
@@ -16,11 +16,7 @@ class AnthropicProvider:
         self.client = anthropic.AsyncAnthropic(api_key=api_key, base_url=base_url, max_retries=0, timeout=timeout)
 
     async def complete(self, prompt: Prompt) -> Completion:
-        started = time.perf_counter()
-        try:
-            return await self._stream(prompt, started)
-        except anthropic.APIError as exc:
-            raise classify(exc, started) from exc
+        return await classified(lambda started: self._stream(prompt, started), anthropic.APIError)
 
     async def _stream(self, prompt: Prompt, started: float) -> Completion:
         model = prompt.model or self.default_model

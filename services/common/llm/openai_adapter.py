@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import openai
 
 from services.common.llm.base import Completion, Prompt
-from services.common.llm.errors import classify
+from services.common.llm.errors import classified
 
 
 @dataclass
@@ -41,11 +41,7 @@ class OpenAIProvider:
         self.limit_field = "max_completion_tokens" if name == "openai" else "max_tokens"
 
     async def complete(self, prompt: Prompt) -> Completion:
-        started = time.perf_counter()
-        try:
-            return await self._stream(prompt, started)
-        except openai.APIError as exc:
-            raise classify(exc, started) from exc
+        return await classified(lambda started: self._stream(prompt, started), openai.APIError)
 
     async def _stream(self, prompt: Prompt, started: float) -> Completion:
         model = prompt.model or self.default_model
