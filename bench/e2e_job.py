@@ -22,10 +22,13 @@ def run_job(url: str, words: int, audit_out: str = "") -> dict:
         elapsed = time.perf_counter() - started
         log = http.get(f"/v1/jobs/{job}/audit").text
         events = log.count("\n")
+        llm_ms = sum(json.loads(line)["data"]["attributes"]["longform.latency_ms"] or 0
+                     for line in log.splitlines() if '"type":"llm.call"' in line)
         if audit_out:
             Path(audit_out).write_text(log)
     return {"status": state["status"], "target_words": words, "words": state["words"],
             "chunks": state["chunks_total"], "events": events, "seconds": round(elapsed, 2),
+            "llm_call_seconds": round(llm_ms / 1000, 1),
             "words_per_second": round(words / elapsed)}
 
 
@@ -42,6 +45,8 @@ def main() -> None:
         with PeakMemory(supervisor) as memory:
             result = run_job(config.gateway_url, args.words, args.audit_out)
             result["cpu_seconds"] = memory.cpu_seconds()
+        result["ideal_seconds"] = round(result["llm_call_seconds"] / args.width, 1)
+        result["ratio_to_ideal"] = round(result["seconds"] / max(result["ideal_seconds"], 0.1), 2)
         result |= {"section_width": args.width, "llm_latency_s": args.latency, "peak_rss_mb": memory.megabytes()}
     print(json.dumps(result, indent=2))
 

@@ -4,7 +4,7 @@ Schemas evolve only by adding fields with defaults."""
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.envelope import Message
 
@@ -116,13 +116,20 @@ class LlmCalled(Message):
     attributes: dict[str, str | int | float | bool | None]
 
 
-class DbQueried(Message):
-    TYPE = "db.query"
+class SqlStatement(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
     sql: str
-    tables: dict[str, str]
+    tables: dict[str, str]  # schema.table -> "read" or "write"
     rows: int | None
     duration_ms: float
     error: str | None = None
+
+
+class DbQueried(Message):
+    """One transaction's statements, in the order they ran."""
+
+    TYPE = "db.query"
+    statements: list[SqlStatement]
 
 
 class ErrorRaised(Message):

@@ -30,7 +30,7 @@ class StackConfig:
 
 
 def service_env(config: StackConfig) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LONGFORM_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LONGFORM_") and k != "PYTHONDONTWRITEBYTECODE"}
     env.update(
         DATABASE_URL=config.database_url, NATS_URL=config.nats_url, LONGFORM_BUS_PREFIX=config.bus_prefix,
         LONGFORM_PORT=str(config.gateway_port), PYTHONUNBUFFERED="1",

@@ -14,7 +14,7 @@ from typing import Any, AsyncIterator, Callable
 import asyncpg
 
 from contracts.envelope import Envelope
-from contracts.messages import DbQueried
+from contracts.messages import DbQueried, SqlStatement
 from services.common.sqltables import rows_from_status, tables_touched
 
 
@@ -130,15 +130,14 @@ class Tx:
         self.emitted.append(envelope)
 
     def _statement_events(self) -> list[Envelope]:
-        if self.job_id is None and self.user_id is None:
+        """One `db.query` event for the transaction, listing each statement (not for reads that
+        belong to no job or account)."""
+        if (self.job_id is None and self.user_id is None) or not self.statements:
             return []
-        return [
-            Envelope.wrap(
-                DbQueried(sql=s.sql, tables=s.tables, rows=s.rows, duration_ms=s.duration_ms, error=s.error),
-                service=self.db.service, job_id=self.job_id, user_id=self.user_id,
-            )
-            for s in self.statements
-        ]
+        statements = [SqlStatement(sql=s.sql, tables=s.tables, rows=s.rows, duration_ms=s.duration_ms, error=s.error)
+                      for s in self.statements]
+        return [Envelope.wrap(DbQueried(statements=statements), service=self.db.service, job_id=self.job_id,
+                              user_id=self.user_id)]
 
     async def flush_outbox(self) -> None:
         """Write the statements' audit events and the emitted events to the outbox, in this transaction."""

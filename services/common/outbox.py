@@ -2,7 +2,6 @@
 `Nats-Msg-Id`. A crash between commit and publish loses nothing: the rows wait here."""
 
 import asyncio
-import json
 import logging
 
 from services.common.bus import Bus
@@ -43,11 +42,11 @@ class OutboxRelay:
         schema = self.db.schema
         async with self.db.pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(
-                f"SELECT id, event_id, type, payload FROM {schema}.outbox WHERE published_at IS NULL "
+                f"SELECT id, event_id, type, payload::text AS payload FROM {schema}.outbox WHERE published_at IS NULL "
                 f"ORDER BY id LIMIT {_BATCH} FOR UPDATE SKIP LOCKED"
             )
             for row in rows:
-                await self.bus.publish(row["type"], json.dumps(row["payload"]).encode(), str(row["event_id"]))
+                await self.bus.publish(row["type"], row["payload"].encode(), str(row["event_id"]))
             if rows:
                 await conn.execute(
                     f"UPDATE {schema}.outbox SET published_at = now() WHERE id = ANY($1::bigint[])",

@@ -30,15 +30,14 @@ async def write_chunk(envelope: Envelope, ports: Ports) -> None:
     cmd = envelope.payload(WriteChunk)
     job_id, user_id = envelope.job_id, envelope.user_id
     async with ports.db.transaction(job_id=job_id, user_id=user_id) as tx:
-        done = await store.accepted_chunk(tx, job_id, cmd.chunk_index)
-        tail = await store.chunk_text(tx, job_id, cmd.previous_chunk_index)
-        draft = ChunkDraft(attempts=await store.attempts_made(tx, job_id, cmd.chunk_index))
-        row = await store.coherence(tx, job_id)
-    memory = Memory(row["summary"], row["ledger"], row["style"]) if row else Memory(style=cmd.style)
-    if done is None:  # a chunk written before is never sent to the LLM again
-        draft = await _write(cmd, envelope, ports, tail, memory, draft)
-    text = draft.text if done is None else await _stored_text(ports.db, envelope, cmd.chunk_index)
+        context = await store.chunk_context(tx, job_id, cmd.chunk_index, cmd.previous_chunk_index)
+    draft, done = ChunkDraft(attempts=context["attempts"]), context["done_words"] is not None
+    if not done:  # a chunk written before is never sent to the LLM again
+        draft = await _write(cmd, envelope, ports, context["tail"], _memory(context, cmd), draft)
+    text = await _stored_text(ports.db, envelope, cmd.chunk_index) if done else draft.text
     async with ports.db.transaction(job_id=job_id, user_id=user_id) as tx:
+        if not done and draft.text:  # stored with its report, so a crash after this never pays for it again
+            await store.accept_chunk(tx, job_id, cmd.chunk_index, draft.text, draft.words, cmd.target_words)
         if await tx.claim(envelope.event_id):
             tx.emit(Envelope.wrap(
                 _outcome(cmd, count_words(text), draft), service=store.SERVICE, job_id=job_id, user_id=user_id,
@@ -53,42 +52,41 @@ async def _remember(ports: Ports, envelope: Envelope, cmd: WriteChunk, text: str
     folds this chunk into the latest state once the chunk before it has been folded in."""
     job_id, user_id, chunk_index = envelope.job_id, envelope.user_id, cmd.chunk_index
     row = await _state_after(ports, envelope, cmd.previous_chunk_index, chunk_index)
-    if row is False:
+    if row is None:
         return
-    memory = Memory(row["summary"], row["ledger"], row["style"]) if row else Memory(style=cmd.style)
-    new = await remember(ports.llm, ports.db, ports.settings, memory, text, job_id=job_id, user_id=user_id,
-                         chunk_index=chunk_index)
-    if new is None:
-        return
-    async with ports.db.transaction(job_id=job_id, user_id=user_id) as tx:
-        if not await store.has_coherence_for(tx, job_id, chunk_index):
+    new = await remember(ports.llm, ports.db, ports.settings, _memory(row, cmd), text, job_id=job_id,
+                         user_id=user_id, chunk_index=chunk_index)
+    if new is not None:
+        async with ports.db.transaction(job_id=job_id, user_id=user_id) as tx:
             await store.add_coherence(tx, job_id, chunk_index, new.summary, new.ledger, new.style)
 
 
+def _memory(row, cmd: WriteChunk) -> Memory:
+    """The stored coherence state, or the plan's style sheet before the first version."""
+    if row["version"] is None:
+        return Memory(style=cmd.style)
+    return Memory(row["summary"], row["ledger"], row["style"])
+
+
 async def _state_after(ports: Ports, envelope: Envelope, previous: int | None, chunk_index: int):
-    """The latest coherence row once `previous` has its version (False if this chunk has one)."""
+    """The latest coherence row once `previous` has its version; None if this chunk has one."""
+    job_id, user_id = envelope.job_id, envelope.user_id
     for _ in range(int(ports.settings.summary_wait_seconds / 0.5)):
-        async with ports.db.transaction(job_id=envelope.job_id, user_id=envelope.user_id) as tx:
-            if await store.has_coherence_for(tx, envelope.job_id, chunk_index):
-                return False
-            if previous is None or await store.has_coherence_for(tx, envelope.job_id, previous):
-                return await store.coherence(tx, envelope.job_id)
+        async with ports.db.transaction(job_id=job_id, user_id=user_id) as tx:
+            row = await store.coherence_after(tx, job_id, chunk_index, previous)
+        if row["mine"]:
+            return None
+        if row["ready"]:
+            return row
         await asyncio.sleep(0.5)
-    async with ports.db.transaction(job_id=envelope.job_id, user_id=envelope.user_id) as tx:
-        return await store.coherence(tx, envelope.job_id)  # the previous summary failed: go on without it
+    return row  # the previous summary failed or is stuck: go on without it
 
 
 async def _write(cmd: WriteChunk, envelope: Envelope, ports: Ports, tail: str, memory: Memory,
                  draft: ChunkDraft) -> ChunkDraft:
-    """Writes the chunk and stores it at once, so a crash after this never pays for it again."""
     log = LlmCallLog(ports.db, provider=ports.llm.name, job_id=envelope.job_id, user_id=envelope.user_id,
                      purpose="write", chunk_index=cmd.chunk_index)
-    draft = await ChunkWriter(ports.llm, log, ports.settings, memory).write(cmd, tail, draft)
-    if draft.text:
-        async with ports.db.transaction(job_id=envelope.job_id, user_id=envelope.user_id) as tx:
-            await store.accept_chunk(tx, envelope.job_id, cmd.chunk_index, draft.text, draft.words,
-                                     cmd.target_words)
-    return draft
+    return await ChunkWriter(ports.llm, log, ports.settings, memory).write(cmd, tail, draft)
 
 
 async def _stored_text(db: Database, envelope: Envelope, chunk_index: int) -> str:

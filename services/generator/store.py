@@ -8,28 +8,18 @@ from services.common.db import Tx
 SERVICE = "generator"
 
 
-async def accepted_chunk(tx: Tx, job_id: uuid.UUID, chunk_index: int):
+async def chunk_context(tx: Tx, job_id: uuid.UUID, chunk_index: int, previous: int | None):
+    """In one statement: the chunk's words if it was written before, how many write attempts it
+    has had, the previous chunk's tail, and the latest coherence state (summary, ledger, style)."""
     return await tx.fetchrow(
-        "SELECT words, target_words FROM generator.chunks WHERE job_id = $1 AND chunk_index = $2",
-        job_id, chunk_index,
-    )
-
-
-async def chunk_text(tx: Tx, job_id: uuid.UUID, chunk_index: int | None) -> str:
-    if chunk_index is None:
-        return ""
-    text = await tx.fetchval(
-        "SELECT right(text, 4000) FROM generator.chunks WHERE job_id = $1 AND chunk_index = $2",
-        job_id, chunk_index,
-    )
-    return text or ""
-
-
-async def attempts_made(tx: Tx, job_id: uuid.UUID, chunk_index: int) -> int:
-    return await tx.fetchval(
-        "SELECT coalesce(max(attempt), 0) FROM generator.llm_calls WHERE job_id = $1 AND chunk_index = $2"
-        " AND purpose = 'write'",
-        job_id, chunk_index,
+        "SELECT (SELECT words FROM generator.chunks WHERE job_id = $1 AND chunk_index = $2) AS done_words,"
+        " (SELECT coalesce(max(attempt), 0) FROM generator.llm_calls WHERE job_id = $1 AND chunk_index = $2"
+        "  AND purpose = 'write') AS attempts,"
+        " coalesce((SELECT right(text, 4000) FROM generator.chunks WHERE job_id = $1 AND chunk_index = $3), '')"
+        "  AS tail, c.version, c.summary, c.ledger, c.style"
+        " FROM (SELECT 1) one LEFT JOIN LATERAL (SELECT version, summary, ledger, style FROM generator.coherence"
+        "  WHERE job_id = $1 ORDER BY version DESC LIMIT 1) c ON true",
+        job_id, chunk_index, previous,
     )
 
 
@@ -41,19 +31,17 @@ async def accept_chunk(tx: Tx, job_id: uuid.UUID, chunk_index: int, text: str, w
     )
 
 
-async def coherence(tx: Tx, job_id: uuid.UUID):
-    """The latest version of the job's coherence state, or None before the first chunk."""
+async def coherence_after(tx: Tx, job_id: uuid.UUID, chunk_index: int, previous: int | None):
+    """In one statement: whether this chunk already has its version, whether `previous` has one
+    (true when there is no previous), and the latest state."""
     return await tx.fetchrow(
-        "SELECT version, summary, ledger, style FROM generator.coherence WHERE job_id = $1"
-        " ORDER BY version DESC LIMIT 1",
-        job_id,
+        "SELECT EXISTS (SELECT 1 FROM generator.coherence WHERE job_id = $1 AND caused_by_chunk = $2) AS mine,"
+        " ($3::int IS NULL OR EXISTS (SELECT 1 FROM generator.coherence WHERE job_id = $1 AND caused_by_chunk = $3))"
+        "  AS ready, c.version, c.summary, c.ledger, c.style"
+        " FROM (SELECT 1) one LEFT JOIN LATERAL (SELECT version, summary, ledger, style FROM generator.coherence"
+        "  WHERE job_id = $1 ORDER BY version DESC LIMIT 1) c ON true",
+        job_id, chunk_index, previous,
     )
-
-
-async def has_coherence_for(tx: Tx, job_id: uuid.UUID, chunk_index: int) -> bool:
-    return bool(await tx.fetchval(
-        "SELECT 1 FROM generator.coherence WHERE job_id = $1 AND caused_by_chunk = $2", job_id, chunk_index
-    ))
 
 
 async def add_coherence(tx: Tx, job_id: uuid.UUID, chunk_index: int, summary: str, ledger: str, style: str) -> None:
@@ -61,7 +49,8 @@ async def add_coherence(tx: Tx, job_id: uuid.UUID, chunk_index: int, summary: st
     await tx.execute("SELECT pg_advisory_xact_lock(hashtext($1))", str(job_id))
     await tx.execute(
         "INSERT INTO generator.coherence (job_id, version, caused_by_chunk, summary, ledger, style)"
-        " SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5 FROM generator.coherence WHERE job_id = $1",
+        " SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5 FROM generator.coherence WHERE job_id = $1"
+        " AND NOT EXISTS (SELECT 1 FROM generator.coherence WHERE job_id = $1 AND caused_by_chunk = $2)",
         job_id, chunk_index, summary, ledger, style,
     )
 

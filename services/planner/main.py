@@ -16,7 +16,7 @@ async def main() -> None:
     async def wire(db: Database, bus: Bus) -> list:
         ports = Ports(db, llm, settings)
         bus.subscribe(JobRequested.TYPE, lambda e: plan_job(e, ports), ack_wait=60.0)
-        bus.subscribe(ChunkProcessed.TYPE, lambda e: chunk_processed(e, ports))
+        bus.subscribe(ChunkProcessed.TYPE, lambda e: chunk_processed(e, ports), workers=settings.progress_workers)
         bus.subscribe(ExtendJob.TYPE, lambda e: extend_job(e, ports))
         bus.subscribe(ResumeJob.TYPE, lambda e: resume_job(e, ports))
         return []
