@@ -2,6 +2,7 @@ from services.common.config import LlmSettings
 
 
 class GeneratorSettings(LlmSettings):
+    db_pool_size: int = 10  # concurrent handlers each hold a connection while they work
     chunk_workers: int = 4  # chunks written concurrently by one replica
     max_failures_per_chunk: int = 9  # rejected or failed attempts before the chunk fails
     max_rounds_per_chunk: int = 10  # initial call plus continuations

@@ -2,6 +2,7 @@ from services.common.config import LlmSettings
 
 
 class PlannerSettings(LlmSettings):
+    db_pool_size: int = 10  # concurrent handlers each hold a connection while they work
     chunk_words: int = 800  # largest budget given to one chunk
     chunks_per_section: int = 3  # of the fallback outline and of rewrite plans
     section_width: int = 1  # sections written concurrently; 1 is fully sequential

@@ -173,3 +173,4 @@ def test_supervisor_appends_child_output_to_its_log(supervisor):
     supervisor.start_all()
     log = supervisor.log_dir / "greeter.log"
     wait_for(lambda: log.exists() and "hello from the child" in log.read_text())
+    assert log.read_text().count("hello from the child") >= 1
