@@ -1,11 +1,12 @@
 """`longform db ...`: the operator applies and inspects the schema; services never do."""
 
-import asyncio
+import json
 import os
 import sys
 
 import asyncpg
 
+from services.audit.store import rebuild_job_state, save_states, state_of
 from services.common.migrations import available, migrate, pending
 
 _SCHEMAS = ("gateway", "planner", "generator", "assembler", "audit")
@@ -51,3 +52,23 @@ async def schema_command(*, sql: bool) -> None:
         default = f" default {r['column_default']}" if r["column_default"] else ""
         null = "" if r["is_nullable"] == "YES" else " not null"
         print(f"  {r['column_name']:<18} {r['data_type']}{null}{default}")
+
+
+async def rebuild_command(*, check: bool) -> int:
+    """Recomputes every job's state from audit.events; with --check only reports differences.
+    Returns how many jobs differed from the live projection."""
+    conn = await asyncpg.connect(_database_url(), statement_cache_size=0)
+    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    differing = []
+    try:
+        for row in await conn.fetch("SELECT * FROM audit.job_state ORDER BY job_id"):
+            rebuilt = await rebuild_job_state(conn, row["job_id"])
+            if rebuilt != state_of(row):
+                differing.append(rebuilt)
+                print(f"{row['job_id']}: live {state_of(row)} != rebuilt {rebuilt}")
+        if differing and not check:
+            await save_states(conn, differing)
+    finally:
+        await conn.close()
+    print(f"{len(differing)} job(s) differed" + ("" if check or not differing else "; rewritten from the events"))
+    return len(differing)

@@ -22,6 +22,8 @@ def _parser() -> argparse.ArgumentParser:
     db_commands_.add_parser("migrate", help="apply pending migrations to DATABASE_URL")
     schema = db_commands_.add_parser("schema", help="print every table and column")
     schema.add_argument("--sql", action="store_true", help="print the SQL an operator can run by hand")
+    rebuild = db_commands_.add_parser("rebuild-projections", help="recompute job state from the event table")
+    rebuild.add_argument("--check", action="store_true", help="only report jobs whose live state differs")
     return parser
 
 
@@ -36,3 +38,5 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(db_commands.migrate_command())
     elif args.db_command == "schema":
         asyncio.run(db_commands.schema_command(sql=args.sql))
+    elif args.db_command == "rebuild-projections":
+        sys.exit(1 if asyncio.run(db_commands.rebuild_command(check=args.check)) and args.check else 0)

@@ -62,28 +62,38 @@ async def project(tx: Tx, events: list[tuple[int, Envelope]]) -> None:
         return
     rows = await tx.fetch("SELECT * FROM audit.job_state WHERE job_id = ANY($1::uuid[])",
                           list({e.job_id for _, e in events}))
-    states = {r["job_id"]: JobState(**{k: r[k] for k in _STATE_COLUMNS}) for r in rows}
+    states = {r["job_id"]: state_of(r) for r in rows}
     for seq, envelope in sorted(events, key=lambda pair: pair[0]):
         states[envelope.job_id] = apply(states.get(envelope.job_id), envelope, seq)
+    await save_states(tx, list(states.values()))
+
+
+async def save_states(conn, states: list[JobState]) -> None:
+    """Upsert job states (`conn`: the audit service's Tx, or the operator's connection)."""
     columns = ", ".join(_STATE_COLUMNS)
     params = ", ".join(f"${i}" for i in range(1, len(_STATE_COLUMNS) + 1))
     updates = ", ".join(f"{c} = excluded.{c}" for c in _STATE_COLUMNS if c != "job_id")
-    await tx.executemany(
+    await conn.executemany(
         f"INSERT INTO audit.job_state ({columns}) VALUES ({params}) ON CONFLICT (job_id) DO UPDATE SET "
         f"{updates}, updated_at = now()",
-        [tuple(asdict(state)[c] for c in _STATE_COLUMNS) for state in states.values()],
+        [tuple(asdict(state)[c] for c in _STATE_COLUMNS) for state in states],
     )
 
 
-async def rebuild_job_state(conn, job_id: uuid.UUID) -> JobState | None:
-    """Job state recomputed from the event table alone (it must equal the live projection)."""
-    state = None
-    rows = await conn.fetch(
+def state_of(row) -> JobState:
+    return JobState(**{k: row[k] for k in _STATE_COLUMNS})
+
+
+async def rebuild_job_state(conn, job_id: uuid.UUID, page: int = 1000) -> JobState | None:
+    """Job state recomputed from the event table alone, page by page (it must equal the live one)."""
+    state, after = None, 0
+    while rows := await conn.fetch(
         "SELECT seq, event_id, job_id, user_id, type, service, occurred_at, data FROM audit.events"
-        " WHERE stream_id = $1 ORDER BY seq", str(job_id),
-    )
-    for r in rows:
-        envelope = Envelope(event_id=r["event_id"], job_id=r["job_id"], user_id=r["user_id"], type=r["type"],
-                            service=r["service"], occurred_at=r["occurred_at"], data=r["data"])
-        state = apply(state, envelope, r["seq"])
+        " WHERE stream_id = $1 AND seq > $2 ORDER BY seq LIMIT $3", str(job_id), after, page,
+    ):
+        for r in rows:
+            envelope = Envelope(event_id=r["event_id"], job_id=r["job_id"], user_id=r["user_id"], type=r["type"],
+                                service=r["service"], occurred_at=r["occurred_at"], data=r["data"])
+            state = apply(state, envelope, r["seq"])
+        after = rows[-1]["seq"]
     return state

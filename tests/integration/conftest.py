@@ -3,6 +3,7 @@ Postgres, talking to the fake LLM server; tests reach it only through the gatewa
 
 import asyncio
 import functools
+import secrets
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -15,6 +16,9 @@ from longform_cli.supervisor import Supervisor
 from services.common.migrations import migrate
 from tests.integration.client import ApiClient
 from tests.integration.dbread import fetch
+
+
+API_KEY = f"sk-longform-test-{secrets.token_hex(16)}"  # a secret the audit log must never show
 
 
 @dataclass
@@ -52,7 +56,7 @@ def start_stack(home, database_url: str, nats_url: str, bus_prefix: str, llm_env
 @pytest.fixture(scope="session")
 def stack(database_url, nats_url, bus_prefix, fake_llm_server, tmp_path_factory) -> Iterator[Stack]:
     llm_env = {"LONGFORM_LLM_PROVIDER": "openai-compatible", "LONGFORM_LLM_BASE_URL": fake_llm_server.openai_base_url,
-               "LONGFORM_LLM_MODEL": "fake-writer"}
+               "LONGFORM_LLM_MODEL": "fake-writer", "OPENAI_API_KEY": API_KEY}
     for running in start_stack(tmp_path_factory.mktemp("stack"), database_url, nats_url, bus_prefix, llm_env):
         running.fake_llm = fake_llm_server
         yield running
