@@ -38,8 +38,9 @@ def main() -> None:
     parser.add_argument("--width", type=int, default=1, help="sections written in parallel")
     parser.add_argument("--latency", type=float, default=0.0, help="fixed seconds per fake LLM call")
     parser.add_argument("--audit-out", default="", help="write the job's audit log (NDJSON) here")
+    parser.add_argument("--behaviour", default="", help="the fake LLM's default behaviour, e.g. random_length")
     args = parser.parse_args()
-    behaviour = f"latency:seconds={args.latency}" if args.latency else ""
+    behaviour = "+".join(b for b in (args.behaviour, f"latency:seconds={args.latency}" if args.latency else "") if b)
     with running_stack(width=args.width, fake_behaviour=behaviour,
                        extra_env={"LONGFORM_CHUNK_WORKERS": str(max(4, 2 * args.width))}) as (config, supervisor):
         with PeakMemory(supervisor) as memory:
