@@ -4,15 +4,17 @@ subject; each service reads it through durable pull consumers shared by its repl
 import asyncio
 import contextlib
 import logging
+import traceback
 from typing import Awaitable, Callable
 
 import nats
 import nats.errors
 from faststream import AckPolicy
-from faststream.exceptions import NackMessage
+from faststream.exceptions import NackMessage, RejectMessage
 from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
 from nats.js.api import ConsumerConfig, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
+from pydantic import ValidationError
 
 from contracts.envelope import Envelope
 from contracts.subjects import Subjects
@@ -43,6 +45,7 @@ class Bus:
     def __init__(self, nats_url: str, subjects: Subjects, service: str, *, stream_replicas: int = 1,
                  max_ack_pending: int = 1000) -> None:
         self.stream_replicas = stream_replicas
+        self.on_failure: Callable[[Envelope, str, bool], Awaitable[None]] | None = None
         self.max_ack_pending = max_ack_pending  # across all replicas of a consumer
         self.subjects = subjects
         self.service = service
@@ -51,6 +54,15 @@ class Bus:
         )
         self._stream = JStream(subjects.stream, declare=False)
         self.nats_url = nats_url
+
+    async def report_failure(self, envelope: Envelope, trace: str, final: bool) -> None:
+        """Set by the service's wiring to record the failure; a report that fails is only logged."""
+        if self.on_failure is None:
+            return
+        try:
+            await self.on_failure(envelope, trace, final)
+        except Exception:
+            log.exception("could not record the failure of %s %s", envelope.type, envelope.event_id)
 
     async def start(self) -> None:
         await ensure_stream(self.nats_url, self.subjects, self.stream_replicas)
@@ -83,7 +95,7 @@ class Bus:
                 filter_subject=subject,
             ),
             ack_policy=AckPolicy.NACK_ON_ERROR,
-        )(_acknowledged(handler, ack_wait))
+        )(_acknowledged(handler, ack_wait, max_deliver, self))
 
     async def consume_batches(self, handler: BatchHandler, *, batch_size: int = 100) -> None:
         """One durable consumer over every subject, handed batches in stream order; each batch is
@@ -102,19 +114,28 @@ class Bus:
             await nc.close()
 
 
-def _acknowledged(handler: Handler, ack_wait: float) -> Callable:
-    """Run the handler with in-progress heartbeats, so a long LLM call is not redelivered;
-    on failure nack with a growing delay instead of a hot redelivery loop."""
+def _acknowledged(handler: Handler, ack_wait: float, max_deliver: int, bus: "Bus") -> Callable:
+    """Run the handler with in-progress heartbeats, so a long LLM call is not redelivered. On
+    failure: report it (an `error` event with the traceback), then nack with a growing delay;
+    a message that can never succeed (its payload is invalid) or has used its last delivery is
+    terminated and reported as final, so the job fails with a reason instead of waiting forever."""
 
     async def consume(body: dict, msg: NatsMessage) -> None:
-        envelope = Envelope.model_validate(body)
+        try:
+            envelope = Envelope.model_validate(body)
+        except ValidationError:
+            log.error("terminating a message that is not an envelope: %.300r", body)
+            raise RejectMessage()
         heartbeat = asyncio.create_task(_heartbeat(msg, ack_wait / 3))
         try:
             await handler(envelope)
-        except Exception:
+        except Exception as exc:
             delivered = msg.raw_message.metadata.num_delivered
-            log.exception("%s %s failed (delivery %d)", envelope.type, envelope.event_id, delivered)
-            raise NackMessage(delay=min(0.5 * 2 ** min(delivered, 6), 30.0))
+            final = isinstance(exc, ValidationError) or 0 < max_deliver <= delivered
+            log.exception("%s %s failed (delivery %d%s)", envelope.type, envelope.event_id, delivered,
+                          ", final" if final else "")
+            await bus.report_failure(envelope, traceback.format_exc(), final)
+            raise RejectMessage() if final else NackMessage(delay=min(0.5 * 2 ** min(delivered, 6), 30.0))
         finally:
             heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):

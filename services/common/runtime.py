@@ -3,10 +3,13 @@ run until SIGTERM or SIGINT, then stop cleanly."""
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 from typing import Awaitable, Callable
 
+from contracts.envelope import Envelope, derived_id
+from contracts.messages import ErrorRaised, JobFailed
 from services.common.bus import Bus
 from services.common.config import ServiceSettings
 from services.common.db import Database, wait_for_database
@@ -30,6 +33,7 @@ async def connect(service: str, settings: ServiceSettings) -> tuple[Database, Bu
 async def serve(service: str, settings: ServiceSettings, wire: Wiring) -> None:
     """`wire` registers the subscribers and returns background loops to run alongside them."""
     db, bus = await connect(service, settings)
+    bus.on_failure = functools.partial(report_failure, db, service)
     loops = await wire(db, bus)
     await bus.start()
     relay = OutboxRelay(db, bus)
@@ -43,6 +47,23 @@ async def serve(service: str, settings: ServiceSettings, wire: Wiring) -> None:
             await task
     await bus.stop()
     await db.close()
+
+
+async def report_failure(db: Database, service: str, envelope: Envelope, trace: str, final: bool) -> None:
+    """An `error` event with the traceback; when the message is given up, the job fails with the
+    reason (and can be resumed) instead of waiting for a message that will never be handled."""
+    message = trace.strip().splitlines()[-1]
+    async with db.transaction(job_id=envelope.job_id, user_id=envelope.user_id) as tx:
+        tx.emit(Envelope.wrap(ErrorRaised(
+            message=message, traceback=trace,
+            context=f"{service} handling {envelope.type} {envelope.event_id}" + (" (given up)" if final else ""),
+        ), service=service, job_id=envelope.job_id, user_id=envelope.user_id))
+        if final and envelope.job_id:
+            reason = (f"{service} could not handle {envelope.type} ({message}); "
+                      f"resume with POST /v1/jobs/{envelope.job_id}/resume")
+            tx.emit(Envelope.wrap(JobFailed(reason=reason), service=service, job_id=envelope.job_id,
+                                  user_id=envelope.user_id,
+                                  event_id=derived_id(envelope.event_id, JobFailed.TYPE, service)))
 
 
 async def _forever(loop: Callable[[], Awaitable[None]]) -> None:

@@ -116,6 +116,18 @@ async def resume_job(envelope: Envelope, ports: Ports) -> None:
         await _dispatch(decision, await store.lock_plan(tx, envelope.job_id))
 
 
+async def job_failed(envelope: Envelope, ports: Ports) -> None:
+    """Any service may fail a job (the assembler when it stays short, a handler that gave up):
+    the plan stops dispatching, and a resume can pick it up."""
+    envelope.payload(JobFailed)
+    async with ports.db.transaction(job_id=envelope.job_id, user_id=envelope.user_id) as tx:
+        if not await tx.claim(envelope.event_id):
+            return
+        plan = await store.lock_plan(tx, envelope.job_id)
+        if plan is not None and plan["state"] in ("writing", "assembling"):
+            await store.set_state(tx, envelope.job_id, "failed")
+
+
 def _section_of(row) -> Section:
     return Section(row["path"], row["brief"], 0)
 
