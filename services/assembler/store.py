@@ -4,7 +4,7 @@ accepted chunks (string_agg), never concatenated in this process."""
 import uuid
 from typing import AsyncIterator
 
-from services.common.db import Tx
+from services.common.db import Tx, text_slices
 
 
 async def assemble(tx: Tx, job_id: uuid.UUID, round_: int) -> int:
@@ -20,16 +20,9 @@ async def assemble(tx: Tx, job_id: uuid.UUID, round_: int) -> int:
     ) or 0
 
 
-async def slices(tx: Tx, job_id: uuid.UUID, size: int) -> AsyncIterator[str]:
-    start = 1
-    while True:
-        piece = await tx.fetchval(
-            "SELECT substr(body, $2, $3) FROM assembler.documents WHERE job_id = $1", job_id, start, size
-        )
-        if not piece:
-            return
-        yield piece
-        start += size
+def slices(tx: Tx, job_id: uuid.UUID, size: int) -> AsyncIterator[str]:
+    return text_slices(tx.fetchval, "SELECT substr(body, $2, $3) FROM assembler.documents WHERE job_id = $1",
+                       job_id, size)
 
 
 async def record_count(tx: Tx, job_id: uuid.UUID, words: int) -> None:

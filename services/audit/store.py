@@ -15,14 +15,19 @@ from services.common.db import Tx
 _STATE_COLUMNS = [f.name for f in fields(JobState)]
 
 
-def stream_of_line(line: dict) -> str:
-    return line["job_id"] or (f"user:{line['user_id']}" if line["user_id"] else "system")
+def stream_id(job_id, user_id) -> str:
+    """A job's events form its stream; account events without a job form the user's."""
+    if job_id:
+        return str(job_id)
+    return f"user:{user_id}" if user_id else "system"
 
 
 def stream_of(envelope: Envelope) -> str:
-    if envelope.job_id:
-        return str(envelope.job_id)
-    return f"user:{envelope.user_id}" if envelope.user_id else "system"
+    return stream_id(envelope.job_id, envelope.user_id)
+
+
+def stream_of_line(line: dict) -> str:
+    return stream_id(line["job_id"], line["user_id"])
 
 
 async def append_batch(tx: Tx, envelopes: list[Envelope]) -> list[dict]:

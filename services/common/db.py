@@ -9,7 +9,7 @@ import time
 import uuid
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Callable
+from typing import Any, AsyncIterator, Awaitable, Callable
 
 import asyncpg
 
@@ -67,6 +67,10 @@ class Database:
         """A read that belongs to no job or account (so it is not audited), e.g. a health check."""
         async with self.pool.acquire() as conn:
             return await conn.fetch(sql, *args)
+
+    async def read_value(self, sql: str, *args: Any) -> Any:
+        async with self.pool.acquire() as conn:
+            return await conn.fetchval(sql, *args)
 
 
 class Tx:
@@ -150,6 +154,16 @@ class Tx:
             [(e.event_id, e.type, e.model_dump(mode="json")) for e in envelopes],
         )
         self.emitted = envelopes
+
+
+async def text_slices(fetchval: Callable[..., Awaitable[Any]], sql: str, key: Any, size: int) -> AsyncIterator[str]:
+    """A long text column read `size` characters at a time, so it is never held whole. `sql`
+    selects `substr(<column>, $2, $3)` from the row keyed by $1; its column is stored uncompressed
+    (STORAGE EXTERNAL), so each slice reads only its own part."""
+    start = 1
+    while piece := await fetchval(sql, key, start, size):
+        yield piece
+        start += size
 
 
 async def wait_for_database(url: str, attempts: int = 60) -> None:

@@ -7,7 +7,7 @@ from typing import AsyncIterator
 
 from contracts.envelope import Envelope, derived_id
 from contracts.messages import JobRequested, ResumeJob, UserCreated
-from services.common.db import Database, Tx
+from services.common.db import Database, Tx, text_slices
 from services.gateway.schemas import NewJob
 from services.gateway.sources import Source
 
@@ -85,16 +85,9 @@ async def job_page(db: Database, user_id: uuid.UUID, before, limit: int):
     )
 
 
-async def document_slices(db: Database, job_id: uuid.UUID, size: int) -> AsyncIterator[str]:
-    start = 1
-    while True:
-        rows = await db.read(
-            "SELECT substr(body, $2, $3) AS piece FROM assembler.documents WHERE job_id = $1", job_id, start, size
-        )
-        if not rows or not rows[0]["piece"]:
-            return
-        yield rows[0]["piece"]
-        start += size
+def document_slices(db: Database, job_id: uuid.UUID, size: int) -> AsyncIterator[str]:
+    return text_slices(db.read_value, "SELECT substr(body, $2, $3) FROM assembler.documents WHERE job_id = $1",
+                       job_id, size)
 
 
 async def has_document(db: Database, job_id: uuid.UUID) -> bool:

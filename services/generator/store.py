@@ -6,6 +6,9 @@ import uuid
 from services.common.db import Tx
 
 SERVICE = "generator"
+# Joined into a one-row query: the job's latest coherence state, or NULLs before the first version.
+_LATEST_STATE = (" FROM (SELECT 1) one LEFT JOIN LATERAL (SELECT version, summary, ledger, style"
+                 " FROM generator.coherence WHERE job_id = $1 ORDER BY version DESC LIMIT 1) c ON true")
 
 
 async def chunk_context(tx: Tx, job_id: uuid.UUID, chunk_index: int, previous: int | None):
@@ -17,8 +20,7 @@ async def chunk_context(tx: Tx, job_id: uuid.UUID, chunk_index: int, previous: i
         "  AND purpose = 'write') AS attempts,"
         " coalesce((SELECT right(text, 4000) FROM generator.chunks WHERE job_id = $1 AND chunk_index = $3), '')"
         "  AS tail, c.version, c.summary, c.ledger, c.style"
-        " FROM (SELECT 1) one LEFT JOIN LATERAL (SELECT version, summary, ledger, style FROM generator.coherence"
-        "  WHERE job_id = $1 ORDER BY version DESC LIMIT 1) c ON true",
+        + _LATEST_STATE,
         job_id, chunk_index, previous,
     )
 
@@ -38,8 +40,7 @@ async def coherence_after(tx: Tx, job_id: uuid.UUID, chunk_index: int, previous:
         "SELECT EXISTS (SELECT 1 FROM generator.coherence WHERE job_id = $1 AND caused_by_chunk = $2) AS mine,"
         " ($3::int IS NULL OR EXISTS (SELECT 1 FROM generator.coherence WHERE job_id = $1 AND caused_by_chunk = $3))"
         "  AS ready, c.version, c.summary, c.ledger, c.style"
-        " FROM (SELECT 1) one LEFT JOIN LATERAL (SELECT version, summary, ledger, style FROM generator.coherence"
-        "  WHERE job_id = $1 ORDER BY version DESC LIMIT 1) c ON true",
+        + _LATEST_STATE,
         job_id, chunk_index, previous,
     )
 

@@ -6,20 +6,16 @@ import uuid
 from typing import AsyncIterator, Iterator
 
 from contracts.wordcount import count_words, word_ends
-from services.common.db import Tx
+from services.common.db import Tx, text_slices
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 # After a Latin sentence end comes whitespace; a CJK one is followed directly by the next sentence.
 _SENTENCE = re.compile(r"(?<=[.!?])(?=\s)|(?<=[。！？])")
 
 
-async def source_slices(tx: Tx, job_id: uuid.UUID, size: int) -> AsyncIterator[str]:
-    start = 1
-    while piece := await tx.fetchval(
-        "SELECT substr(text, $2, $3) FROM gateway.sources WHERE job_id = $1", job_id, start, size
-    ):
-        yield piece
-        start += size
+def source_slices(tx: Tx, job_id: uuid.UUID, size: int) -> AsyncIterator[str]:
+    return text_slices(tx.fetchval, "SELECT substr(text, $2, $3) FROM gateway.sources WHERE job_id = $1",
+                       job_id, size)
 
 
 async def paragraphs(slices: AsyncIterator[str]) -> AsyncIterator[str]:
