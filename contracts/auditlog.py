@@ -5,6 +5,13 @@ from datetime import timezone
 from typing import Any, Mapping
 
 
+def stream_id(job_id, user_id) -> str:
+    """A job's events form its stream; account events without a job form the user's."""
+    if job_id:
+        return str(job_id)
+    return f"user:{user_id}" if user_id else "system"
+
+
 def event_line(row: Mapping[str, Any]) -> dict:
     return {
         "seq": row["seq"], "event_id": str(row["event_id"]), "type": row["type"],

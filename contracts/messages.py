@@ -2,7 +2,8 @@
 
 Schemas evolve only by adding fields with defaults."""
 
-from typing import Literal
+import uuid
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -121,15 +122,42 @@ class SqlStatement(BaseModel):
     sql: str
     tables: dict[str, str]  # schema.table -> "read" or "write"
     rows: int | None
-    duration_ms: float
+    duration_ms: float | None  # None only for the outbox write that carries this very event
     error: str | None = None
 
 
+RELAY_CONTEXT = "outbox relay"
+
+
 class DbQueried(Message):
-    """One transaction's statements, in the order they ran."""
+    """One transaction's statements, in the order they ran. `context` says what ran them when
+    it is not a handler or a request: the outbox relay (RELAY_CONTEXT)."""
 
     TYPE = "db.query"
     statements: list[SqlStatement]
+    context: str = ""
+
+
+class RowInserted(Message):
+    """A row a service inserted: its table, primary key and fields (long text as length, sha256
+    and preview; secrets redacted), linked to the `db.query` event of its transaction."""
+
+    TYPE = "db.row_inserted"
+    table: str
+    row_id: dict[str, Any]
+    fields: dict[str, Any]
+    query_event_id: uuid.UUID
+
+
+class RowUpdated(Message):
+    """A row a service updated: what changed, each column's old and new value (summarised the
+    same way)."""
+
+    TYPE = "db.row_updated"
+    table: str
+    row_id: dict[str, Any]
+    changes: dict[str, Any]
+    query_event_id: uuid.UUID
 
 
 class ErrorRaised(Message):
@@ -147,6 +175,6 @@ class UserCreated(Message):
 ALL: tuple[type[Message], ...] = (
     JobRequested, JobPlanned, WriteChunk, ChunkProcessed, AssembleDocument,
     DocumentAssembled, ExtendJob, JobExtended, JobCompleted, JobFailed,
-    LlmCalled, DbQueried, ErrorRaised, UserCreated, ResumeJob, JobResumed,
+    LlmCalled, DbQueried, RowInserted, RowUpdated, ErrorRaised, UserCreated, ResumeJob, JobResumed,
 )
 BY_TYPE: dict[str, type[Message]] = {m.TYPE: m for m in ALL}

@@ -56,11 +56,15 @@ async def schema_command(*, sql: bool) -> None:
 
 async def rebuild_command(*, check: bool) -> int:
     """Recomputes every job's state from audit.events; with --check only reports differences.
-    Returns how many jobs differed from the live projection."""
+    Returns how many jobs differed from the live projection. One snapshot (repeatable read)
+    throughout, so events the running audit service appends meanwhile cannot make a difference
+    appear; a rewrite that races the audit service fails on its conflict rather than lose it."""
     conn = await asyncpg.connect(_database_url(), statement_cache_size=0)
     await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
     differing = []
     try:
+        snapshot = conn.transaction(isolation="repeatable_read")
+        await snapshot.start()
         for row in await conn.fetch("SELECT * FROM audit.job_state ORDER BY job_id"):
             rebuilt = await rebuild_job_state(conn, row["job_id"])
             if rebuilt != state_of(row):
@@ -68,6 +72,7 @@ async def rebuild_command(*, check: bool) -> int:
                 print(f"{row['job_id']}: live {state_of(row)} != rebuilt {rebuilt}")
         if differing and not check:
             await save_states(conn, differing)
+        await snapshot.commit()
     finally:
         await conn.close()
     print(f"{len(differing)} job(s) differed" + ("" if check or not differing else "; rewritten from the events"))

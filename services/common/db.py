@@ -14,7 +14,7 @@ from typing import Any, AsyncIterator, Awaitable, Callable
 import asyncpg
 
 from contracts.envelope import Envelope
-from contracts.messages import DbQueried, SqlStatement
+from contracts.messages import DbQueried, RowInserted, RowUpdated, SqlStatement
 from services.common.sqltables import rows_from_status, tables_touched
 
 
@@ -32,11 +32,19 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         await conn.set_type_codec(name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
+_OUTBOX_INSERT = ("INSERT INTO {schema}.outbox (event_id, type, payload) VALUES ($1, $2, $3) "
+                  "ON CONFLICT (event_id) DO NOTHING")
+_ROW_CHANGES = ("WITH noted AS (DELETE FROM {schema}.row_changes WHERE xid = pg_current_xact_id() "
+                "RETURNING id, table_name, op, row_id, fields) SELECT * FROM noted ORDER BY id")
+
+
 class Database:
     def __init__(self, pool: asyncpg.Pool, service: str) -> None:
         self.pool = pool
         self.service = service
         self.schema = service
+        # Every schema but audit's has row triggers (migrations/0008_row_changes.sql).
+        self.notes_rows = service != "audit"
         self.on_commit: Callable[[], None] = lambda: None
 
     @classmethod
@@ -63,14 +71,40 @@ class Database:
         if tx.emitted:
             self.on_commit()
 
+    def reads(self, *, job_id: uuid.UUID | None = None, user_id: uuid.UUID | None = None) -> "Reads":
+        return Reads(self, job_id, user_id)
+
     async def read(self, sql: str, *args: Any) -> list[asyncpg.Record]:
-        """A read that belongs to no job or account (so it is not audited), e.g. a health check."""
+        """A read that belongs to no job or account (so it is not audited): a health check."""
         async with self.pool.acquire() as conn:
             return await conn.fetch(sql, *args)
 
-    async def read_value(self, sql: str, *args: Any) -> Any:
-        async with self.pool.acquire() as conn:
-            return await conn.fetchval(sql, *args)
+
+async def _recorded(conn: asyncpg.Connection, method: str, sql: str, args: tuple, into: list[Statement]) -> Any:
+    """Runs one statement and appends what it did (or the error it raised) to `into`."""
+    started = time.perf_counter()
+    error = None
+    result: Any = None
+    try:
+        result = await getattr(conn, method)(sql, *args)
+        return result
+    except Exception as exc:  # recorded, then re-raised
+        error = f"{type(exc).__name__}: {exc}"
+        raise
+    finally:
+        if isinstance(result, str):
+            rows = rows_from_status(result)
+        elif isinstance(result, list):
+            rows = len(result)
+        else:
+            rows = None if result is None or method == "executemany" else 1
+        into.append(Statement(" ".join(sql.split()), tables_touched(sql), rows,
+                              round((time.perf_counter() - started) * 1000, 3), error))
+
+
+def _sql_statements(statements: list[Statement]) -> list[SqlStatement]:
+    return [SqlStatement(sql=s.sql, tables=s.tables, rows=s.rows, duration_ms=s.duration_ms, error=s.error)
+            for s in statements]
 
 
 class Tx:
@@ -82,44 +116,20 @@ class Tx:
         self.statements: list[Statement] = []
         self.emitted: list[Envelope] = []
 
-    async def _run(self, method: str, sql: str, *args: Any) -> Any:
-        started = time.perf_counter()
-        error = None
-        result: Any = None
-        try:
-            result = await getattr(self.conn, method)(sql, *args)
-            return result
-        except Exception as exc:  # recorded, then re-raised
-            error = f"{type(exc).__name__}: {exc}"
-            raise
-        finally:
-            self._record(sql, result, method, time.perf_counter() - started, error)
-
-    def _record(self, sql: str, result: Any, method: str, seconds: float, error: str | None) -> None:
-        if isinstance(result, str):
-            rows = rows_from_status(result)
-        elif isinstance(result, list):
-            rows = len(result)
-        else:
-            rows = None if result is None or method == "executemany" else 1
-        self.statements.append(
-            Statement(" ".join(sql.split()), tables_touched(sql), rows, round(seconds * 1000, 3), error)
-        )
-
     async def execute(self, sql: str, *args: Any) -> str:
-        return await self._run("execute", sql, *args)
+        return await _recorded(self.conn, "execute", sql, args, self.statements)
 
     async def executemany(self, sql: str, args: list[tuple]) -> None:
-        await self._run("executemany", sql, args)
+        await _recorded(self.conn, "executemany", sql, (args,), self.statements)
 
     async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
-        return await self._run("fetch", sql, *args)
+        return await _recorded(self.conn, "fetch", sql, args, self.statements)
 
     async def fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None:
-        return await self._run("fetchrow", sql, *args)
+        return await _recorded(self.conn, "fetchrow", sql, args, self.statements)
 
     async def fetchval(self, sql: str, *args: Any) -> Any:
-        return await self._run("fetchval", sql, *args)
+        return await _recorded(self.conn, "fetchval", sql, args, self.statements)
 
     async def claim(self, event_id: uuid.UUID) -> bool:
         """Record that this event is being handled; False if it was handled before (redelivery)."""
@@ -133,27 +143,89 @@ class Tx:
     def emit(self, envelope: Envelope) -> None:
         self.emitted.append(envelope)
 
-    def _statement_events(self) -> list[Envelope]:
-        """One `db.query` event for the transaction, listing each statement (not for reads that
-        belong to no job or account)."""
-        if (self.job_id is None and self.user_id is None) or not self.statements:
+    @property
+    def audited(self) -> bool:
+        """A transaction for a job or an account is audited; the audit service audits its own."""
+        return self.job_id is not None or self.user_id is not None
+
+    def _wrote_watched_table(self) -> bool:
+        outbox = f"{self.db.schema}.outbox"
+        return any(mode == "write" and table != outbox for s in self.statements for table, mode in s.tables.items())
+
+    async def _row_events(self, query_event_id: uuid.UUID) -> list[Envelope]:
+        """The rows this transaction inserted or updated, as the triggers noted them (the notes
+        are deleted here, so none outlives its transaction)."""
+        if not (self.db.notes_rows and self._wrote_watched_table()):
             return []
-        statements = [SqlStatement(sql=s.sql, tables=s.tables, rows=s.rows, duration_ms=s.duration_ms, error=s.error)
-                      for s in self.statements]
-        return [Envelope.wrap(DbQueried(statements=statements), service=self.db.service, job_id=self.job_id,
-                              user_id=self.user_id)]
+        notes = await self.fetch(_ROW_CHANGES.format(schema=self.db.schema))
+        if not self.audited:
+            return []
+        return [self._wrap(_row_message(note, query_event_id)) for note in notes]
+
+    def _wrap(self, message, event_id: uuid.UUID | None = None) -> Envelope:
+        return Envelope.wrap(message, service=self.db.service, job_id=self.job_id, user_id=self.user_id,
+                             event_id=event_id)
+
+    def sql_statements(self, *, outbox_rows: int) -> list[SqlStatement]:
+        """The statements so far, then the outbox write that will carry them (`outbox_rows` rows;
+        its duration cannot be inside the event it writes)."""
+        sql = " ".join(_OUTBOX_INSERT.format(schema=self.db.schema).split())
+        return _sql_statements(self.statements) + [
+            SqlStatement(sql=sql, tables=tables_touched(sql), rows=outbox_rows, duration_ms=None)]
 
     async def flush_outbox(self) -> None:
-        """Write the statements' audit events and the emitted events to the outbox, in this transaction."""
-        envelopes = self._statement_events() + self.emitted
+        """Write the transaction's audit events (one `db.query` listing every statement, one
+        `db.row_*` per row changed) and the emitted events to the outbox, in this transaction."""
+        query_event_id = uuid.uuid4()
+        envelopes = await self._row_events(query_event_id) + self.emitted
+        if self.audited and self.statements:
+            query = DbQueried(statements=self.sql_statements(outbox_rows=len(envelopes) + 1))
+            envelopes.insert(0, self._wrap(query, query_event_id))
         if not envelopes:
             return
         await self.conn.executemany(
-            f"INSERT INTO {self.db.schema}.outbox (event_id, type, payload) VALUES ($1, $2, $3) "
-            "ON CONFLICT (event_id) DO NOTHING",
+            _OUTBOX_INSERT.format(schema=self.db.schema),
             [(e.event_id, e.type, e.model_dump(mode="json")) for e in envelopes],
         )
         self.emitted = envelopes
+
+
+def _row_message(note, query_event_id: uuid.UUID) -> RowInserted | RowUpdated:
+    if note["op"] == "insert":
+        return RowInserted(table=note["table_name"], row_id=note["row_id"], fields=note["fields"],
+                           query_event_id=query_event_id)
+    return RowUpdated(table=note["table_name"], row_id=note["row_id"], changes=note["fields"],
+                      query_event_id=query_event_id)
+
+
+class Reads:
+    """Reads outside a transaction (the gateway's pages, downloads and websocket replays),
+    recorded like a transaction's statements and written as one `db.query` event by `flush()`.
+    `job_id` and `user_id` may be learnt on the way (who asks; which job turned out theirs)."""
+
+    def __init__(self, db: Database, job_id: uuid.UUID | None, user_id: uuid.UUID | None) -> None:
+        self.db = db
+        self.job_id = job_id
+        self.user_id = user_id
+        self.statements: list[Statement] = []
+
+    async def _run(self, method: str, sql: str, args: tuple) -> Any:
+        async with self.db.pool.acquire() as conn:
+            return await _recorded(conn, method, sql, args, self.statements)
+
+    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        return await self._run("fetch", sql, args)
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        return await self._run("fetchval", sql, args)
+
+    async def flush(self) -> None:
+        """One `db.query` event for the reads so far, in the job's log (else the account's)."""
+        statements, self.statements = self.statements, []
+        if not statements or (self.job_id is None and self.user_id is None):
+            return
+        async with self.db.transaction(job_id=self.job_id, user_id=self.user_id) as tx:
+            tx.statements = statements
 
 
 async def text_slices(fetchval: Callable[..., Awaitable[Any]], sql: str, key: Any, size: int) -> AsyncIterator[str]:

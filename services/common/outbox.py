@@ -3,6 +3,10 @@
 
 import asyncio
 import logging
+import uuid
+
+from contracts.envelope import Envelope
+from contracts.messages import RELAY_CONTEXT, DbQueried
 
 from services.common.bus import Bus
 from services.common.db import Database
@@ -38,18 +42,32 @@ class OutboxRelay:
             self._wake.clear()
 
     async def publish_pending(self) -> int:
-        """Publish one batch; returns how many were published."""
+        """Publish one batch; returns how many were published. The relay's own statements go to
+        the log of each job (or account) whose events the batch carried, as `db.query` events with
+        context "outbox relay"; a batch that carried only such events is not reported again, or
+        the relay would report itself for ever."""
         schema = self.db.schema
-        async with self.db.pool.acquire() as conn, conn.transaction():
-            rows = await conn.fetch(
-                f"SELECT id, event_id, type, payload::text AS payload FROM {schema}.outbox WHERE published_at IS NULL "
+        async with self.db.transaction() as tx:
+            rows = await tx.fetch(
+                f"SELECT id, event_id, type, payload::text AS payload, payload->>'job_id' AS job_id,"
+                f" payload->>'user_id' AS user_id, (type = 'db.query' AND payload->'data'->>'context' = "
+                f"'{RELAY_CONTEXT}') AS relay_note FROM {schema}.outbox WHERE published_at IS NULL "
                 f"ORDER BY id LIMIT {_BATCH} FOR UPDATE SKIP LOCKED"
             )
             for row in rows:
                 await self.bus.publish(row["type"], row["payload"].encode(), str(row["event_id"]))
             if rows:
-                await conn.execute(
+                await tx.execute(
                     f"UPDATE {schema}.outbox SET published_at = now() WHERE id = ANY($1::bigint[])",
                     [r["id"] for r in rows],
                 )
+            owners = list(dict.fromkeys((r["job_id"], r["user_id"]) for r in rows if not r["relay_note"]))
+            statements = tx.sql_statements(outbox_rows=len(owners))
+            for job_id, user_id in owners:
+                tx.emit(Envelope.wrap(DbQueried(statements=statements, context=RELAY_CONTEXT), service=self.db.service,
+                                      job_id=_uuid(job_id), user_id=_uuid(user_id)))
         return len(rows)
+
+
+def _uuid(value: str | None) -> uuid.UUID | None:
+    return uuid.UUID(value) if value else None

@@ -6,6 +6,7 @@ from fastapi import Depends, HTTPException, Request, WebSocket
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from services.gateway import store
+from services.gateway.recorded import reads_of
 
 _bearer = HTTPBearer(auto_error=False)
 
@@ -16,7 +17,7 @@ async def current_user(
     if credentials is None:
         raise HTTPException(401, "missing bearer token: send 'Authorization: Bearer <token>'",
                             headers={"WWW-Authenticate": "Bearer"})
-    user_id = await store.user_for_token(request.app.state.db, credentials.credentials)
+    user_id = await store.user_for_token(reads_of(request), credentials.credentials)
     if user_id is None:
         raise HTTPException(401, "invalid token", headers={"WWW-Authenticate": "Bearer"})
     return user_id
@@ -26,7 +27,7 @@ async def websocket_user(websocket: WebSocket) -> uuid.UUID | None:
     """Browsers cannot set headers on a websocket, so the token may also come as `access_token`."""
     header = websocket.headers.get("authorization", "")
     token = header[7:] if header.lower().startswith("bearer ") else websocket.query_params.get("access_token")
-    return await store.user_for_token(websocket.app.state.db, token) if token else None
+    return await store.user_for_token(reads_of(websocket), token) if token else None
 
 
 def job_not_found() -> HTTPException:

@@ -10,3 +10,4 @@ class GatewaySettings(ServiceSettings):
     max_instructions_chars: int = 100_000
     download_slice_chars: int = 65_536
     live_queue_size: int = 1000  # a websocket client further behind than this re-syncs from the table
+    live_audit_flush_seconds: float = 30.0  # an open websocket's reads reach the job's log this often

@@ -11,7 +11,7 @@ import nats
 
 from contracts.auditlog import event_line
 from contracts.subjects import Subjects
-from services.common.db import Database
+from services.common.db import Reads
 from services.gateway import store
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ class LiveFeed:
         if self.nc:
             await self.nc.close()
 
-    async def follow(self, db: Database, stream_id: str, after_seq: int) -> AsyncIterator[dict]:
+    async def follow(self, reads: Reads, stream_id: str, after_seq: int) -> AsyncIterator[dict]:
         """Every event of the stream with seq > after_seq, in order, then live; never ends by itself."""
         queue: asyncio.Queue = asyncio.Queue(self.queue_size)
         overflowed = asyncio.Event()
@@ -47,7 +47,7 @@ class LiveFeed:
         try:
             last = after_seq
             while True:
-                async for event in _from_table(db, stream_id, last):
+                async for event in _from_table(reads, stream_id, last):
                     last = event["seq"]
                     yield event
                 overflowed.clear()
@@ -58,9 +58,9 @@ class LiveFeed:
             await sub.unsubscribe()
 
 
-async def _from_table(db: Database, stream_id: str, after_seq: int) -> AsyncIterator[dict]:
+async def _from_table(reads: Reads, stream_id: str, after_seq: int) -> AsyncIterator[dict]:
     while True:
-        rows = await store.events_after(db, stream_id, after_seq)
+        rows = await store.events_after(reads, stream_id, after_seq)
         for row in rows:
             after_seq = row["seq"]
             yield event_line(row)

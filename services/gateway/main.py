@@ -14,6 +14,7 @@ from services.gateway.config import GatewaySettings
 from services.gateway.errors import validation_failed
 from services.gateway.limits import BodyLimit
 from services.gateway.live import LiveFeed
+from services.gateway.recorded import RecordReads
 from services.gateway.routes import router
 from services.gateway.websocket import router as ws_router
 
@@ -39,6 +40,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(router)
     app.include_router(ws_router)
 
+    app.add_middleware(RecordReads)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_exception_handler(RequestValidationError, validation_failed)
 

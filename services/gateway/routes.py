@@ -7,9 +7,11 @@ from datetime import datetime
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 
-from contracts.auditlog import encode_line, event_line, text_line
+from contracts.auditlog import encode_line, event_line, stream_id, text_line
 from services.gateway import intake, store
+from services.common.db import Reads
 from services.gateway.auth import current_user, job_not_found
+from services.gateway.recorded import reads_of
 from services.gateway.schemas import AcceptedJob, CreatedUser, JobPage, JobView, NewUser
 
 router = APIRouter()
@@ -22,7 +24,7 @@ def _view(row) -> JobView:
 
 
 async def _owned_job(request: Request, job_id: uuid.UUID, user_id: uuid.UUID):
-    row = await store.job_view(request.app.state.db, user_id, job_id)
+    row = await store.job_view(reads_of(request), user_id, job_id)
     if row is None:
         raise job_not_found()
     return row
@@ -43,13 +45,14 @@ async def submit_job(request: Request, user_id: uuid.UUID = Depends(current_user
     """A job as JSON, or as multipart/form-data with a rewrite's source as the file part `source`."""
     job, source = await intake.read_job(request, request.app.state.settings)
     job_id = await store.create_job(request.app.state.db, user_id, job, source)
+    reads_of(request).job_id = job_id
     return AcceptedJob(id=job_id, status="requested")
 
 
 @router.get("/v1/jobs", response_model=JobPage)
 async def list_jobs(request: Request, user_id: uuid.UUID = Depends(current_user),
                     limit: int = Query(50, ge=1, le=200), before: datetime | None = None) -> JobPage:
-    rows = await store.job_page(request.app.state.db, user_id, before, limit)
+    rows = await store.job_page(reads_of(request), user_id, before, limit)
     after = rows[-1]["created_at"].isoformat() if len(rows) == limit else None
     return JobPage(jobs=[_view(r) for r in rows], next_before=after)
 
@@ -63,11 +66,11 @@ async def get_job(job_id: uuid.UUID, request: Request, user_id: uuid.UUID = Depe
 async def get_document(job_id: uuid.UUID, request: Request, format: str = Query("txt", pattern="^txt$"),
                        user_id: uuid.UUID = Depends(current_user)) -> StreamingResponse:
     job = await _owned_job(request, job_id, user_id)
-    db = request.app.state.db
-    if job["status"] != "completed" or not await store.has_document(db, job_id):
+    reads = reads_of(request)
+    if job["status"] != "completed" or not await store.has_document(reads, job_id):
         raise HTTPException(409, f"the document is not ready: the job is {job['status']}")
     size = request.app.state.settings.download_slice_chars
-    pieces = (p.encode() async for p in store.document_slices(db, job_id, size))
+    pieces = (p.encode() async for p in store.document_slices(reads, job_id, size))
     return StreamingResponse(pieces, media_type="text/plain; charset=utf-8",
                              headers={"Content-Disposition": f'attachment; filename="{job_id}.txt"'})
 
@@ -84,16 +87,27 @@ async def get_audit(job_id: uuid.UUID, request: Request, format: str = Query("nd
                     user_id: uuid.UUID = Depends(current_user)) -> StreamingResponse:
     """The job's audit log, streamed from the event table page by page (never whole in memory)."""
     await _owned_job(request, job_id, user_id)
+    return _audit_download(reads_of(request), str(job_id), format, f"{job_id}.audit")
+
+
+@router.get("/v1/account/audit", response_class=StreamingResponse)
+async def get_account_audit(request: Request, format: str = Query("ndjson", pattern="^(ndjson|json|txt)$"),
+                            user_id: uuid.UUID = Depends(current_user)) -> StreamingResponse:
+    """The account's own log: sign-up, job listings, and the tombstones of deleted jobs."""
+    return _audit_download(reads_of(request), stream_id(None, user_id), format, f"account-{user_id}.audit")
+
+
+def _audit_download(reads: Reads, stream: str, format: str, filename: str) -> StreamingResponse:
     media_type, suffix = _AUDIT_FORMATS[format]
-    return StreamingResponse(_audit_pages(request.app.state.db, job_id, format), media_type=media_type,
-                             headers={"Content-Disposition": f'attachment; filename="{job_id}.audit.{suffix}"'})
+    return StreamingResponse(_audit_pages(reads, stream, format), media_type=media_type,
+                             headers={"Content-Disposition": f'attachment; filename="{filename}.{suffix}"'})
 
 
-async def _audit_pages(db, job_id: uuid.UUID, format: str):
+async def _audit_pages(reads: Reads, stream: str, format: str):
     after, first = 0, True
     if format == "json":
         yield b"["
-    while rows := await store.events_after(db, str(job_id), after):
+    while rows := await store.events_after(reads, stream, after):
         after = rows[-1]["seq"]
         lines = [event_line(r) for r in rows]
         if format == "ndjson":

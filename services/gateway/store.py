@@ -7,7 +7,7 @@ from typing import AsyncIterator
 
 from contracts.envelope import Envelope, derived_id
 from contracts.messages import JobRequested, ResumeJob, UserCreated
-from services.common.db import Database, Tx, text_slices
+from services.common.db import Database, Reads, Tx, text_slices
 from services.gateway.schemas import NewJob
 from services.gateway.sources import Source
 
@@ -35,9 +35,10 @@ async def create_user(db: Database, name: str, token: str) -> uuid.UUID:
     return user_id
 
 
-async def user_for_token(db: Database, token: str) -> uuid.UUID | None:
-    rows = await db.read("SELECT id FROM gateway.users WHERE token_hash = $1", token_hash(token))
-    return rows[0]["id"] if rows else None
+async def user_for_token(reads: Reads, token: str) -> uuid.UUID | None:
+    """The caller, who from then on owns the request's reads."""
+    reads.user_id = await reads.fetchval("SELECT id FROM gateway.users WHERE token_hash = $1", token_hash(token))
+    return reads.user_id
 
 
 async def create_job(db: Database, user_id: uuid.UUID, job: NewJob, source: Source | None) -> uuid.UUID:
@@ -72,30 +73,34 @@ async def request_resume(db: Database, user_id: uuid.UUID, job_id: uuid.UUID) ->
         tx.emit(Envelope.wrap(ResumeJob(), service=SERVICE, job_id=job_id, user_id=user_id))
 
 
-async def job_view(db: Database, user_id: uuid.UUID, job_id: uuid.UUID):
-    rows = await db.read(_JOB_VIEW + " WHERE j.id = $1 AND j.user_id = $2", job_id, user_id)
-    return rows[0] if rows else None
+async def job_view(reads: Reads, user_id: uuid.UUID, job_id: uuid.UUID):
+    """The caller's job, or None; once it is theirs, the request's reads go to the job's log."""
+    rows = await reads.fetch(_JOB_VIEW + " WHERE j.id = $1 AND j.user_id = $2", job_id, user_id)
+    if not rows:
+        return None
+    reads.job_id = job_id
+    return rows[0]
 
 
-async def job_page(db: Database, user_id: uuid.UUID, before, limit: int):
-    return await db.read(
+async def job_page(reads: Reads, user_id: uuid.UUID, before, limit: int):
+    return await reads.fetch(
         _JOB_VIEW + " WHERE j.user_id = $1 AND ($2::timestamptz IS NULL OR j.created_at < $2)"
         " ORDER BY j.created_at DESC LIMIT $3",
         user_id, before, limit,
     )
 
 
-def document_slices(db: Database, job_id: uuid.UUID, size: int) -> AsyncIterator[str]:
-    return text_slices(db.read_value, "SELECT substr(body, $2, $3) FROM assembler.documents WHERE job_id = $1",
+def document_slices(reads: Reads, job_id: uuid.UUID, size: int) -> AsyncIterator[str]:
+    return text_slices(reads.fetchval, "SELECT substr(body, $2, $3) FROM assembler.documents WHERE job_id = $1",
                        job_id, size)
 
 
-async def has_document(db: Database, job_id: uuid.UUID) -> bool:
-    return bool(await db.read("SELECT 1 FROM assembler.documents WHERE job_id = $1", job_id))
+async def has_document(reads: Reads, job_id: uuid.UUID) -> bool:
+    return bool(await reads.fetchval("SELECT true FROM assembler.documents WHERE job_id = $1", job_id))
 
 
-async def events_after(db: Database, stream_id: str, after_seq: int, limit: int = 500):
-    return await db.read(
+async def events_after(reads: Reads, stream_id: str, after_seq: int, limit: int = 500):
+    return await reads.fetch(
         "SELECT * FROM audit.events WHERE stream_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
         stream_id, after_seq, limit,
     )

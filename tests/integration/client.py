@@ -58,5 +58,21 @@ class ApiClient:
         response.raise_for_status()
         return [json.loads(line) for line in response.text.splitlines()]
 
+    def account_audit(self) -> list[dict]:
+        response = self.http.get("/v1/account/audit", params={"format": "ndjson"})
+        response.raise_for_status()
+        return [json.loads(line) for line in response.text.splitlines()]
+
+    def audit_until(self, job_id: str | None, condition, timeout: float = 30.0) -> list[dict]:
+        """The job's log (the account's when job_id is None) once `condition(log)` holds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            log = self.audit(job_id) if job_id else self.account_audit()
+            if condition(log):
+                return log
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the log never met the condition; last {len(log)} events")
+            time.sleep(0.2)
+
     def live_url(self, job_id: str, after_seq: int = 0) -> str:
         return f"{self.base_url.replace('http', 'ws', 1)}/v1/jobs/{job_id}/audit/live?after_seq={after_seq}"

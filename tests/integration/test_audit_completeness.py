@@ -1,0 +1,145 @@
+"""The audit log accounts for every row a job wrote, every read the gateway made for it, the
+outbox writes and the relay's statements; what belongs to no job is in the account's log."""
+
+import hashlib
+import uuid
+
+import pytest
+
+from tests.integration.dbread import fetch
+
+
+def _of_type(log: list[dict], event_type: str) -> list[dict]:
+    return [e for e in log if e["type"] == event_type]
+
+
+def _statements(log: list[dict], service: str | None = None) -> list[dict]:
+    return [s for e in _of_type(log, "db.query") if service in (None, e["service"]) for s in e["data"]["statements"]]
+
+
+@pytest.fixture(scope="module")
+def finished(stack):
+    """One 2,500-word job run to completion, its log, and its owner's client."""
+    client = stack.client()
+    job_id = client.submit(2500, instructions="An essay on lighthouses and the people who kept them.")
+    assert client.wait(job_id)["status"] == "completed"
+    yield client, job_id, client.audit(job_id)
+    client.close()
+
+
+def _row_ids(log: list[dict], event_type: str, table: str) -> list[dict]:
+    return [e["data"]["row_id"] for e in _of_type(log, event_type) if e["data"]["table"] == table]
+
+
+@pytest.mark.parametrize("table, key, sql", [
+    ("gateway.jobs", ("id",), "SELECT id FROM gateway.jobs WHERE id = $1"),
+    ("planner.plans", ("job_id",), "SELECT job_id FROM planner.plans WHERE job_id = $1"),
+    ("planner.sections", ("job_id", "section_index"),
+     "SELECT job_id, section_index FROM planner.sections WHERE job_id = $1"),
+    ("planner.chunks", ("job_id", "chunk_index"), "SELECT job_id, chunk_index FROM planner.chunks WHERE job_id = $1"),
+    ("generator.chunks", ("job_id", "chunk_index"),
+     "SELECT job_id, chunk_index FROM generator.chunks WHERE job_id = $1"),
+    ("generator.coherence", ("job_id", "version"), "SELECT job_id, version FROM generator.coherence WHERE job_id = $1"),
+    ("generator.llm_calls", ("id",), "SELECT id FROM generator.llm_calls WHERE job_id = $1"),
+    ("planner.llm_calls", ("id",), "SELECT id FROM planner.llm_calls WHERE job_id = $1"),
+    ("assembler.documents", ("job_id",), "SELECT job_id FROM assembler.documents WHERE job_id = $1"),
+])
+def test_every_row_the_job_inserted_is_in_its_log(finished, database_url, table, key, sql) -> None:
+    _, job_id, log = finished
+    stored = [{k: str(r[k]) if isinstance(r[k], uuid.UUID) else r[k] for k in key}
+              for r in fetch(database_url, sql, uuid.UUID(job_id))]
+    assert stored, f"the job wrote no row to {table}"
+    logged = _row_ids(log, "db.row_inserted", table)
+    assert sorted(map(repr, logged)) == sorted(map(repr, stored))
+
+
+def test_an_update_says_what_changed_old_and_new(finished) -> None:
+    _, _, log = finished
+    chunk_updates = [e["data"] for e in _of_type(log, "db.row_updated") if e["data"]["table"] == "planner.chunks"]
+    assert chunk_updates
+    finished_chunks = [u for u in chunk_updates if u["changes"].get("status", {}).get("new") == "done"]
+    assert finished_chunks, "no update marked a chunk done"
+    change = finished_chunks[0]["changes"]["status"]
+    assert change["old"] != change["new"]
+    assert set(finished_chunks[0]["row_id"]) == {"job_id", "chunk_index"}
+
+
+def test_long_text_is_logged_as_length_hash_and_preview(finished, database_url) -> None:
+    _, job_id, log = finished
+    row = fetch(database_url, "SELECT chunk_index, text FROM generator.chunks WHERE job_id = $1 ORDER BY chunk_index"
+                " LIMIT 1", uuid.UUID(job_id))[0]
+    inserted = [e["data"]["fields"] for e in _of_type(log, "db.row_inserted")
+                if e["data"]["table"] == "generator.chunks" and e["data"]["row_id"]["chunk_index"] == row["chunk_index"]]
+    updated = [e["data"]["changes"]["text"]["new"] for e in _of_type(log, "db.row_updated")
+               if e["data"]["table"] == "generator.chunks" and e["data"]["row_id"]["chunk_index"] == row["chunk_index"]
+               and "text" in e["data"]["changes"]]
+    final = (updated or [inserted[0]["text"]])[-1]
+    assert final == {"length": len(row["text"]), "sha256": hashlib.sha256(row["text"].encode()).hexdigest(),
+                     "preview": row["text"][:200]}
+
+
+def test_every_row_event_points_at_the_statements_of_its_transaction(finished) -> None:
+    _, _, log = finished
+    queries = {e["event_id"]: e for e in _of_type(log, "db.query")}
+    rows = _of_type(log, "db.row_inserted") + _of_type(log, "db.row_updated")
+    assert rows
+    for event in rows:
+        query = queries[event["data"]["query_event_id"]]
+        assert query["service"] == event["service"]
+        assert any(event["data"]["table"] in s["tables"] and s["tables"][event["data"]["table"]] == "write"
+                   for s in query["data"]["statements"])
+
+
+def test_each_transaction_lists_the_outbox_write_that_carries_it(finished) -> None:
+    _, _, log = finished
+    for event in _of_type(log, "db.query"):
+        if event["service"] == "audit":
+            continue  # the audit service appends its record directly, not through an outbox
+        last = event["data"]["statements"][-1]
+        assert last["sql"].startswith(f"INSERT INTO {event['service']}.outbox ")
+        assert last["rows"] >= 1 and last["duration_ms"] is None
+
+
+def test_the_outbox_relay_reports_the_batches_that_carried_the_job(finished) -> None:
+    _, _, log = finished
+    relayed = [e for e in _of_type(log, "db.query") if e["data"]["context"] == "outbox relay"]
+    assert {e["service"] for e in relayed} >= {"gateway", "planner", "generator", "assembler"}
+    for event in relayed:
+        sql = [s["sql"] for s in event["data"]["statements"]]
+        assert sql[0].startswith("SELECT id, event_id, type") and sql[1].startswith("UPDATE")
+
+
+def test_the_gateway_reads_for_a_job_are_in_its_log(finished) -> None:
+    client, job_id, _ = finished
+    client.document(job_id)
+    log = client.audit_until(job_id, lambda log: any(
+        "FROM assembler.documents" in s["sql"] for s in _statements(log, "gateway")))
+    reads = _statements(log, "gateway")
+    assert any(s["sql"].startswith("SELECT id FROM gateway.users WHERE token_hash") for s in reads)
+    assert any("FROM audit.events WHERE stream_id" in s["sql"] for s in reads)
+    assert all(s["tables"] and s["duration_ms"] is not None for s in reads if not s["sql"].startswith("INSERT"))
+
+
+def test_what_belongs_to_no_job_is_in_the_account_log(client) -> None:
+    client.http.get("/v1/jobs").raise_for_status()
+    log = client.audit_until(None, lambda log: any("FROM gateway.jobs j" in s["sql"] for s in _statements(log)))
+    assert {e["user_id"] for e in log} == {log[0]["user_id"]} and all(e["job_id"] is None for e in log)
+    user_rows = [e["data"] for e in _of_type(log, "db.row_inserted") if e["data"]["table"] == "gateway.users"]
+    assert len(user_rows) == 1
+    assert user_rows[0]["fields"]["token_hash"] == "[redacted]" and user_rows[0]["row_id"] == {"id": log[0]["user_id"]}
+    assert _of_type(log, "user.created")
+
+
+def test_another_users_job_reads_go_to_the_callers_account_not_the_job(client, stack) -> None:
+    job_id = client.submit(20)
+    other = stack.client()
+    try:
+        assert other.http.get(f"/v1/jobs/{job_id}").status_code == 404
+        other.audit_until(None, lambda log: any(
+            s["sql"].startswith("SELECT j.id") and not e["job_id"] for e in _of_type(log, "db.query")
+            for s in e["data"]["statements"]))
+    finally:
+        other.close()
+    assert client.wait(job_id)["status"] == "completed"
+    owner = client.account_audit()[0]["user_id"]
+    assert {e["user_id"] for e in client.audit(job_id)} == {owner}
