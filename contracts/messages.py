@@ -60,6 +60,26 @@ class ChunkProcessed(Message):
     reason: str = ""
 
 
+class ChunkStarted(Message):
+    """The generator begins writing a chunk; when it begins again (after a crash or a failure),
+    `attempts_before` LLM calls were already made for it."""
+
+    TYPE = "job.chunk_started"
+    chunk_index: int
+    target_words: int
+    attempts_before: int = 0
+
+
+class ChunkContinued(Message):
+    """A chunk's kept text is still short of its target: the next call continues it."""
+
+    TYPE = "job.chunk_continued"
+    chunk_index: int
+    words_so_far: int
+    target_words: int
+    round: int
+
+
 class AssembleDocument(Message):
     TYPE = "document.assemble"
     target_words: int
@@ -108,6 +128,17 @@ class ResumeJob(Message):
 class JobResumed(Message):
     TYPE = "job.resumed"
     chunks_reset: int
+
+
+class Redelivered(Message):
+    """A message is handled again because its earlier delivery was never acknowledged: the
+    handler crashed, failed or outlived its ack wait. Handling resumes from what was stored."""
+
+    TYPE = "job.redelivered"
+    message_type: str
+    message_event_id: uuid.UUID
+    delivery: int
+    consumer: str
 
 
 class LlmCalled(Message):
@@ -173,8 +204,9 @@ class UserCreated(Message):
 
 
 ALL: tuple[type[Message], ...] = (
-    JobRequested, JobPlanned, WriteChunk, ChunkProcessed, AssembleDocument,
+    JobRequested, JobPlanned, WriteChunk, ChunkStarted, ChunkContinued, ChunkProcessed, AssembleDocument,
     DocumentAssembled, ExtendJob, JobExtended, JobCompleted, JobFailed,
     LlmCalled, DbQueried, RowInserted, RowUpdated, ErrorRaised, UserCreated, ResumeJob, JobResumed,
+    Redelivered,
 )
 BY_TYPE: dict[str, type[Message]] = {m.TYPE: m for m in ALL}

@@ -178,7 +178,7 @@ class Tx:
         `db.row_*` per row changed) and the emitted events to the outbox, in this transaction."""
         query_event_id = uuid.uuid4()
         envelopes = await self._row_events(query_event_id) + self.emitted
-        if self.audited and self.statements:
+        if self.audited and (self.statements or envelopes):  # the outbox write alone is a statement too
             query = DbQueried(statements=self.sql_statements(outbox_rows=len(envelopes) + 1))
             envelopes.insert(0, self._wrap(query, query_event_id))
         if not envelopes:

@@ -9,7 +9,7 @@ import signal
 from typing import Awaitable, Callable
 
 from contracts.envelope import Envelope, derived_id
-from contracts.messages import ErrorRaised, JobFailed
+from contracts.messages import ErrorRaised, JobFailed, Redelivered
 from services.common.bus import Bus
 from services.common.config import ServiceSettings
 from services.common.db import Database, wait_for_database
@@ -34,6 +34,7 @@ async def serve(service: str, settings: ServiceSettings, wire: Wiring) -> None:
     """`wire` registers the subscribers and returns background loops to run alongside them."""
     db, bus = await connect(service, settings)
     bus.on_failure = functools.partial(report_failure, db, service)
+    bus.on_redelivery = functools.partial(report_redelivery, db, service)
     loops = await wire(db, bus)
     await bus.start()
     relay = OutboxRelay(db, bus)
@@ -64,6 +65,18 @@ async def report_failure(db: Database, service: str, envelope: Envelope, trace: 
             tx.emit(Envelope.wrap(JobFailed(reason=reason), service=service, job_id=envelope.job_id,
                                   user_id=envelope.user_id,
                                   event_id=derived_id(envelope.event_id, JobFailed.TYPE, service)))
+
+
+async def report_redelivery(db: Database, service: str, envelope: Envelope, delivery: int, consumer: str) -> None:
+    """`job.redelivered` in the job's log (once per delivery), before the handler runs again."""
+    if envelope.job_id is None:
+        return
+    async with db.transaction(job_id=envelope.job_id, user_id=envelope.user_id) as tx:
+        tx.emit(Envelope.wrap(
+            Redelivered(message_type=envelope.type, message_event_id=envelope.event_id, delivery=delivery,
+                        consumer=consumer),
+            service=service, job_id=envelope.job_id, user_id=envelope.user_id,
+            event_id=derived_id(envelope.event_id, Redelivered.TYPE, consumer, delivery)))
 
 
 async def _forever(loop: Callable[[], Awaitable[None]]) -> None:

@@ -4,6 +4,7 @@ from services.common.config import LlmSettings
 class GeneratorSettings(LlmSettings):
     db_pool_size: int = 10  # concurrent handlers each hold a connection while they work
     chunk_workers: int = 4  # chunks written concurrently by one replica
+    ack_wait_seconds: float = 15.0  # a crashed generator's chunk is redelivered after this (heartbeats keep live ones)
     max_failures_per_chunk: int = 9  # rejected or failed attempts before the chunk fails
     max_rounds_per_chunk: int = 10  # initial call plus continuations
     min_request_words: int = 60  # a continuation asks for at least this much, so a stingy model still converges

@@ -4,7 +4,7 @@ import asyncio
 from dataclasses import dataclass
 
 from contracts.envelope import Envelope, derived_id
-from contracts.messages import ChunkProcessed, WriteChunk
+from contracts.messages import ChunkProcessed, ChunkStarted, WriteChunk
 from contracts.wordcount import count_words
 from services.common.db import Database
 from services.common.llm import LlmProvider
@@ -31,6 +31,10 @@ async def write_chunk(envelope: Envelope, ports: Ports) -> None:
     job_id, user_id = envelope.job_id, envelope.user_id
     async with ports.db.transaction(job_id=job_id, user_id=user_id) as tx:
         context = await store.chunk_context(tx, job_id, cmd.chunk_index, cmd.previous_chunk_index)
+        if context["done_words"] is None:
+            tx.emit(Envelope.wrap(ChunkStarted(chunk_index=cmd.chunk_index, target_words=cmd.target_words,
+                                               attempts_before=context["attempts"]),
+                                  service=store.SERVICE, job_id=job_id, user_id=user_id))
     draft, done = ChunkDraft(attempts=context["attempts"]), context["done_words"] is not None
     if not done:  # a chunk written before is never sent to the LLM again
         draft = await _write(cmd, envelope, ports, context["tail"], _memory(context, cmd), draft)

@@ -16,7 +16,7 @@ async def main() -> None:
     async def wire(db: Database, bus: Bus) -> list:
         ports = Ports(db, llm, settings)
         bus.subscribe(WriteChunk.TYPE, lambda envelope: write_chunk(envelope, ports),
-                      ack_wait=60.0, max_deliver=10, workers=settings.chunk_workers)
+                      ack_wait=settings.ack_wait_seconds, max_deliver=10, workers=settings.chunk_workers)
         return []
 
     await serve("generator", settings, wire)

@@ -6,7 +6,7 @@ import asyncio
 import math
 from dataclasses import dataclass
 
-from contracts.messages import WriteChunk
+from contracts.messages import ChunkContinued, WriteChunk
 from contracts.wordcount import count_words
 from services.common.llm import Completion, LlmError, LlmProvider, Prompt
 from services.common.llm.calls import Call, LlmCallLog
@@ -88,4 +88,12 @@ class ChunkWriter:
         piece = trim_to_last_sentence(completion.text) if completion.truncated else completion.text
         draft.text = joined(draft.text, trim_to_budget(piece, target - draft.words))
         draft.rounds += 1
-        await self.log.record(Call(draft.attempts, prompt, completion, kept=True))
+        await self.log.record(Call(draft.attempts, prompt, completion, kept=True), *self._continuing(draft, target))
+
+    def _continuing(self, draft: ChunkDraft, target: int) -> list[ChunkContinued]:
+        """`job.chunk_continued` when the kept text is short and the writer will ask for the rest."""
+        words, s = draft.words, self.settings
+        if words >= target or draft.failures >= s.max_failures_per_chunk or draft.rounds >= s.max_rounds_per_chunk:
+            return []
+        return [ChunkContinued(chunk_index=self.log.chunk_index, words_so_far=words, target_words=target,
+                               round=draft.rounds + 1)]

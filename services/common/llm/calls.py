@@ -5,7 +5,7 @@ OpenTelemetry GenAI attribute names and a link to the stored row."""
 import uuid
 from dataclasses import dataclass
 
-from contracts.envelope import Envelope
+from contracts.envelope import Envelope, Message
 from contracts.messages import ErrorRaised, LlmCalled
 from contracts.wordcount import count_words
 from services.common.db import Database
@@ -37,7 +37,9 @@ class LlmCallLog:
         self.purpose = purpose
         self.chunk_index = chunk_index
 
-    async def record(self, call: Call) -> None:
+    async def record(self, call: Call, *also: Message) -> None:
+        """Stores the call and emits its `llm.call` (and `error`) event, and the events in `also`,
+        in one transaction."""
         c, p = call.completion, call.prompt
         async with self.db.transaction(job_id=self.job_id, user_id=self.user_id) as tx:
             call_id = await tx.fetchval(
@@ -56,6 +58,8 @@ class LlmCallLog:
                 tx.emit(self._envelope(ErrorRaised(
                     message=call.error, context=f"{self.purpose} call {call.attempt} ({self.provider})",
                 )))
+            for message in also:
+                tx.emit(self._envelope(message))
 
     def _envelope(self, message) -> Envelope:
         return Envelope.wrap(message, service=self.db.service, job_id=self.job_id, user_id=self.user_id)

@@ -1,0 +1,49 @@
+"""Every lifecycle step is in the job's log: each chunk started and processed, each continuation
+for length, and a redelivery after a service died mid-chunk (the crash and the resume)."""
+
+import time
+
+
+def _of_type(log: list[dict], event_type: str) -> list[dict]:
+    return [e for e in log if e["type"] == event_type]
+
+
+def test_every_chunk_is_started_before_it_is_processed(client) -> None:
+    job_id = client.submit(2500)
+    assert client.wait(job_id)["status"] == "completed"
+    log = client.audit(job_id)
+    started = {e["data"]["chunk_index"]: e["seq"] for e in _of_type(log, "job.chunk_started")}
+    processed = {e["data"]["chunk_index"]: e["seq"] for e in _of_type(log, "chunk.processed")}
+    assert processed and set(started) == set(processed)
+    assert all(started[i] < processed[i] for i in processed)
+    assert [e["type"] for e in log if e["type"].startswith("job.")][:2] == ["job.requested", "job.planned"]
+    assert _of_type(log, "job.completed")
+
+
+def test_a_short_reply_is_continued_and_the_log_says_so(client) -> None:
+    job_id = client.submit(1500, model="fake/short:fraction=0.4")
+    assert client.wait(job_id)["status"] == "completed"
+    log = client.audit(job_id)
+    continued = [e["data"] for e in _of_type(log, "job.chunk_continued")]
+    assert continued
+    for step in continued:
+        assert 0 < step["words_so_far"] < step["target_words"] and step["round"] >= 2
+    kept_calls = [e for e in _of_type(log, "llm.call") if e["data"]["attributes"]["longform.kept"]]
+    assert len(kept_calls) >= len(continued) + len(_of_type(log, "chunk.processed"))
+
+
+def test_a_generator_killed_mid_chunk_shows_the_redelivery_and_the_job_completes(stack, client) -> None:
+    job_id = client.submit(600, model="fake/latency:seconds=4")
+    client.audit_until(job_id, lambda log: _of_type(log, "job.chunk_started"))
+    time.sleep(0.5)  # the LLM call is in flight
+    stack.supervisor.kill("generator")  # SIGKILL; the supervisor starts it again
+    final = client.wait(job_id, timeout=180)
+    assert final["status"] == "completed" and final["words"] >= 600
+    log = client.audit(job_id)
+    redelivered = [e["data"] for e in _of_type(log, "job.redelivered") if e["data"]["message_type"] == "chunk.write"]
+    assert redelivered and all(r["delivery"] >= 2 and r["consumer"].endswith("chunk-write") for r in redelivered)
+    restarted = {r["message_event_id"] for r in redelivered}
+    writes = {e["event_id"] for e in _of_type(log, "chunk.write")}
+    assert restarted <= writes
+    starts = [e["data"]["chunk_index"] for e in _of_type(log, "job.chunk_started")]
+    assert len(starts) > len(set(starts))  # a chunk started again after the crash
