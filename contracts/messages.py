@@ -155,6 +155,7 @@ class SqlStatement(BaseModel):
     rows: int | None
     duration_ms: float | None  # None only for the outbox write that carries this very event
     error: str | None = None
+    executions: int = 1  # a statement run once per row of a batch (executemany) is one entry
 
 
 RELAY_CONTEXT = "outbox relay"

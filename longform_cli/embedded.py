@@ -47,7 +47,9 @@ class EmbeddedPostgres:
     fast=True turns off fsync and friends: quick, but a crash may corrupt it. Tests only.
     """
 
-    def __init__(self, data_dir: Path, *, fast: bool = False, max_connections: int = 200):
+    def __init__(self, data_dir: Path, *, fast: bool = False, max_connections: int = 200,
+                 settings: dict[str, str] | None = None):
+        self.settings = settings or {}  # more server settings, e.g. {"log_statement": "all"}
         self.data_dir = Path(data_dir).resolve()
         self.pgdata = self.data_dir / "pgdata"
         self.log_file = self.data_dir / "postgres.log"
@@ -106,6 +108,8 @@ class EmbeddedPostgres:
         if self.fast:
             for setting in ("fsync", "synchronous_commit", "full_page_writes"):
                 options += ["-c", f"{setting}=off"]
+        for name, value in self.settings.items():
+            options += ["-c", f"{name}={value}"]
         return options
 
     def _socket_dir(self) -> Path:

@@ -25,6 +25,7 @@ class Statement:
     rows: int | None
     duration_ms: float
     error: str | None
+    executions: int = 1  # executemany runs the statement once per argument tuple
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -99,12 +100,13 @@ async def _recorded(conn: asyncpg.Connection, method: str, sql: str, args: tuple
         else:
             rows = None if result is None or method == "executemany" else 1
         into.append(Statement(" ".join(sql.split()), tables_touched(sql), rows,
-                              round((time.perf_counter() - started) * 1000, 3), error))
+                              round((time.perf_counter() - started) * 1000, 3), error,
+                              len(args[0]) if method == "executemany" else 1))
 
 
-def _sql_statements(statements: list[Statement]) -> list[SqlStatement]:
-    return [SqlStatement(sql=s.sql, tables=s.tables, rows=s.rows, duration_ms=s.duration_ms, error=s.error)
-            for s in statements]
+def as_sql_statements(statements: list[Statement]) -> list[SqlStatement]:
+    return [SqlStatement(sql=s.sql, tables=s.tables, rows=s.rows, duration_ms=s.duration_ms, error=s.error,
+                         executions=s.executions) for s in statements]
 
 
 class Tx:
@@ -170,8 +172,9 @@ class Tx:
         """The statements so far, then the outbox write that will carry them (`outbox_rows` rows;
         its duration cannot be inside the event it writes)."""
         sql = " ".join(_OUTBOX_INSERT.format(schema=self.db.schema).split())
-        return _sql_statements(self.statements) + [
-            SqlStatement(sql=sql, tables=tables_touched(sql), rows=outbox_rows, duration_ms=None)]
+        return as_sql_statements(self.statements) + [
+            SqlStatement(sql=sql, tables=tables_touched(sql), rows=outbox_rows, duration_ms=None,
+                         executions=outbox_rows)]
 
     async def flush_outbox(self) -> None:
         """Write the transaction's audit events (one `db.query` listing every statement, one
