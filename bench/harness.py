@@ -1,7 +1,6 @@
 """The stack for benchmarks: embedded Postgres and NATS in a temp dir, the five services and the
 fake LLM server as child processes, torn down afterwards."""
 
-import asyncio
 import tempfile
 import threading
 from contextlib import contextmanager
@@ -12,9 +11,8 @@ import httpx
 import psutil
 
 from longform_cli.embedded import EmbeddedNats, EmbeddedPostgres, free_port
-from longform_cli.stack import SERVICES, StackConfig, build_supervisor, wait_until_healthy
+from longform_cli.stack import SERVICES, StackConfig, build_supervisor, prepare_database, wait_until_healthy
 from longform_cli.supervisor import Supervisor
-from services.common.migrations import migrate
 
 
 @contextmanager
@@ -24,7 +22,7 @@ def running_stack(*, width: int = 1, fake_behaviour: str = "", extra_env: dict |
     postgres, nats = EmbeddedPostgres(home / "pg"), EmbeddedNats(home / "nats")
     try:
         database_url, nats_url = postgres.start(), nats.start()
-        asyncio.run(migrate(database_url))
+        prepare_database(database_url)
         fake_port = free_port()
         env = {"LONGFORM_SECTION_WIDTH": str(width), **(extra_env or {})}
         if fake_behaviour:

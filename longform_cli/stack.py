@@ -1,6 +1,7 @@
 """The five services (and, when no LLM is configured, the fake LLM server) as child processes
 of one supervisor: what `longform up` runs and what the integration tests start."""
 
+import asyncio
 import os
 import sys
 import time
@@ -10,6 +11,8 @@ from pathlib import Path
 import httpx
 
 from longform_cli.supervisor import Supervisor
+from services.common.migrations import migrate
+from services.common.roles import allow_local_logins, service_url
 
 SERVICES = ("audit", "planner", "generator", "assembler", "gateway")
 
@@ -27,6 +30,14 @@ class StackConfig:
     @property
     def gateway_url(self) -> str:
         return f"http://127.0.0.1:{self.gateway_port}"
+
+
+def prepare_database(owner_url: str) -> list:
+    """Migrate (the local stack migrates itself) and let the services' roles log in; returns the
+    migrations applied."""
+    applied = asyncio.run(migrate(owner_url))
+    asyncio.run(allow_local_logins(owner_url, SERVICES))
+    return applied
 
 
 def service_env(config: StackConfig) -> dict[str, str]:
@@ -47,8 +58,9 @@ def build_supervisor(config: StackConfig, fake_llm_port: int | None = None) -> S
         argv = [sys.executable, "-m", "fake_llm", "--port", str(fake_llm_port)]
         behaviour = env.get("FAKE_LLM_DEFAULT")
         supervisor.add("fake-llm", argv + (["--default", behaviour] if behaviour else []), env)
-    for name in SERVICES:
-        supervisor.add(name, [sys.executable, "-m", f"services.{name}"], env)
+    for name in SERVICES:  # each as its own least-privilege role
+        supervisor.add(name, [sys.executable, "-m", f"services.{name}"],
+                       {**env, "DATABASE_URL": service_url(config.database_url, name)})
     return supervisor
 
 

@@ -2,7 +2,6 @@
 (from PyPI) unless DATABASE_URL / NATS_URL point elsewhere; the five services run as child
 processes, restarted if one dies; Ctrl-C stops everything cleanly."""
 
-import asyncio
 import os
 import socket
 import time
@@ -12,8 +11,7 @@ from pathlib import Path
 
 from longform_cli.demo import run_demo
 from longform_cli.embedded import EmbeddedNats, EmbeddedPostgres, free_port
-from longform_cli.stack import StackConfig, build_supervisor, wait_until_healthy
-from services.common.migrations import migrate
+from longform_cli.stack import StackConfig, build_supervisor, prepare_database, wait_until_healthy
 
 
 @dataclass(frozen=True)
@@ -77,7 +75,7 @@ def run_up(options: UpOptions) -> int:
     port = _gateway_port(options)
     with ExitStack() as stack:
         database_url, nats_url = _servers(options.home, stack)
-        applied = asyncio.run(migrate(database_url))
+        applied = prepare_database(database_url)
         _say(f"schema migrated ({len(applied)} new migrations)")
         llm_env, fake_port = _llm_env()
         config = StackConfig(home=options.home, database_url=database_url, nats_url=nats_url,

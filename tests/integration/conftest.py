@@ -1,7 +1,6 @@
 """The whole stack, started once per session: five service processes on the session's NATS and
 Postgres, talking to the fake LLM server; tests reach it only through the gateway's HTTP API."""
 
-import asyncio
 import functools
 import secrets
 from dataclasses import dataclass
@@ -11,9 +10,8 @@ import pytest
 
 from fake_llm import running_fake_llm
 from longform_cli.embedded import free_port
-from longform_cli.stack import StackConfig, build_supervisor, wait_until_healthy
+from longform_cli.stack import StackConfig, build_supervisor, prepare_database, wait_until_healthy
 from longform_cli.supervisor import Supervisor
-from services.common.migrations import migrate
 from tests.integration.client import ApiClient
 from tests.integration.dbread import fetch
 
@@ -39,7 +37,7 @@ def fake_llm_server():
 
 def start_stack(home, database_url: str, nats_url: str, bus_prefix: str, llm_env: dict) -> Iterator[Stack]:
     """The five services on this database and bus prefix, stopped when the caller is done."""
-    asyncio.run(migrate(database_url))
+    prepare_database(database_url)
     config = StackConfig(
         home=home, database_url=database_url, nats_url=nats_url, gateway_port=free_port(), bus_prefix=bus_prefix,
         llm_env=llm_env, extra_env={"LONGFORM_SECTION_WIDTH": "3"},  # the suite exercises parallel sections
