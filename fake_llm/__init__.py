@@ -45,7 +45,8 @@ are seeded by the prompt and the server's request counter. Kinds and their param
     truncated      fraction=0.3       the reply cut to that fraction of its words, length
     empty / refusal / echo            no text / an apology / the last user message
     rate_limit     retry_after=1      429 with a retry-after header
-    server_error                      500
+    server_error   leak=0             500; leak=1 echoes the request's URL and credentials in
+                                      the error message, as a careless proxy does
     slow           delay=1            the reply, its stream spread over `delay` seconds
     latency        seconds=1          the reply after `seconds` (streams: the first token),
                                       without holding up concurrent requests

@@ -99,10 +99,17 @@ async def _failure(request: Request, dialect: Dialect, behaviour: Behaviour) -> 
         retry_after = number_text(behaviour.param("retry_after", DEFAULT_RETRY_AFTER))
         return dialect.error(429, "Rate limit reached (fake).", {"retry-after": retry_after})
     if behaviour.kind == "server_error":
-        return dialect.error(500, "The server had an error while processing your request (fake).")
+        message = "The server had an error while processing your request (fake)."
+        if behaviour.param("leak", 0):  # like a careless proxy: the request's credentials echoed back
+            message += f" Request {request.url} with headers {_credentials(request)}"
+        return dialect.error(500, message)
     if behaviour.kind == "hang":
         return await _hang(request, dialect, behaviour.param("max_seconds", DEFAULT_HANG_SECONDS))
     return None
+
+
+def _credentials(request: Request) -> dict[str, str]:
+    return {name: value for name, value in request.headers.items() if name in ("authorization", "x-api-key")}
 
 
 async def _deliver(

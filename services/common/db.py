@@ -15,6 +15,7 @@ import asyncpg
 
 from contracts.envelope import Envelope
 from contracts.messages import DbQueried, RowInserted, RowUpdated, SqlStatement
+from contracts.redact import Redactor
 from services.common.sqltables import rows_from_status, tables_touched
 
 
@@ -46,6 +47,7 @@ class Database:
         self.schema = service
         # Every schema but audit's has row triggers (migrations/0008_row_changes.sql).
         self.notes_rows = service != "audit"
+        self.redactor = Redactor.from_environment()  # the secrets this service was configured with
         self.on_commit: Callable[[], None] = lambda: None
 
     @classmethod
@@ -188,9 +190,16 @@ class Tx:
             return
         await self.conn.executemany(
             _OUTBOX_INSERT.format(schema=self.db.schema),
-            [(e.event_id, e.type, e.model_dump(mode="json")) for e in envelopes],
+            [(e.event_id, e.type, self._stored(e)) for e in envelopes],
         )
         self.emitted = envelopes
+
+
+    def _stored(self, envelope: Envelope) -> dict:
+        """The event as the outbox keeps it, with every secret redacted (SPEC A4)."""
+        payload = envelope.model_dump(mode="json")
+        payload["data"] = self.db.redactor.data(payload["data"])
+        return payload
 
 
 def _row_message(note, query_event_id: uuid.UUID) -> RowInserted | RowUpdated:

@@ -64,6 +64,15 @@ def test_no_secret_reaches_the_audit_log(client) -> None:
         f"/v1/jobs/{job_id}/audit").text.splitlines()))
 
 
+def test_a_provider_error_that_echoes_the_api_key_is_redacted_in_the_log(client) -> None:
+    job_id = client.submit(400, model="fake/server_error:leak=1,probability=0.5")
+    assert client.wait(job_id)["status"] == "completed"
+    log = client.http.get(f"/v1/jobs/{job_id}/audit").text
+    errors = [e for e in map(json.loads, log.splitlines()) if e["type"] == "error" and "headers" in e["data"]["message"]]
+    assert errors, "the provider never failed: nothing was tested"
+    assert API_KEY not in log and "[redacted]" in errors[0]["data"]["message"]
+
+
 def test_the_rebuild_command_finds_no_job_whose_live_state_differs(client, database_url, monkeypatch) -> None:
     job_id = client.submit(300)
     assert client.wait(job_id)["status"] == "completed"

@@ -1,0 +1,72 @@
+"""Secrets never reach the audit log: every string in an event's data passes through `redact`
+before the event is stored. It removes the secrets this process was configured with (API keys,
+database and NATS passwords from the environment) wherever they appear, and anything shaped like
+one: Authorization headers, bearer tokens, provider keys, passwords in URLs, and query
+parameters or `name=value` pairs whose name says secret."""
+
+import os
+import re
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+MASK = "[redacted]"
+_SECRET_NAME = r"(?:api[_-]?key|access[_-]?token|refresh[_-]?token|token|secret|password|passwd|pwd|signature|sig|key)"
+_PATTERNS = (
+    # Authorization: Bearer xyz / "authorization": "xyz" / x-api-key: xyz
+    re.compile(r"(?i)(\b(?:proxy-)?authorization\b[\"']?\s*[:=]\s*[\"']?)(?:(?:bearer|basic|token)\s+)?[^\s\"',;}]+"),
+    re.compile(r"(?i)(\bx-api-key\b[\"']?\s*[:=]\s*[\"']?)[^\s\"',;}]+"),
+    re.compile(r"(?i)(\bbearer\s+)[A-Za-z0-9._~+/=-]{8,}"),
+    # provider keys: sk-..., sk-ant-..., and the like
+    re.compile(r"()\b(?:sk|rk|pk)-[A-Za-z0-9_-]{16,}"),
+    # scheme://user:password@host
+    re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s:/@]+:)[^\s@/]+(?=@)", re.I),
+    # ?api_key=...&token=... and name=value / "name": "value" pairs
+    re.compile(rf"(?i)([?&;]{_SECRET_NAME}=)[^&\s\"']+"),
+    re.compile(rf"(?i)(\b[\w-]*{_SECRET_NAME}=)[^&\s\"',;)]+"),
+    re.compile(rf"(?i)(\b[\w-]*{_SECRET_NAME}[\"']?\s*[:=]\s*[\"'])[^\"']+(?=[\"'])"),
+)
+_SECRET_KEY = re.compile(r"(?i)(^|[_.-])(api[_-]?key|token|secret|password|authorization)$")
+_ENV_SECRET = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|PASSWD)", re.I)
+_MIN_SECRET_LENGTH = 6
+
+
+class Redactor:
+    def __init__(self, secrets: set[str] | None = None) -> None:
+        self.secrets = sorted((s for s in (secrets or set()) if len(s) >= _MIN_SECRET_LENGTH), key=len, reverse=True)
+
+    @classmethod
+    def from_environment(cls, environ: dict[str, str] | None = None) -> "Redactor":
+        """The values of variables named like secrets, and passwords inside URLs."""
+        environ = dict(os.environ if environ is None else environ)
+        found = {value for name, value in environ.items() if _ENV_SECRET.search(name) and value}
+        for value in environ.values():
+            if "://" in value and "@" in value:
+                password = _url_password(value)
+                if password:
+                    found |= {password, unquote(password)}
+        return cls(found)
+
+    def text(self, value: str) -> str:
+        for secret in self.secrets:
+            if secret in value:
+                value = value.replace(secret, MASK)
+        for pattern in _PATTERNS:
+            value = pattern.sub(lambda m: m.group(1) + MASK, value)
+        return value
+
+    def data(self, value: Any) -> Any:
+        """`value` with every string redacted, and the whole string under a key named like a secret."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return {k: MASK if isinstance(v, str) and _SECRET_KEY.search(k) else self.data(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.data(v) for v in value]
+        return value
+
+
+def _url_password(value: str) -> str | None:
+    try:
+        return urlsplit(value).password
+    except ValueError:
+        return None
