@@ -47,6 +47,7 @@ class WriteChunk(Message):
     handoff_in: str = ""  # where the text before this section leaves off (from the plan)
     handoff_out: str = ""  # what the section after this one picks up
     source_text: str | None = None  # rewrite: the passage of the source this chunk reworks
+    epoch: int = 0  # the plan's epoch at dispatch: a cancel stops every write of its epoch or before
 
 
 class ChunkProcessed(Message):
@@ -130,6 +131,55 @@ class JobResumed(Message):
     chunks_reset: int
 
 
+class CancelJob(Message):
+    """The owner asks to stop the job; everything written is kept, and resume continues it."""
+
+    TYPE = "job.cancel_requested"
+
+
+class JobCancelled(Message):
+    """The planner stopped the job: no chunk is dispatched any more, and the generator stops
+    every write dispatched in `epoch` or before."""
+
+    TYPE = "job.cancelled"
+    epoch: int
+    chunks_done: int
+    words_written: int
+
+
+class ChunkStopped(Message):
+    """A write the generator abandoned because its job was cancelled or deleted; the text drafted
+    so far is not kept (its LLM calls are stored), and a resume writes the chunk again."""
+
+    TYPE = "job.chunk_stopped"
+    chunk_index: int
+    words_discarded: int
+    reason: str
+
+
+class DeleteJob(Message):
+    """The owner's hard delete: every service removes the job's rows, the audit service its events."""
+
+    TYPE = "job.delete_requested"
+
+
+class JobDataDeleted(Message):
+    """One service removed a deleted job's rows (in the account's log: the job's is erased)."""
+
+    TYPE = "job.data_deleted"
+    job_id: uuid.UUID
+    rows: dict[str, int]
+
+
+class JobDeleted(Message):
+    """The tombstone in the account's log: the job's events were erased, and how many."""
+
+    TYPE = "job.deleted"
+    job_id: uuid.UUID
+    title: str
+    events_erased: int
+
+
 class Redelivered(Message):
     """A message is handled again because its earlier delivery was never acknowledged: the
     handler crashed, failed or outlived its ack wait. Handling resumes from what was stored."""
@@ -208,6 +258,6 @@ ALL: tuple[type[Message], ...] = (
     JobRequested, JobPlanned, WriteChunk, ChunkStarted, ChunkContinued, ChunkProcessed, AssembleDocument,
     DocumentAssembled, ExtendJob, JobExtended, JobCompleted, JobFailed,
     LlmCalled, DbQueried, RowInserted, RowUpdated, ErrorRaised, UserCreated, ResumeJob, JobResumed,
-    Redelivered,
+    Redelivered, CancelJob, JobCancelled, ChunkStopped, DeleteJob, JobDataDeleted, JobDeleted,
 )
 BY_TYPE: dict[str, type[Message]] = {m.TYPE: m for m in ALL}

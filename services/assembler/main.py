@@ -1,10 +1,11 @@
 """Wiring only: settings, connections, subscribers."""
 
-from contracts.messages import AssembleDocument
+from contracts.messages import AssembleDocument, DeleteJob
 from services.assembler.config import AssemblerSettings
 from services.assembler.handlers import Ports, assemble_document
 from services.common.bus import Bus
 from services.common.db import Database
+from services.common.deletion import erase_job_rows
 from services.common.runtime import serve
 
 
@@ -14,6 +15,7 @@ async def main() -> None:
     async def wire(db: Database, bus: Bus) -> list:
         ports = Ports(db, settings)
         bus.subscribe(AssembleDocument.TYPE, lambda e: assemble_document(e, ports), ack_wait=120.0)
+        bus.subscribe(DeleteJob.TYPE, lambda e: erase_job_rows(db, "assembler", e))
         return []
 
     await serve("assembler", settings, wire)

@@ -43,6 +43,9 @@ _RULES: dict[str, Callable[[JobState, dict], JobState]] = {
     "job.completed": lambda s, d: replace(s, status="completed", words=d["words"]),
     "job.failed": lambda s, d: replace(s, status="failed", error=d["reason"]),
     "job.resumed": lambda s, d: replace(s, status="writing", error=None),
+    "job.cancel_requested": lambda s, d: s if s.status in ("completed", "failed", "cancelled") else replace(
+        s, status="cancelling"),
+    "job.cancelled": lambda s, d: replace(s, status="cancelled"),
 }
 
 

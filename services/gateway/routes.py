@@ -8,8 +8,9 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 
 from contracts.auditlog import encode_line, event_line, stream_id, text_line
-from services.gateway import intake, store
+from contracts.messages import CancelJob, ResumeJob
 from services.common.db import Reads
+from services.gateway import intake, store
 from services.gateway.auth import current_user, job_not_found
 from services.gateway.recorded import reads_of
 from services.gateway.schemas import AcceptedJob, CreatedUser, JobPage, JobView, NewUser
@@ -75,6 +76,7 @@ async def get_document(job_id: uuid.UUID, request: Request, format: str = Query(
                              headers={"Content-Disposition": f'attachment; filename="{job_id}.txt"'})
 
 
+_ENDED = ("completed", "failed", "cancelled")
 _AUDIT_FORMATS = {
     "ndjson": ("application/x-ndjson", "ndjson"),
     "json": ("application/json", "json"),
@@ -123,12 +125,32 @@ async def _audit_pages(reads: Reads, stream: str, format: str):
 
 @router.post("/v1/jobs/{job_id}/resume", status_code=202, response_model=AcceptedJob)
 async def resume_job(job_id: uuid.UUID, request: Request, user_id: uuid.UUID = Depends(current_user)) -> AcceptedJob:
-    """A failed job continues from its first incomplete chunk; chunks already written are kept."""
+    """A failed or cancelled job continues from its first incomplete chunk; chunks written are kept."""
     job = await _owned_job(request, job_id, user_id)
-    if job["status"] != "failed":
-        raise HTTPException(409, f"only a failed job can be resumed: this one is {job['status']}")
-    await store.request_resume(request.app.state.db, user_id, job_id)
+    if job["status"] not in ("failed", "cancelled"):
+        raise HTTPException(409, f"only a failed or cancelled job can be resumed: this one is {job['status']}")
+    await store.request(request.app.state.db, user_id, job_id, ResumeJob())
     return AcceptedJob(id=job_id, status="resuming")
+
+
+@router.post("/v1/jobs/{job_id}/cancel", status_code=202, response_model=AcceptedJob)
+async def cancel_job(job_id: uuid.UUID, request: Request, user_id: uuid.UUID = Depends(current_user)) -> AcceptedJob:
+    """Stops the job promptly (a chunk being written is abandoned); everything written is kept."""
+    job = await _owned_job(request, job_id, user_id)
+    if job["status"] in _ENDED:
+        raise HTTPException(409, f"the job is {job['status']}: there is nothing to cancel")
+    await store.request(request.app.state.db, user_id, job_id, CancelJob())
+    return AcceptedJob(id=job_id, status="cancelling")
+
+
+@router.delete("/v1/jobs/{job_id}", status_code=202, response_model=AcceptedJob)
+async def delete_job(job_id: uuid.UUID, request: Request, user_id: uuid.UUID = Depends(current_user)) -> AcceptedJob:
+    """The owner's hard delete: the job, its chunks, document and events. The job is gone from the
+    API at once; the account's log keeps a tombstone saying what was erased."""
+    await _owned_job(request, job_id, user_id)
+    reads_of(request).job_id = None  # the job's log is being erased: the reads go to the account's
+    await store.delete_job(request.app.state.db, user_id, job_id)
+    return AcceptedJob(id=job_id, status="deleting")
 
 
 @router.get("/healthz")

@@ -6,7 +6,7 @@ import uuid
 from typing import AsyncIterator
 
 from contracts.envelope import Envelope, derived_id
-from contracts.messages import JobRequested, ResumeJob, UserCreated
+from contracts.messages import CancelJob, DeleteJob, JobDataDeleted, JobRequested, ResumeJob, UserCreated
 from services.common.db import Database, Reads, Tx, text_slices
 from services.gateway.schemas import NewJob
 from services.gateway.sources import Source
@@ -68,9 +68,20 @@ async def _insert_source(tx: Tx, job_id: uuid.UUID, source: Source) -> None:
     )
 
 
-async def request_resume(db: Database, user_id: uuid.UUID, job_id: uuid.UUID) -> None:
+async def request(db: Database, user_id: uuid.UUID, job_id: uuid.UUID, message: ResumeJob | CancelJob) -> None:
     async with db.transaction(job_id=job_id, user_id=user_id) as tx:
-        tx.emit(Envelope.wrap(ResumeJob(), service=SERVICE, job_id=job_id, user_id=user_id))
+        tx.emit(Envelope.wrap(message, service=SERVICE, job_id=job_id, user_id=user_id))
+
+
+async def delete_job(db: Database, user_id: uuid.UUID, job_id: uuid.UUID) -> None:
+    """The gateway's rows of the job go now (the job is gone for the API at once); the request to
+    the other services goes with them. Recorded in the account's log: the job's will be erased."""
+    async with db.transaction(user_id=user_id) as tx:
+        rows = await tx.fetchval("SELECT longform_meta.erase_job_rows('gateway', $1)", job_id)
+        tx.emit(Envelope.wrap(DeleteJob(), service=SERVICE, job_id=job_id, user_id=user_id,
+                              event_id=derived_id(job_id, DeleteJob.TYPE)))
+        tx.emit(Envelope.wrap(JobDataDeleted(job_id=job_id, rows=rows), service=SERVICE, job_id=None,
+                              user_id=user_id))
 
 
 async def job_view(reads: Reads, user_id: uuid.UUID, job_id: uuid.UUID):

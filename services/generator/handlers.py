@@ -4,9 +4,10 @@ import asyncio
 from dataclasses import dataclass
 
 from contracts.envelope import Envelope, derived_id
-from contracts.messages import ChunkProcessed, ChunkStarted, WriteChunk
+from contracts.messages import ChunkProcessed, ChunkStarted, ChunkStopped, JobCancelled, WriteChunk
 from contracts.wordcount import count_words
 from services.common.db import Database
+from services.common.deletion import erase_job_rows
 from services.common.llm import LlmProvider
 from services.common.llm.calls import LlmCallLog
 from services.generator import store
@@ -31,15 +32,25 @@ async def write_chunk(envelope: Envelope, ports: Ports) -> None:
     job_id, user_id = envelope.job_id, envelope.user_id
     async with ports.db.transaction(job_id=job_id, user_id=user_id) as tx:
         context = await store.chunk_context(tx, job_id, cmd.chunk_index, cmd.previous_chunk_index)
-        if context["done_words"] is None:
+        done = context["done_words"] is not None
+        stopped = not done and await store.stopped(tx, job_id, cmd.epoch)
+        if not done and not stopped:
             tx.emit(Envelope.wrap(ChunkStarted(chunk_index=cmd.chunk_index, target_words=cmd.target_words,
                                                attempts_before=context["attempts"]),
                                   service=store.SERVICE, job_id=job_id, user_id=user_id))
-    draft, done = ChunkDraft(attempts=context["attempts"]), context["done_words"] is not None
-    if not done:  # a chunk written before is never sent to the LLM again
+    draft = ChunkDraft(attempts=context["attempts"])
+    if not done and not stopped:  # a chunk written before is never sent to the LLM again
         draft = await _write(cmd, envelope, ports, context["tail"], _memory(context, cmd), draft)
     text = await _stored_text(ports.db, envelope, cmd.chunk_index) if done else draft.text
     async with ports.db.transaction(job_id=job_id, user_id=user_id) as tx:
+        if not done and await store.stopped(tx, job_id, cmd.epoch):  # cancelled or deleted meanwhile
+            if await tx.claim(envelope.event_id):
+                tx.emit(Envelope.wrap(
+                    ChunkStopped(chunk_index=cmd.chunk_index, words_discarded=draft.words,
+                                 reason="the job was cancelled or deleted"),
+                    service=store.SERVICE, job_id=job_id, user_id=user_id,
+                    event_id=derived_id(envelope.event_id, ChunkStopped.TYPE)))
+            return
         if not done and draft.text:  # stored with its report, so a crash after this never pays for it again
             await store.accept_chunk(tx, job_id, cmd.chunk_index, draft.text, draft.words, cmd.target_words)
         if await tx.claim(envelope.event_id):
@@ -90,7 +101,23 @@ async def _write(cmd: WriteChunk, envelope: Envelope, ports: Ports, tail: str, m
                  draft: ChunkDraft) -> ChunkDraft:
     log = LlmCallLog(ports.db, provider=ports.llm.name, job_id=envelope.job_id, user_id=envelope.user_id,
                      purpose="write", chunk_index=cmd.chunk_index)
-    return await ChunkWriter(ports.llm, log, ports.settings, memory).write(cmd, tail, draft)
+
+    async def stopped() -> bool:
+        async with ports.db.transaction(job_id=envelope.job_id, user_id=envelope.user_id) as tx:
+            return await store.stopped(tx, envelope.job_id, cmd.epoch)
+
+    return await ChunkWriter(ports.llm, log, ports.settings, memory, stopped).write(cmd, tail, draft)
+
+
+async def job_cancelled(envelope: Envelope, ports: Ports) -> None:
+    """Every write of the cancelled epoch stops before its next LLM call."""
+    cancelled = envelope.payload(JobCancelled)
+    async with ports.db.transaction(job_id=envelope.job_id, user_id=envelope.user_id) as tx:
+        await store.stop(tx, envelope.job_id, cancelled.epoch)
+
+
+async def delete_job(envelope: Envelope, ports: Ports) -> None:
+    await erase_job_rows(ports.db, store.SERVICE, envelope)
 
 
 async def _stored_text(db: Database, envelope: Envelope, chunk_index: int) -> str:

@@ -1,12 +1,12 @@
 """Wiring only: settings, connections, subscribers."""
 
-from contracts.messages import WriteChunk
+from contracts.messages import DeleteJob, JobCancelled, WriteChunk
 from services.common.bus import Bus
 from services.common.db import Database
 from services.common.llm import provider_from_settings
 from services.common.runtime import serve
 from services.generator.config import GeneratorSettings
-from services.generator.handlers import Ports, write_chunk
+from services.generator.handlers import Ports, delete_job, job_cancelled, write_chunk
 
 
 async def main() -> None:
@@ -17,6 +17,8 @@ async def main() -> None:
         ports = Ports(db, llm, settings)
         bus.subscribe(WriteChunk.TYPE, lambda envelope: write_chunk(envelope, ports),
                       ack_wait=settings.ack_wait_seconds, max_deliver=10, workers=settings.chunk_workers)
+        bus.subscribe(JobCancelled.TYPE, lambda envelope: job_cancelled(envelope, ports))
+        bus.subscribe(DeleteJob.TYPE, lambda envelope: delete_job(envelope, ports))
         return []
 
     await serve("generator", settings, wire)

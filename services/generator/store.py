@@ -25,6 +25,19 @@ async def chunk_context(tx: Tx, job_id: uuid.UUID, chunk_index: int, previous: i
     )
 
 
+async def stopped(tx: Tx, job_id: uuid.UUID, epoch: int) -> bool:
+    """Whether a write dispatched in `epoch` must stop: its job was cancelled since, or deleted."""
+    return await tx.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM generator.stops WHERE job_id = $1 AND epoch >= $2)"
+        " OR EXISTS (SELECT 1 FROM generator.deleted_jobs WHERE job_id = $1)", job_id, epoch)
+
+
+async def stop(tx: Tx, job_id: uuid.UUID, epoch: int) -> None:
+    await tx.execute(
+        "INSERT INTO generator.stops (job_id, epoch) VALUES ($1, $2)"
+        " ON CONFLICT (job_id) DO UPDATE SET epoch = greatest(generator.stops.epoch, excluded.epoch)", job_id, epoch)
+
+
 async def accept_chunk(tx: Tx, job_id: uuid.UUID, chunk_index: int, text: str, words: int, target: int) -> None:
     await tx.execute(
         "INSERT INTO generator.chunks (job_id, chunk_index, text, words, target_words) VALUES ($1,$2,$3,$4,$5)"

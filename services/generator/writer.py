@@ -5,6 +5,7 @@ attempt (kept or discarded) as it happens."""
 import asyncio
 import math
 from dataclasses import dataclass
+from typing import Awaitable, Callable
 
 from contracts.messages import ChunkContinued, WriteChunk
 from contracts.wordcount import count_words
@@ -39,7 +40,9 @@ class ChunkDraft:
 
 
 class ChunkWriter:
-    def __init__(self, llm: LlmProvider, log: LlmCallLog, settings: GeneratorSettings, memory: Memory) -> None:
+    def __init__(self, llm: LlmProvider, log: LlmCallLog, settings: GeneratorSettings, memory: Memory,
+                 stopped: Callable[[], Awaitable[bool]] | None = None) -> None:
+        self.stopped = stopped  # asked before every call after the first: the job may have been cancelled
         self.llm = llm
         self.log = log
         self.settings = settings
@@ -49,6 +52,8 @@ class ChunkWriter:
         s = self.settings
         while (draft.words < cmd.target_words and draft.failures < s.max_failures_per_chunk
                and draft.rounds < s.max_rounds_per_chunk):
+            if draft.attempts and self.stopped is not None and await self.stopped():
+                break
             draft.attempts += 1
             prompt = self._prompt(cmd, tail, draft)
             try:

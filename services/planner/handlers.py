@@ -5,10 +5,11 @@ from dataclasses import dataclass
 
 from contracts.envelope import Envelope, derived_id
 from contracts.messages import (
-    AssembleDocument, ChunkProcessed, ExtendJob, JobExtended, JobFailed, JobPlanned, JobRequested, JobResumed,
-    Message, ResumeJob, WriteChunk,
+    AssembleDocument, CancelJob, ChunkProcessed, ExtendJob, JobCancelled, JobExtended, JobFailed, JobPlanned,
+    JobRequested, JobResumed, Message, ResumeJob, WriteChunk,
 )
 from services.common.db import Database, Tx
+from services.common.deletion import erase_job_rows
 from services.common.llm import LlmProvider
 from services.planner import store
 from services.planner.config import PlannerSettings
@@ -59,6 +60,9 @@ async def plan_job(envelope: Envelope, ports: Ports) -> None:
         sections, chunks, words = await store.count_planned(tx, job_id)
         decision = Decision(tx, envelope)
         decision.emit(JobPlanned(sections=sections, chunks_total=chunks, planned_words=words))
+        if await store.take_stop(tx, job_id):  # cancelled while the outline was being written
+            await _cancel(decision)
+            return
         await _dispatch(decision, await store.lock_plan(tx, job_id))
 
 
@@ -110,7 +114,7 @@ async def resume_job(envelope: Envelope, ports: Ports) -> None:
         if plan is None or plan["state"] not in ("failed", "cancelled"):
             return
         reset = await store.reset_failed(tx, envelope.job_id)
-        await store.set_state(tx, envelope.job_id, "writing", 0)
+        await store.set_state(tx, envelope.job_id, "writing", 0 if plan["state"] == "failed" else None)
         decision = Decision(tx, envelope)
         decision.emit(JobResumed(chunks_reset=reset))
         await _dispatch(decision, await store.lock_plan(tx, envelope.job_id))
@@ -126,6 +130,28 @@ async def job_failed(envelope: Envelope, ports: Ports) -> None:
         plan = await store.lock_plan(tx, envelope.job_id)
         if plan is not None and plan["state"] in ("writing", "assembling"):
             await store.set_state(tx, envelope.job_id, "failed")
+
+
+async def cancel_job(envelope: Envelope, ports: Ports) -> None:
+    """Stops dispatching, and tells the generator to abandon the writes of this epoch."""
+    envelope.payload(CancelJob)
+    async with ports.db.transaction(job_id=envelope.job_id, user_id=envelope.user_id) as tx:
+        if not await tx.claim(envelope.event_id):
+            return
+        plan = await store.lock_plan(tx, envelope.job_id)
+        if plan is None:
+            await store.note_stop(tx, envelope.job_id)
+        elif plan["state"] in ("writing", "assembling"):
+            await _cancel(Decision(tx, envelope))
+
+
+async def _cancel(decision: Decision) -> None:
+    epoch, done, words = await store.cancel(decision.tx, decision.cause.job_id)
+    decision.emit(JobCancelled(epoch=epoch, chunks_done=done, words_written=words))
+
+
+async def delete_job(envelope: Envelope, ports: Ports) -> None:
+    await erase_job_rows(ports.db, SERVICE, envelope)
 
 
 def _section_of(row) -> Section:
@@ -156,7 +182,7 @@ def _write_command(plan, row, total: int) -> WriteChunk:
         instructions=plan["instructions"], previous_chunk_index=previous if row["previous_done"] else None,
         position=f"chunk {row['chunk_index'] + 1} of {total}", model=plan["model"], mode=plan["mode"],
         style=plan["style"], handoff_in=row["handoff_in"], handoff_out=row["handoff_out"],
-        source_text=row["source_text"],
+        source_text=row["source_text"], epoch=plan["epoch"],
     )
 
 

@@ -1,12 +1,14 @@
 """Wiring only: settings, connections, subscribers."""
 
-from contracts.messages import ChunkProcessed, ExtendJob, JobFailed, JobRequested, ResumeJob
+from contracts.messages import CancelJob, ChunkProcessed, DeleteJob, ExtendJob, JobFailed, JobRequested, ResumeJob
 from services.common.bus import Bus
 from services.common.db import Database
 from services.common.llm import provider_from_settings
 from services.common.runtime import serve
 from services.planner.config import PlannerSettings
-from services.planner.handlers import Ports, chunk_processed, extend_job, job_failed, plan_job, resume_job
+from services.planner.handlers import (
+    Ports, cancel_job, chunk_processed, delete_job, extend_job, job_failed, plan_job, resume_job,
+)
 
 
 async def main() -> None:
@@ -20,6 +22,8 @@ async def main() -> None:
         bus.subscribe(ExtendJob.TYPE, lambda e: extend_job(e, ports))
         bus.subscribe(ResumeJob.TYPE, lambda e: resume_job(e, ports))
         bus.subscribe(JobFailed.TYPE, lambda e: job_failed(e, ports))
+        bus.subscribe(CancelJob.TYPE, lambda e: cancel_job(e, ports))
+        bus.subscribe(DeleteJob.TYPE, lambda e: delete_job(e, ports))
         return []
 
     await serve("planner", settings, wire)

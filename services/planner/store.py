@@ -96,11 +96,33 @@ async def last_chunk(tx: Tx, job_id: uuid.UUID):
 
 async def written(tx: Tx, job_id: uuid.UUID) -> tuple[int, int]:
     """Words written so far and chunks planned."""
-    row = await tx.fetchrow(
-        "SELECT coalesce(sum(words) FILTER (WHERE status = 'done'), 0) AS words, count(*) AS chunks"
-        " FROM planner.chunks WHERE job_id = $1", job_id,
-    )
+    row = await _progress(tx, job_id)
     return row["words"], row["chunks"]
+
+
+async def _progress(tx: Tx, job_id: uuid.UUID):
+    return await tx.fetchrow(
+        "SELECT coalesce(sum(words) FILTER (WHERE status = 'done'), 0) AS words, count(*) AS chunks,"
+        " count(*) FILTER (WHERE status = 'done') AS done FROM planner.chunks WHERE job_id = $1", job_id,
+    )
+
+
+async def cancel(tx: Tx, job_id: uuid.UUID) -> tuple[int, int, int]:
+    """The plan stops in its epoch (returned) and the next one begins for a resume; with the
+    chunks done and words written."""
+    epoch = await tx.fetchval(
+        "UPDATE planner.plans SET state = 'cancelled', epoch = epoch + 1 WHERE job_id = $1 RETURNING epoch - 1", job_id)
+    row = await _progress(tx, job_id)
+    return epoch, row["done"], row["words"]
+
+
+async def note_stop(tx: Tx, job_id: uuid.UUID) -> None:
+    """A cancel that came before the plan: the plan, once made, starts cancelled."""
+    await tx.execute("INSERT INTO planner.stops (job_id) VALUES ($1) ON CONFLICT DO NOTHING", job_id)
+
+
+async def take_stop(tx: Tx, job_id: uuid.UUID) -> bool:
+    return await tx.fetchval("DELETE FROM planner.stops WHERE job_id = $1 RETURNING true", job_id) or False
 
 
 async def section_path(tx: Tx, job_id: uuid.UUID, chunk_index: int) -> str:
