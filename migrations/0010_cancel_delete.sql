@@ -58,9 +58,9 @@ BEGIN
     FOR t IN
         SELECT c.table_name FROM information_schema.columns c
          WHERE c.table_schema = service_schema AND c.column_name = 'job_id' AND c.table_name <> 'deleted_jobs'
-         -- tables others refer to (planner.plans) after the tables that refer to them
-         ORDER BY EXISTS (SELECT 1 FROM pg_constraint f
-                           WHERE f.contype = 'f' AND f.confrelid = format('%I.%I', c.table_schema, c.table_name)::regclass),
+         -- a table after those that refer to it (planner.chunks, then .sections, then .plans)
+         ORDER BY (SELECT count(*) FROM pg_constraint f
+                    WHERE f.contype = 'f' AND f.confrelid = format('%I.%I', c.table_schema, c.table_name)::regclass),
                   c.table_name
     LOOP
         EXECUTE format('DELETE FROM %I.%I WHERE job_id = $1', service_schema, t.table_name) USING job;

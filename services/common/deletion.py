@@ -14,4 +14,4 @@ async def erase_job_rows(db: Database, service: str, envelope: Envelope) -> None
             return
         rows = await tx.fetchval("SELECT longform_meta.erase_job_rows($1, $2)", db.schema, envelope.job_id)
         tx.emit(Envelope.wrap(JobDataDeleted(job_id=envelope.job_id, rows=rows), service=service, job_id=None,
-                              user_id=envelope.user_id, event_id=derived_id(envelope.event_id, JobDataDeleted.TYPE)))
+                              user_id=envelope.user_id, event_id=derived_id(envelope.event_id, JobDataDeleted.TYPE, service)))

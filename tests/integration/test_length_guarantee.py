@@ -73,9 +73,9 @@ def test_a_failed_job_resumes_from_its_first_incomplete_chunk(stack, client) -> 
     assert types.index("job.failed") < types.index("job.resumed") < types.index("job.completed")
 
 
-def test_only_a_failed_job_can_be_resumed(client) -> None:
+def test_only_a_failed_or_cancelled_job_can_be_resumed(client) -> None:
     job_id = client.submit(20)
     assert client.wait(job_id)["status"] == "completed"
     response = client.http.post(f"/v1/jobs/{job_id}/resume")
     assert response.status_code == 409
-    assert "only a failed job can be resumed" in response.json()["detail"]
+    assert "only a failed or cancelled job can be resumed: this one is completed" in response.json()["detail"]
