@@ -2,7 +2,7 @@
 -- service connects as, or `longform up` lets it log in locally). Each reads and writes only its
 -- own schema, reads the few tables of others it shows or builds on, and finds the audit table
 -- append-only: it may insert and read events, never change or delete them. The only deletion is
--- the owner's erasure of a job (audit.erase_job), which runs as this migration's owner.
+-- the owner's erasure of a job (audit.erase_job, migrations/0010), which runs as the owner.
 DO $$
 DECLARE r text;
 BEGIN
@@ -56,19 +56,3 @@ CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON audit.events
     FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
 CREATE TRIGGER events_never_truncated BEFORE TRUNCATE ON audit.events
     FOR EACH STATEMENT EXECUTE FUNCTION audit.refuse_change();
-
--- The owner's hard delete of a job removes its stream of events (the audit service then appends
--- a tombstone to the account's stream). The stream's head stays, so no seq is ever reused.
-CREATE FUNCTION audit.erase_job(job uuid) RETURNS bigint
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE erased bigint;
-BEGIN
-    PERFORM set_config('longform.erasing_stream', job::text, true);
-    DELETE FROM audit.events WHERE stream_id = job::text;
-    GET DIAGNOSTICS erased = ROW_COUNT;
-    DELETE FROM audit.job_state WHERE job_id = job;
-    PERFORM set_config('longform.erasing_stream', '', true);
-    RETURN erased;
-END $$;
-REVOKE ALL ON FUNCTION audit.erase_job(uuid) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION audit.erase_job(uuid) TO longform_audit;

@@ -101,7 +101,9 @@ CREATE TABLE audit.erased_jobs (
     erased_at  timestamptz NOT NULL DEFAULT now()
 );
 
-CREATE OR REPLACE FUNCTION audit.erase_job(job uuid) RETURNS bigint
+-- The owner's hard delete of a job removes its stream of events (the audit service then appends a
+-- tombstone to the account's stream). The stream's head stays, so no seq is ever reused.
+CREATE FUNCTION audit.erase_job(job uuid) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE erased bigint;
 BEGIN
@@ -113,6 +115,8 @@ BEGIN
     PERFORM set_config('longform.erasing_stream', '', true);
     RETURN erased;
 END $$;
+REVOKE ALL ON FUNCTION audit.erase_job(uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION audit.erase_job(uuid) TO longform_audit;
 
 -- The new tables, for their services' roles (as in 0009).
 DO $$
