@@ -5,12 +5,12 @@ which would recurse without end)."""
 
 from dataclasses import dataclass
 
-from contracts.auditlog import encode_line
 from contracts.envelope import Envelope
-from contracts.messages import DbQueried, SqlStatement
+from contracts.messages import DbQueried
 from services.audit import store
+from services.audit.erasure import erase_deleted_jobs
 from services.common.bus import Bus
-from services.common.db import Database, Statement
+from services.common.db import Database, Statement, Tx, as_sql_statements
 
 SERVICE = "audit"
 
@@ -23,17 +23,30 @@ class Ports:
 
 async def record_events(envelopes: list[Envelope], ports: Ports) -> None:
     async with ports.db.transaction() as tx:
-        lines = await store.append_batch(tx, envelopes)
-        heads = {store.stream_of_line(line): line for line in lines}
-        own = list(tx.statements)  # the batch's statements, recorded in each stream it touched
-        lines += await store.append_batch(tx, [_own_writes(head, own) for head in heads.values()])
-    for line in lines:
-        await ports.bus.publish_live(store.stream_of_line(line), encode_line(line))
+        kept, tombstones = await erase_deleted_jobs(tx, envelopes)
+        lines = await append(tx, kept + tombstones)
+    for stream, line in lines:
+        await ports.bus.publish_live(stream, line)
 
 
-def _own_writes(first: dict, statements: list[Statement]) -> Envelope:
-    query = DbQueried(statements=[
-        SqlStatement(sql=s.sql, tables=s.tables, rows=s.rows, duration_ms=s.duration_ms, error=s.error)
-        for s in statements
-    ])
-    return Envelope.wrap(query, service=SERVICE, job_id=first["job_id"], user_id=first["user_id"])
+async def append(tx: Tx, envelopes: list[Envelope]) -> list[tuple[str, bytes]]:
+    """The new events, each stream's with gapless seqs and then the batch's own `db.query` (its seq
+    taken with theirs), and the job states after them, in a few statements per batch."""
+    fresh = await store.unseen(tx, envelopes)
+    if not fresh:
+        return []
+    streams = store.by_stream(fresh)
+    first = await store.reserve(tx, {stream: len(group) + 1 for stream, group in streams.items()})
+    numbered = [(s, first[s] + i, e) for s, group in streams.items() for i, e in enumerate(group)]
+    lines = await store.insert(tx, numbered)
+    states = store.fold(await store.load_states(tx, numbered), numbered)
+    await store.save_states(tx, list(states.values()))
+    own = [(s, first[s] + len(group), _own_writes(group[0], tx.statements)) for s, group in streams.items()]
+    lines += await store.insert(tx, own)
+    await store.save_states(tx, list(store.fold(states, own).values()))
+    return lines
+
+
+def _own_writes(first: Envelope, statements: list[Statement]) -> Envelope:
+    return Envelope.wrap(DbQueried(statements=as_sql_statements(statements)), service=SERVICE, job_id=first.job_id,
+                         user_id=first.user_id)

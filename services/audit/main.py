@@ -12,6 +12,6 @@ async def main() -> None:
 
     async def wire(db: Database, bus: Bus) -> list:
         ports = Ports(db, bus)
-        return [lambda: bus.consume_batches(lambda batch: record_events(batch, ports))]
+        return [lambda: bus.consume_batches(lambda batch: record_events(batch, ports), batch_size=settings.batch_size)]
 
     await serve("audit", settings, wire)

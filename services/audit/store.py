@@ -5,9 +5,9 @@ into one event per stream per batch and appended directly: sending them through 
 recurse without end."""
 
 import uuid
-from dataclasses import asdict, fields
+from dataclasses import fields
 
-from contracts.auditlog import event_line
+from contracts.auditlog import encode_line, event_line, stream_id
 from contracts.envelope import Envelope
 from services.audit.projection import JobState, apply
 from services.common.db import Tx
@@ -15,73 +15,91 @@ from services.common.db import Tx
 _STATE_COLUMNS = [f.name for f in fields(JobState)]
 
 
-def stream_id(job_id, user_id) -> str:
-    """A job's events form its stream; account events without a job form the user's."""
-    if job_id:
-        return str(job_id)
-    return f"user:{user_id}" if user_id else "system"
-
-
 def stream_of(envelope: Envelope) -> str:
     return stream_id(envelope.job_id, envelope.user_id)
 
 
-def stream_of_line(line: dict) -> str:
-    return stream_id(line["job_id"], line["user_id"])
+def by_stream(envelopes: list[Envelope]) -> dict[str, list[Envelope]]:
+    streams: dict[str, list[Envelope]] = {}
+    for envelope in envelopes:
+        streams.setdefault(stream_of(envelope), []).append(envelope)
+    return streams
 
 
-async def append_batch(tx: Tx, envelopes: list[Envelope]) -> list[dict]:
-    """Append the events not stored before, each stream's in order, with gapless seqs; update the
-    job projections; return the persisted lines. A few statements per batch, not per event."""
+async def unseen(tx: Tx, envelopes: list[Envelope]) -> list[Envelope]:
+    """The events not stored before, each once, in the order given (a redelivery is skipped)."""
     known = {r["event_id"] for r in await tx.fetch(
         "SELECT event_id FROM audit.events WHERE event_id = ANY($1::uuid[])", [e.event_id for e in envelopes])}
-    fresh = list({e.event_id: e for e in envelopes if e.event_id not in known}.values())
-    if not fresh:
-        return []
-    streams: dict[str, list[Envelope]] = {}
-    for envelope in fresh:
-        streams.setdefault(stream_of(envelope), []).append(envelope)
-    numbered = []
-    for stream, group in streams.items():
-        last = await tx.fetchval(
-            "INSERT INTO audit.stream_heads (stream_id, last_seq) VALUES ($1, $2) ON CONFLICT (stream_id)"
-            " DO UPDATE SET last_seq = audit.stream_heads.last_seq + $2 RETURNING last_seq",
-            stream, len(group),
-        )
-        numbered += [(stream, last - len(group) + 1 + i, e) for i, e in enumerate(group)]
+    return list({e.event_id: e for e in envelopes if e.event_id not in known}.values())
+
+
+async def reserve(tx: Tx, counts: dict[str, int]) -> dict[str, int]:
+    """Takes `counts[stream]` seqs off each stream's head, under its row lock until commit, so seq
+    has no gap with several replicas; returns each stream's first. One statement for every stream,
+    locking them in one order, so two replicas cannot deadlock."""
+    streams = sorted(counts)
     rows = await tx.fetch(
+        "INSERT INTO audit.stream_heads (stream_id, last_seq)"
+        " SELECT * FROM unnest($1::text[], $2::bigint[]) AS taken (stream_id, seqs) ORDER BY stream_id"
+        " ON CONFLICT (stream_id) DO UPDATE SET last_seq = audit.stream_heads.last_seq + excluded.last_seq"
+        " RETURNING stream_id, last_seq", streams, [counts[s] for s in streams])
+    return {r["stream_id"]: r["last_seq"] - counts[r["stream_id"]] + 1 for r in rows}
+
+
+async def insert(tx: Tx, numbered: list[tuple[str, int, Envelope]]) -> list[tuple[str, bytes]]:
+    """Appends (stream, seq, envelope) rows in one statement; returns each one's stream and line,
+    each stream's in seq order. A line is encoded once: the table takes its `data` from it and
+    the live fan-out sends it as it is."""
+    rows = sorted(numbered, key=lambda row: row[:2])
+    lines = [encode_line(event_line(_written(q, e))) for _, q, e in rows]
+    await tx.execute(
         "INSERT INTO audit.events (stream_id, seq, event_id, job_id, user_id, type, service, occurred_at, data)"
-        " SELECT * FROM unnest($1::text[], $2::bigint[], $3::uuid[], $4::uuid[], $5::uuid[], $6::text[], $7::text[],"
-        " $8::timestamptz[], $9::jsonb[]) RETURNING *",
+        " SELECT s, q, id, job, usr, t, svc, at, line::jsonb -> 'data' FROM unnest($1::text[], $2::bigint[],"
+        " $3::uuid[], $4::uuid[], $5::uuid[], $6::text[], $7::text[], $8::timestamptz[], $9::text[])"
+        " AS r (s, q, id, job, usr, t, svc, at, line)",
         *[list(column) for column in zip(*[
-            (s, q, e.event_id, e.job_id, e.user_id, e.type, e.service, e.occurred_at, e.data) for s, q, e in numbered
+            (s, q, e.event_id, e.job_id, e.user_id, e.type, e.service, e.occurred_at, line.decode())
+            for (s, q, e), line in zip(rows, lines)
         ])],
     )
-    await project(tx, [(q, e) for _, q, e in numbered if e.job_id])
-    return [event_line(r) for r in sorted(rows, key=lambda r: (r["stream_id"], r["seq"]))]
+    return [(s, line) for (s, _, _), line in zip(rows, lines)]
 
 
-async def project(tx: Tx, events: list[tuple[int, Envelope]]) -> None:
-    """Folds the events (seq, envelope) into each job's state: one read and one write per batch."""
-    if not events:
-        return
-    rows = await tx.fetch("SELECT * FROM audit.job_state WHERE job_id = ANY($1::uuid[])",
-                          list({e.job_id for _, e in events}))
-    states = {r["job_id"]: state_of(r) for r in rows}
-    for seq, envelope in sorted(events, key=lambda pair: pair[0]):
-        states[envelope.job_id] = apply(states.get(envelope.job_id), envelope, seq)
-    await save_states(tx, list(states.values()))
+def _written(seq: int, e: Envelope) -> dict:
+    """The row as it will be stored (asyncpg and event_line both read a naive time as local)."""
+    return {"seq": seq, "event_id": e.event_id, "job_id": e.job_id, "user_id": e.user_id, "type": e.type,
+            "service": e.service, "occurred_at": e.occurred_at, "data": e.data}
+
+
+async def load_states(tx: Tx, numbered: list[tuple[str, int, Envelope]]) -> dict[uuid.UUID, JobState]:
+    """The current state of every job these events belong to: one read per batch."""
+    jobs = list({e.job_id for _, _, e in numbered if e.job_id})
+    if not jobs:
+        return {}
+    rows = await tx.fetch("SELECT * FROM audit.job_state WHERE job_id = ANY($1::uuid[])", jobs)
+    return {r["job_id"]: state_of(r) for r in rows}
+
+
+def fold(states: dict[uuid.UUID, JobState], numbered: list[tuple[str, int, Envelope]]) -> dict[uuid.UUID, JobState]:
+    """The job states after these events, applied in seq order (account events have no job state)."""
+    states = dict(states)
+    for _, seq, envelope in sorted(numbered, key=lambda row: row[1]):
+        if envelope.job_id:
+            states[envelope.job_id] = apply(states.get(envelope.job_id), envelope, seq)
+    return states
 
 
 async def save_states(conn, states: list[JobState]) -> None:
     """Upsert job states (`conn`: the audit service's Tx, or the operator's connection)."""
+    if not states:
+        return
     columns = ", ".join(_STATE_COLUMNS)
     params = ", ".join(f"${i}" for i in range(1, len(_STATE_COLUMNS) + 1))
     updates = ", ".join(f"{c} = excluded.{c}" for c in _STATE_COLUMNS if c != "job_id")
     await conn.executemany(
         f"INSERT INTO audit.job_state ({columns}) VALUES ({params}) ON CONFLICT (job_id) DO UPDATE SET "
         f"{updates}, updated_at = now()",
-        [tuple(asdict(state)[c] for c in _STATE_COLUMNS) for state in states],
+        [tuple(getattr(state, c) for c in _STATE_COLUMNS) for state in states],
     )
 
 

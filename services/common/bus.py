@@ -3,12 +3,12 @@ subject; each service reads it through durable pull consumers shared by its repl
 
 import asyncio
 import contextlib
+import json
 import logging
 import traceback
 from typing import Awaitable, Callable
 
 import nats
-import nats.errors
 from faststream import AckPolicy
 from faststream.exceptions import NackMessage, RejectMessage
 from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Envelope], Awaitable[None]]
 BatchHandler = Callable[[list[Envelope]], Awaitable[None]]
 _DUPLICATE_WINDOW_S = 120.0
+_PULL_WAIT_S = 1.0  # how long one pull on a quiet stream waits for a message
+_TOP_UP_WAIT_S = 0.001  # a top-up that finds nothing ends this soon (about 2 ms: the server's timer)
 
 
 async def ensure_stream(nats_url: str, subjects: Subjects, replicas: int = 1) -> None:
@@ -46,6 +48,7 @@ class Bus:
                  max_ack_pending: int = 1000) -> None:
         self.stream_replicas = stream_replicas
         self.on_failure: Callable[[Envelope, str, bool], Awaitable[None]] | None = None
+        self.on_redelivery: Callable[[Envelope, int, str], Awaitable[None]] | None = None
         self.max_ack_pending = max_ack_pending  # across all replicas of a consumer
         self.subjects = subjects
         self.service = service
@@ -54,6 +57,7 @@ class Bus:
         )
         self._stream = JStream(subjects.stream, declare=False)
         self.nats_url = nats_url
+        self._publisher = None  # plain nats-py: JetStream publishes pipelined, in order
 
     async def report_failure(self, envelope: Envelope, trace: str, final: bool) -> None:
         """Set by the service's wiring to record the failure; a report that fails is only logged."""
@@ -64,21 +68,36 @@ class Bus:
         except Exception:
             log.exception("could not record the failure of %s %s", envelope.type, envelope.event_id)
 
+    async def report_redelivery(self, envelope: Envelope, delivery: int, consumer: str) -> None:
+        """Set by the wiring to put a redelivery in the job's log before it is handled again."""
+        if self.on_redelivery is not None:
+            await self.on_redelivery(envelope, delivery, consumer)
+
     async def start(self) -> None:
         await ensure_stream(self.nats_url, self.subjects, self.stream_replicas)
         await self.broker.start()
+        self._publisher = await nats.connect(self.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=1)
 
     async def stop(self) -> None:
         await self.broker.stop()
+        if self._publisher is not None:
+            await self._publisher.close()
 
     async def publish(self, message_type: str, payload: bytes, msg_id: str) -> None:
-        await self.broker.publish(
-            payload, self.subjects.of(message_type), headers={"Nats-Msg-Id": msg_id},
-            stream=self.subjects.stream, timeout=5,
-        )
+        await self.publish_in_order([(message_type, payload, msg_id)])
+
+    async def publish_in_order(self, messages: list[tuple[str, bytes, str]], timeout: float = 5.0) -> None:
+        """(type, payload, event id) messages, sent one after another on one connection (so the
+        stream keeps their order) without waiting for each ack; returns once JetStream has
+        acknowledged them all, and raises if it has not within `timeout`."""
+        js = self._publisher.jetstream()
+        acks = [await js.publish_async(self.subjects.of(message_type), payload, stream=self.subjects.stream,
+                                       headers={"Nats-Msg-Id": msg_id}) for message_type, payload, msg_id in messages]
+        await asyncio.wait_for(asyncio.gather(*acks), timeout)
 
     async def publish_live(self, stream_id: str, payload: bytes) -> None:
-        await self.broker.publish(payload, self.subjects.live(stream_id))
+        """Core NATS, at most once: a listener that misses a line re-reads the table."""
+        await self._publisher.publish(self.subjects.live(stream_id), payload)
 
     def subscribe(
         self, message_type: str, handler: Handler, *, ack_wait: float = 30.0,
@@ -95,26 +114,97 @@ class Bus:
                 filter_subject=subject,
             ),
             ack_policy=AckPolicy.NACK_ON_ERROR,
-        )(_acknowledged(handler, ack_wait, max_deliver, self))
+        )(_acknowledged(handler, ack_wait, max_deliver, self, durable))
 
     async def consume_batches(self, handler: BatchHandler, *, batch_size: int = 100) -> None:
-        """One durable consumer over every subject, handed batches in stream order; each batch is
-        acked only after the handler returns (its transaction committed), else nacked for redelivery.
-        Written on nats-py directly: FastStream 0.7.8's batch pull loop drops a fetched batch when
-        nats-py raises asyncio.TimeoutError mid-fetch."""
+        """One durable consumer over every subject, handed batches in stream order: what has arrived,
+        up to batch_size (on a quiet bus, each event as it comes). The next batch is pulled while the
+        handler runs and topped up with what came meanwhile; each batch is acked only after the
+        handler returns (its transaction committed), else nacked for redelivery. Pulled on nats-py's
+        core client: its JetStream fetch() spends a timer on every message (three times the time per
+        message), and FastStream 0.7.8's batch loop drops a batch on a timeout."""
         nc = await nats.connect(self.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=1)
         try:
-            sub = await nc.jetstream().pull_subscribe(
-                self.subjects.all, durable=f"{self.service}-all", stream=self.subjects.stream,
-                config=ConsumerConfig(ack_wait=30.0, max_deliver=-1, max_ack_pending=batch_size * 2),
-            )
-            while True:
-                await _consume_one_batch(sub, handler, batch_size)
+            durable = f"{self.service}-all"
+            await _ensure_pull_consumer(nc.jetstream(), self.subjects, durable, max_ack_pending=batch_size * 2)
+            pull = _Pull(nc, self.subjects.stream, durable)
+            await pull.start()
+            ahead = asyncio.ensure_future(_pulled(pull, batch_size))
+            try:
+                while True:
+                    messages, envelopes = await ahead
+                    if len(messages) < batch_size:  # the pull ahead stops at its first message
+                        more, valid = await _pulled(pull, batch_size - len(messages), wait=_TOP_UP_WAIT_S)
+                        messages, envelopes = messages + more, envelopes + valid
+                    ahead = asyncio.ensure_future(_pulled(pull, batch_size))
+                    await _consume_one_batch(messages, envelopes, handler)
+            finally:
+                ahead.cancel()
         finally:
             await nc.close()
 
 
-def _acknowledged(handler: Handler, ack_wait: float, max_deliver: int, bus: "Bus") -> Callable:
+async def _ensure_pull_consumer(js, subjects: Subjects, durable: str, *, max_ack_pending: int) -> None:
+    """Created on first use; an existing consumer is left as it is."""
+    try:
+        await js.consumer_info(subjects.stream, durable)
+    except NotFoundError:
+        await js.add_consumer(subjects.stream, ConsumerConfig(
+            name=durable, durable_name=durable, filter_subject=subjects.all, ack_wait=30.0, max_deliver=-1,
+            max_ack_pending=max_ack_pending,
+        ))
+
+
+class _Pull:
+    """JetStream pull requests answered into one wildcard inbox. A request ends when it has its
+    messages or when the server answers on its own reply subject (404 none, 408 no more)."""
+
+    def __init__(self, nc, stream: str, durable: str) -> None:
+        self.nc = nc
+        self.api = f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{durable}"
+        self.inbox = nc.new_inbox()
+        self.arrived: list = []  # delivered, not handed over yet
+        self._requests = 0
+        self._reply = ""
+        self._wanted = 0
+        self._status: tuple[str, str] | None = None  # the server's answer: code, description
+        self._ended = asyncio.Event()
+
+    async def start(self) -> None:
+        await self.nc.subscribe(f"{self.inbox}.*", cb=self._on_message)
+
+    async def batch(self, size: int, wait: float) -> list:
+        """What is waiting, up to `size`; if nothing is, the first message to come within `wait` s.
+        (Asked with `no_wait` and `expires`, the server answers at once when it has messages, else
+        when one comes or the request expires, also when the consumer's max_ack_pending is full.)"""
+        if len(self.arrived) < size:
+            body = {"batch": size - len(self.arrived), "no_wait": True, "expires": int(wait * 1e9)}
+            await self._request(body, size, wait + 1.0)
+        taken, self.arrived = self.arrived[:size], self.arrived[size:]
+        return taken
+
+    async def _request(self, body: dict, wanted: int, timeout: float) -> None:
+        self._requests += 1
+        self._reply, self._wanted, self._status = f"{self.inbox}.{self._requests}", wanted, None
+        self._ended.clear()
+        await self.nc.publish(self.api, json.dumps(body).encode(), reply=self._reply)
+        with contextlib.suppress(asyncio.TimeoutError):  # a request or its answer lost to a reconnect
+            await asyncio.wait_for(self._ended.wait(), timeout)
+        if self._status and self._status[0] not in ("404", "408"):
+            raise RuntimeError(f"pull from {self.api} refused: {' '.join(self._status)}")
+
+    async def _on_message(self, msg) -> None:
+        status = msg.headers.get("Status") if msg.headers else None
+        if status is None:
+            self.arrived.append(msg)
+            if len(self.arrived) >= self._wanted:
+                self._ended.set()
+        elif msg.subject == self._reply and status != "100":  # 100: an idle heartbeat
+            self._status = (status, msg.headers.get("Description", ""))
+            self._ended.set()
+
+
+def _acknowledged(handler: Handler, ack_wait: float, max_deliver: int, bus: "Bus", consumer: str) -> Callable:
     """Run the handler with in-progress heartbeats, so a long LLM call is not redelivered. On
     failure: report it (an `error` event with the traceback), then nack with a growing delay;
     a message that can never succeed (its payload is invalid) or has used its last delivery is
@@ -127,10 +217,12 @@ def _acknowledged(handler: Handler, ack_wait: float, max_deliver: int, bus: "Bus
             log.error("terminating a message that is not an envelope: %.300r", body)
             raise RejectMessage()
         heartbeat = asyncio.create_task(_heartbeat(msg, ack_wait / 3))
+        delivered = msg.raw_message.metadata.num_delivered
         try:
+            if delivered > 1:
+                await bus.report_redelivery(envelope, delivered, consumer)
             await handler(envelope)
         except Exception as exc:
-            delivered = msg.raw_message.metadata.num_delivered
             final = isinstance(exc, ValidationError) or 0 < max_deliver <= delivered
             log.exception("%s %s failed (delivery %d%s)", envelope.type, envelope.event_id, delivered,
                           ", final" if final else "")
@@ -144,17 +236,20 @@ def _acknowledged(handler: Handler, ack_wait: float, max_deliver: int, bus: "Bus
     return consume
 
 
-async def _consume_one_batch(sub, handler: BatchHandler, batch_size: int) -> None:
-    try:
-        messages = await sub.fetch(batch_size, timeout=1.0)
-    except (asyncio.TimeoutError, nats.errors.TimeoutError):
-        return
+async def _pulled(pull: _Pull, size: int, wait: float = _PULL_WAIT_S) -> tuple[list, list[Envelope]]:
+    messages = await pull.batch(size, wait)
     envelopes = []
     for msg in messages:
         try:
             envelopes.append(Envelope.model_validate_json(msg.data))
         except ValueError:
             log.error("ignoring a message that is not an envelope on %s: %.300r", msg.subject, msg.data)
+    return messages, envelopes
+
+
+async def _consume_one_batch(messages: list, envelopes: list[Envelope], handler: BatchHandler) -> None:
+    if not messages:
+        return
     try:
         await handler(envelopes)
     except Exception:

@@ -54,8 +54,7 @@ class OutboxRelay:
                 f"'{RELAY_CONTEXT}') AS relay_note FROM {schema}.outbox WHERE published_at IS NULL "
                 f"ORDER BY id LIMIT {_BATCH} FOR UPDATE SKIP LOCKED"
             )
-            for row in rows:
-                await self.bus.publish(row["type"], row["payload"].encode(), str(row["event_id"]))
+            await self.bus.publish_in_order([(r["type"], r["payload"].encode(), str(r["event_id"])) for r in rows])
             if rows:
                 await tx.execute(
                     f"UPDATE {schema}.outbox SET published_at = now() WHERE id = ANY($1::bigint[])",
