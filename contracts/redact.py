@@ -25,6 +25,8 @@ _PATTERNS = (
     re.compile(rf"(?i)(\b[\w-]*{_SECRET_NAME}=)[^&\s\"',;)]+"),
     re.compile(rf"(?i)(\b[\w-]*{_SECRET_NAME}[\"']?\s*[:=]\s*[\"'])[^\"']+(?=[\"'])"),
 )
+# Every pattern above needs one of these; most text has none, and skips the patterns.
+_MAYBE = re.compile(r"(?i)authorization|x-api-key|bearer|[srp]k-|://|api[_-]?key|token|secret|passw|pwd|sig|key")
 _SECRET_KEY = re.compile(r"(?i)(^|[_.-])(api[_-]?key|token|secret|password|authorization)$")
 _ENV_SECRET = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|PASSWD)", re.I)
 _MIN_SECRET_LENGTH = 6
@@ -50,8 +52,9 @@ class Redactor:
         for secret in self.secrets:
             if secret in value:
                 value = value.replace(secret, MASK)
-        for pattern in _PATTERNS:
-            value = pattern.sub(lambda m: m.group(1) + MASK, value)
+        if _MAYBE.search(value):
+            for pattern in _PATTERNS:
+                value = pattern.sub(lambda m: m.group(1) + MASK, value)
         return value
 
     def data(self, value: Any) -> Any:
