@@ -59,8 +59,12 @@ class Database:
         )
         return cls(pool, service)
 
-    async def close(self) -> None:
-        await self.pool.close()
+    async def close(self, timeout: float = 10.0) -> None:
+        """Waits for connections in use to come back, then closes; past `timeout`, cuts them."""
+        try:
+            await asyncio.wait_for(self.pool.close(), timeout)
+        except asyncio.TimeoutError:
+            self.pool.terminate()
 
     @asynccontextmanager
     async def transaction(

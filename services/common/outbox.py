@@ -31,6 +31,8 @@ class OutboxRelay:
                     pass
                 failures = 0
             except Exception as exc:  # NATS or Postgres away: keep the rows, retry with backoff
+                if asyncio.current_task().cancelling():
+                    raise  # nats-py turns a cancel while waiting to publish into its own error: stop anyway
                 failures += 1
                 log.warning("outbox relay: %s (retry %d)", exc, failures)
                 await asyncio.sleep(min(0.2 * 2**failures, 5.0))

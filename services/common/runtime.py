@@ -88,6 +88,8 @@ async def _forever(loop: Callable[[], Awaitable[None]]) -> None:
         except asyncio.CancelledError:
             raise
         except Exception:
+            if asyncio.current_task().cancelling():
+                raise  # a library turned our cancel into its own error: stop, do not start again
             failures += 1
             log.exception("background loop failed (%d); starting it again", failures)
             await asyncio.sleep(min(0.5 * failures, 5.0))

@@ -1,7 +1,6 @@
 """Wiring only: the FastAPI app, its connections, and uvicorn."""
 
 import asyncio
-import contextlib
 from contextlib import asynccontextmanager
 
 import uvicorn
@@ -30,8 +29,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         app.state.db, app.state.live, app.state.settings = db, live, settings
         yield
         relay.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await relay
+        await asyncio.wait({relay}, timeout=5)  # a relay that will not stop must not hold up the shutdown
         await live.stop()
         await bus.stop()
         await db.close()
