@@ -48,6 +48,7 @@ class Database:
         # Every schema but audit's has row triggers (migrations/0008_row_changes.sql).
         self.notes_rows = service != "audit"
         self.redactor = Redactor.from_environment()  # the secrets this service was configured with
+        self.outbox_insert = _OUTBOX_INSERT.format(schema=self.schema)
         self.on_commit: Callable[[], None] = lambda: None
 
     @classmethod
@@ -177,7 +178,7 @@ class Tx:
     def sql_statements(self, *, outbox_rows: int) -> list[SqlStatement]:
         """The statements so far, then the outbox write that will carry them (`outbox_rows` rows;
         its duration cannot be inside the event it writes)."""
-        sql = " ".join(_OUTBOX_INSERT.format(schema=self.db.schema).split())
+        sql = self.db.outbox_insert
         return as_sql_statements(self.statements) + [
             SqlStatement(sql=sql, tables=tables_touched(sql), rows=outbox_rows, duration_ms=None,
                          executions=outbox_rows)]
@@ -193,11 +194,9 @@ class Tx:
         if not envelopes:
             return
         await self.conn.executemany(
-            _OUTBOX_INSERT.format(schema=self.db.schema),
-            [(e.event_id, e.type, self._stored(e)) for e in envelopes],
+            self.db.outbox_insert, [(e.event_id, e.type, self._stored(e)) for e in envelopes],
         )
         self.emitted = envelopes
-
 
     def _stored(self, envelope: Envelope) -> dict:
         """The event as the outbox keeps it, with every secret redacted (SPEC A4)."""
