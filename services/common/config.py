@@ -18,6 +18,9 @@ class ServiceSettings(BaseSettings):
     bus_prefix: str = DEFAULT_PREFIX
     log_level: str = "INFO"
     db_pool_size: int = 5
+    # Behind PgBouncer in transaction mode (Neon's pooled URL), prepared statements cannot be
+    # cached per connection: None decides from the URL (Neon's "-pooler" hosts), true/false forces it.
+    db_pooled: bool | None = None
     stream_replicas: int = 1  # JetStream replicas of the stream when a service creates it
     max_ack_pending: int = 1000  # messages in flight per durable consumer, across all replicas
 

@@ -10,13 +10,25 @@ import uuid
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, AsyncIterator, Awaitable, Callable
+from urllib.parse import urlsplit
 
 import asyncpg
 
 from contracts.envelope import Envelope
-from contracts.messages import DbQueried, RowInserted, RowUpdated, SqlStatement
+from contracts.messages import RELAY_CONTEXT, DbQueried, RowInserted, RowUpdated, SqlStatement
 from contracts.redact import Redactor
 from services.common.sqltables import rows_from_status, tables_touched
+
+
+@dataclass(frozen=True)
+class Committed:
+    """An event as its transaction wrote it to the outbox, handed to the relay after the commit."""
+    event_id: str
+    type: str
+    payload: bytes
+    job_id: uuid.UUID | None
+    user_id: uuid.UUID | None
+    relay_note: bool  # the relay's report of its own statements
 
 
 @dataclass(frozen=True)
@@ -34,7 +46,8 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         await conn.set_type_codec(name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
-_OUTBOX_INSERT = ("INSERT INTO {schema}.outbox (event_id, type, payload) VALUES ($1, $2, $3) "
+# The payload goes as text, so the JSON written is the very JSON published after the commit.
+_OUTBOX_INSERT = ("INSERT INTO {schema}.outbox (event_id, type, payload) VALUES ($1, $2, $3::text::jsonb) "
                   "ON CONFLICT (event_id) DO NOTHING")
 _ROW_CHANGES = ("WITH noted AS (DELETE FROM {schema}.row_changes WHERE xid = pg_current_xact_id() "
                 "RETURNING id, table_name, op, row_id, fields) SELECT * FROM noted ORDER BY id")
@@ -49,13 +62,14 @@ class Database:
         self.notes_rows = service != "audit"
         self.redactor = Redactor.from_environment()  # the secrets this service was configured with
         self.outbox_insert = _OUTBOX_INSERT.format(schema=self.schema)
-        self.on_commit: Callable[[], None] = lambda: None
+        self.on_commit: Callable[[list[Committed]], None] = lambda committed: None
 
     @classmethod
-    async def connect(cls, url: str, service: str, *, max_size: int = 5) -> "Database":
-        # statement_cache_size=0: safe behind PgBouncer in transaction mode (Neon's pooled URL).
+    async def connect(cls, url: str, service: str, *, max_size: int = 5, pooled: bool | None = None) -> "Database":
+        # Prepared statements are cached per connection (one round trip per statement instead of
+        # two), except behind PgBouncer in transaction mode, where a connection is not ours.
         pool = await asyncpg.create_pool(
-            url, min_size=1, max_size=max_size, statement_cache_size=0,
+            url, min_size=1, max_size=max_size, statement_cache_size=0 if is_pooled(url, pooled) else 100,
             server_settings={"application_name": service}, init=_init_connection,
         )
         return cls(pool, service)
@@ -76,8 +90,8 @@ class Database:
             async with conn.transaction():
                 yield tx
                 await tx.flush_outbox()
-        if tx.emitted:
-            self.on_commit()
+        if tx.committed:
+            self.on_commit(tx.committed)
 
     def reads(self, *, job_id: uuid.UUID | None = None, user_id: uuid.UUID | None = None) -> "Reads":
         return Reads(self, job_id, user_id)
@@ -124,6 +138,7 @@ class Tx:
         self.user_id = user_id
         self.statements: list[Statement] = []
         self.emitted: list[Envelope] = []
+        self.committed: list[Committed] = []
 
     async def execute(self, sql: str, *args: Any) -> str:
         return await _recorded(self.conn, "execute", sql, args, self.statements)
@@ -193,16 +208,21 @@ class Tx:
             envelopes.insert(0, self._wrap(query, query_event_id))
         if not envelopes:
             return
+        payloads = [self._stored(e) for e in envelopes]
         await self.conn.executemany(
-            self.db.outbox_insert, [(e.event_id, e.type, self._stored(e)) for e in envelopes],
+            self.db.outbox_insert, [(e.event_id, e.type, text) for e, text in zip(envelopes, payloads)],
         )
-        self.emitted = envelopes
+        self.committed = [
+            Committed(str(e.event_id), e.type, text.encode(), e.job_id, e.user_id,
+                      relay_note=e.data.get("context") == RELAY_CONTEXT)
+            for e, text in zip(envelopes, payloads)
+        ]
 
-    def _stored(self, envelope: Envelope) -> dict:
-        """The event as the outbox keeps it, with every secret redacted (SPEC A4)."""
+    def _stored(self, envelope: Envelope) -> str:
+        """The event as the outbox keeps it, with every secret redacted (SPEC A4), as JSON."""
         payload = envelope.model_dump(mode="json")
         payload["data"] = self.db.redactor.data(payload["data"])
-        return payload
+        return json.dumps(payload)
 
 
 def _row_message(note, query_event_id: uuid.UUID) -> RowInserted | RowUpdated:
@@ -251,6 +271,12 @@ async def text_slices(fetchval: Callable[..., Awaitable[Any]], sql: str, key: An
     while piece := await fetchval(sql, key, start, size):
         yield piece
         start += size
+
+
+def is_pooled(url: str, pooled: bool | None) -> bool:
+    """Whether `url` reaches Postgres through PgBouncer in transaction mode: as configured, else
+    Neon's pooled connection string (its host name carries "-pooler")."""
+    return pooled if pooled is not None else "-pooler" in (urlsplit(url).hostname or "")
 
 
 async def wait_for_database(url: str, attempts: int = 60) -> None:

@@ -1,5 +1,11 @@
-"""Publishes what a service committed to its outbox, in commit order, with the event id as
-`Nats-Msg-Id`. A crash between commit and publish loses nothing: the rows wait here."""
+"""Publishes what a service committed to its outbox, with the event id as `Nats-Msg-Id`.
+
+The fast way: each transaction hands its committed events to the relay, whose one publisher sends
+them in the order they were handed over (pipelined) and, later and in batches, marks them
+published in the table. The safe way: a sweep publishes whatever the table still holds unmarked
+and is not on its way already (a crash between commit and publish, a failed publish, another
+replica's leftovers), once it has settled for `settle_seconds`. A crash loses nothing; an event
+published twice is dropped by JetStream's dedupe and, past its window, by the consumers."""
 
 import asyncio
 import logging
@@ -9,65 +15,117 @@ from contracts.envelope import Envelope
 from contracts.messages import RELAY_CONTEXT, DbQueried
 
 from services.common.bus import Bus
-from services.common.db import Database
+from services.common.db import Committed, Database
 
 log = logging.getLogger(__name__)
 _BATCH = 200
 
 
 class OutboxRelay:
-    def __init__(self, db: Database, bus: Bus, *, sweep_seconds: float = 1.0) -> None:
+    def __init__(self, db: Database, bus: Bus, *, sweep_seconds: float = 1.0, settle_seconds: float = 2.0,
+                 mark_every_seconds: float = 0.05) -> None:
         self.db = db
         self.bus = bus
         self.sweep_seconds = sweep_seconds
-        self._wake = asyncio.Event()
-        db.on_commit = self._wake.set
+        self.settle_seconds = settle_seconds
+        self.mark_every_seconds = mark_every_seconds
+        self._queued: list[Committed] = []  # committed, not yet published
+        self._published: list[Committed] = []  # published, not yet marked in the table
+        self._on_the_way: set[str] = set()  # event ids of both: the sweep leaves them alone
+        self._wake_publisher = asyncio.Event()
+        self._wake_marker = asyncio.Event()
+        db.on_commit = self._committed
+
+    def _committed(self, committed: list[Committed]) -> None:
+        self._queued.extend(committed)
+        self._on_the_way.update(c.event_id for c in committed)
+        self._wake_publisher.set()
 
     async def run(self) -> None:
+        await asyncio.gather(self._publish_forever(), self._mark_forever())
+
+    async def _publish_forever(self) -> None:
+        while True:
+            await self._wake_publisher.wait()
+            self._wake_publisher.clear()
+            batch, self._queued = self._queued, []
+            try:
+                await self.bus.publish_in_order([(c.type, c.payload, c.event_id) for c in batch])
+            except Exception as exc:  # NATS away: the sweep publishes them from the table later
+                _stop_if_cancelled()
+                log.warning("outbox relay: %s; %d events left to the sweep", exc, len(batch))
+                self._on_the_way.difference_update(c.event_id for c in batch)
+                continue
+            self._published.extend(batch)
+            self._wake_marker.set()
+
+    async def _mark_forever(self) -> None:
         failures = 0
         while True:
             try:
-                while await self.publish_pending():
+                await asyncio.wait_for(self._wake_marker.wait(), self.sweep_seconds)
+            except asyncio.TimeoutError:
+                pass
+            self._wake_marker.clear()
+            try:
+                while await self.mark_and_sweep():
                     pass
                 failures = 0
-            except Exception as exc:  # NATS or Postgres away: keep the rows, retry with backoff
-                if asyncio.current_task().cancelling():
-                    raise  # nats-py turns a cancel while waiting to publish into its own error: stop anyway
+            except Exception as exc:  # Postgres or NATS away: keep everything, retry with backoff
+                _stop_if_cancelled()
                 failures += 1
                 log.warning("outbox relay: %s (retry %d)", exc, failures)
                 await asyncio.sleep(min(0.2 * 2**failures, 5.0))
                 continue
-            try:
-                await asyncio.wait_for(self._wake.wait(), self.sweep_seconds)
-            except asyncio.TimeoutError:
-                pass
-            self._wake.clear()
+            await asyncio.sleep(self.mark_every_seconds)  # marks in batches: no event waits for it
 
-    async def publish_pending(self) -> int:
-        """Publish one batch; returns how many were published. The relay's own statements go to
-        the log of each job (or account) whose events the batch carried, as `db.query` events with
-        context "outbox relay"; a batch that carried only such events is not reported again, or
-        the relay would report itself for ever."""
+    async def mark_and_sweep(self) -> int:
+        """Marks what was published since the last call and publishes one batch of what the table
+        still holds unmarked; returns how many the sweep published. The relay's statements go to
+        the log of each job (or account) whose events it marked or swept, as `db.query` events with
+        context "outbox relay"; events that are only such reports are not reported again, or the
+        relay would report itself for ever."""
+        published, self._published = self._published, []
+        try:
+            swept = await self._mark_and_sweep(published)
+        except BaseException:
+            self._published = published + self._published
+            raise
+        self._on_the_way.difference_update(c.event_id for c in published)
+        return swept
+
+    async def _mark_and_sweep(self, published: list[Committed]) -> int:
         schema = self.db.schema
         async with self.db.transaction() as tx:
+            if published:
+                await tx.execute(f"UPDATE {schema}.outbox SET published_at = now() WHERE event_id = ANY($1::uuid[])",
+                                 [c.event_id for c in published])
             rows = await tx.fetch(
                 f"SELECT id, event_id, type, payload::text AS payload, payload->>'job_id' AS job_id,"
                 f" payload->>'user_id' AS user_id, (type = 'db.query' AND payload->'data'->>'context' = "
-                f"'{RELAY_CONTEXT}') AS relay_note FROM {schema}.outbox WHERE published_at IS NULL "
-                f"ORDER BY id LIMIT {_BATCH} FOR UPDATE SKIP LOCKED"
+                f"'{RELAY_CONTEXT}') AS relay_note FROM {schema}.outbox WHERE published_at IS NULL"
+                f" AND created_at < now() - make_interval(secs => $1) AND NOT event_id = ANY($2::uuid[])"
+                f" ORDER BY id LIMIT {_BATCH} FOR UPDATE SKIP LOCKED",
+                self.settle_seconds, list(self._on_the_way),
             )
-            await self.bus.publish_in_order([(r["type"], r["payload"].encode(), str(r["event_id"])) for r in rows])
             if rows:
-                await tx.execute(
-                    f"UPDATE {schema}.outbox SET published_at = now() WHERE id = ANY($1::bigint[])",
-                    [r["id"] for r in rows],
-                )
-            owners = list(dict.fromkeys((r["job_id"], r["user_id"]) for r in rows if not r["relay_note"]))
+                await self.bus.publish_in_order([(r["type"], r["payload"].encode(), str(r["event_id"])) for r in rows])
+                await tx.execute(f"UPDATE {schema}.outbox SET published_at = now() WHERE id = ANY($1::bigint[])",
+                                 [r["id"] for r in rows])
+            owners = list(dict.fromkeys(
+                [(c.job_id, c.user_id) for c in published if not c.relay_note]
+                + [(_uuid(r["job_id"]), _uuid(r["user_id"])) for r in rows if not r["relay_note"]]))
             statements = tx.sql_statements(outbox_rows=len(owners))
             for job_id, user_id in owners:
                 tx.emit(Envelope.wrap(DbQueried(statements=statements, context=RELAY_CONTEXT), service=self.db.service,
-                                      job_id=_uuid(job_id), user_id=_uuid(user_id)))
+                                      job_id=job_id, user_id=user_id))
         return len(rows)
+
+
+def _stop_if_cancelled() -> None:
+    """nats-py turns a cancel while waiting to publish into its own error: stop anyway."""
+    if asyncio.current_task().cancelling():
+        raise asyncio.CancelledError
 
 
 def _uuid(value: str | None) -> uuid.UUID | None:

@@ -25,7 +25,8 @@ async def connect(service: str, settings: ServiceSettings) -> tuple[Database, Bu
     setup_logging(service, settings.log_level)
     await wait_for_database(settings.database_url)
     await require_current(settings.database_url)
-    db = await Database.connect(settings.database_url, service, max_size=settings.db_pool_size)
+    db = await Database.connect(settings.database_url, service, max_size=settings.db_pool_size,
+                                pooled=settings.db_pooled)
     return db, Bus(settings.nats_url, settings.subjects, service, stream_replicas=settings.stream_replicas,
                    max_ack_pending=settings.max_ack_pending)
 
@@ -35,9 +36,9 @@ async def serve(service: str, settings: ServiceSettings, wire: Wiring) -> None:
     db, bus = await connect(service, settings)
     bus.on_failure = functools.partial(report_failure, db, service)
     bus.on_redelivery = functools.partial(report_redelivery, db, service)
+    relay = OutboxRelay(db, bus)  # before any handler runs, so every commit reaches it
     loops = await wire(db, bus)
     await bus.start()
-    relay = OutboxRelay(db, bus)
     tasks = [asyncio.create_task(relay.run())] + [asyncio.create_task(_forever(loop)) for loop in loops]
     log.info("%s started", service)
     await _until_stopped()
