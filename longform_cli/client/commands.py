@@ -1,0 +1,185 @@
+"""`longform login | submit | jobs | status | document | audit | cancel | resume | delete`.
+Results go to stdout (a job id, a table, a document, an audit log), progress and messages to
+stderr; any failure is one line on stderr and a non-zero exit code."""
+
+import argparse
+import asyncio
+import getpass
+import json
+import socket
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from contracts.auditlog import text_line
+from longform_cli.client import config
+from longform_cli.client.follow import Follower
+from longform_cli.client.gateway import CliError, Gateway, job_id
+from longform_cli.client.progress import JobProgress
+
+CSRF = {"X-Longform-CSRF": "1"}
+_out = Console(width=None if sys.stdout.isatty() else 200, highlight=False)
+_err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        return asyncio.run(_COMMANDS[args.command](args)) or 0
+    except CliError as error:
+        _err.print(f"longform: error: {error}", markup=False)
+        return error.code
+    except KeyboardInterrupt:
+        return 130
+
+
+def _ask(prompt: str, given: str | None, default: str | None = None) -> str:
+    if given:
+        return given
+    suffix = f" [{default}]" if default else ""
+    answer = input(f"{prompt}{suffix}: ").strip() or (default or "")
+    if not answer:
+        raise CliError(f"{prompt.lower()} is needed")
+    return answer
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin or not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    return getpass.getpass("Password: ")
+
+
+async def login(args) -> int | None:
+    url = _ask("Gateway URL", args.url, config.load().url).rstrip("/")
+    email = _ask("Email", args.email)
+    password = _password(args.password_stdin)
+    async with Gateway(config.Credentials(url, None), signed_in=False) as gateway:
+        await gateway.call("POST", "/v1/session", json={"email": email, "password": password})
+        created = await gateway.call("POST", "/v1/tokens", json={"name": f"longform CLI on {socket.gethostname()}"},
+                                     headers=CSRF)
+        await gateway.call("DELETE", "/v1/session")  # the CLI keeps its token, not a page session
+    path = config.save(config.Credentials(url, created.json()["token"]))
+    _err.print(f"signed in to {url} as {email}; token saved in {path}", markup=False)
+
+
+async def submit(args) -> int | None:
+    fields = {"mode": args.mode or ("rewrite" if args.source else "generate"), "title": args.title,
+              "instructions": args.instructions, "target_words": args.target}
+    if args.model:
+        fields["model"] = args.model
+    async with Gateway(config.load()) as gateway:
+        if args.source:
+            upload = {"source": (args.source.name, _read(args.source), "application/octet-stream")}
+            answer = await gateway.call("POST", "/v1/jobs", data={k: str(v) for k, v in fields.items()},
+                                        files=upload)
+        else:
+            answer = await gateway.call("POST", "/v1/jobs", json=fields)
+        submitted = answer.json()["id"]
+        _out.print(submitted, markup=False)
+        if not args.follow:
+            return 0
+        with JobProgress(_err, args.title, args.target) as progress:
+            final = await Follower(gateway, submitted, progress.show_line, progress.show_state).run()
+    return _ended(final)
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def _ended(state: dict) -> int:
+    words = f"{state['words']:,}/{state['target_words']:,} words"
+    if state["status"] == "completed":
+        _err.print(f"completed: {words}; `longform document {state['id']}` downloads it", markup=False)
+        return 0
+    _err.print(f"{state['status']}: {words}" + (f"; {state['error']}" if state.get("error") else "")
+               + f"; `longform resume {state['id']}` continues it", markup=False)
+    return 1
+
+
+async def jobs(args) -> int | None:
+    async with Gateway(config.load()) as gateway:
+        page = (await gateway.call("GET", "/v1/jobs", params={"limit": args.limit})).json()
+    table = Table("id", "status", "words", "chunks", "created", "title", box=None)
+    for job in page["jobs"]:
+        table.add_row(job["id"], job["status"], f"{job['words']:,}/{job['target_words']:,}",
+                      f"{job['chunks_done']}/{job['chunks_total']}", job["created_at"][:19], job["title"])
+    _out.print(table if page["jobs"] else "no jobs yet", markup=False)
+
+
+async def status(args) -> int | None:
+    async with Gateway(config.load()) as gateway:
+        job = await gateway.job(job_id(args.job_id))
+    for key, value in job.items():
+        _out.print(f"{key:<13} {value if value is not None else '-'}", markup=False)
+
+
+async def document(args) -> int | None:
+    if args.format == "docx" and args.output is None and sys.stdout.isatty():
+        raise CliError("a docx document is binary: write it to a file with -o FILE")
+    async with Gateway(config.load()) as gateway:
+        async with gateway.download(f"/v1/jobs/{job_id(args.job_id)}/document", format=args.format) as answer:
+            written = await _write(answer, args.output)
+    if args.output:
+        _err.print(f"wrote {written:,} bytes to {args.output}", markup=False)
+
+
+async def _write(answer, output: Path | None) -> int:
+    written = 0
+    sink = open(output, "wb") if output else sys.stdout.buffer
+    try:
+        async for block in answer.aiter_bytes():
+            sink.write(block)
+            written += len(block)
+    finally:
+        sink.flush()
+        if output:
+            sink.close()
+    return written
+
+
+async def audit(args) -> int | None:
+    job = job_id(args.job_id)
+    async with Gateway(config.load()) as gateway:
+        if not args.follow:
+            async with gateway.download(f"/v1/jobs/{job}/audit", format=args.format) as answer:
+                await _write(answer, None)
+            return 0
+        if args.format == "json":
+            raise CliError("--follow prints line by line: use --format ndjson or txt")
+        show = text_line if args.format == "txt" else lambda line: json.dumps(line, ensure_ascii=False)
+        await Follower(gateway, job, lambda line: print(show(line), flush=True)).run()
+
+
+async def _request(args, action: str, done: str) -> None:
+    async with Gateway(config.load()) as gateway:
+        answer = (await gateway.call("POST", f"/v1/jobs/{job_id(args.job_id)}/{action}")).json()
+    _out.print(f"{answer['id']} {done}", markup=False)
+
+
+async def cancel(args) -> int | None:
+    return await _request(args, "cancel", "cancelling: what is written is kept")
+
+
+async def resume(args) -> int | None:
+    return await _request(args, "resume", "resuming from its first unfinished chunk")
+
+
+async def delete(args) -> int | None:
+    job = job_id(args.job_id)
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise CliError("deleting erases the job for good: add --yes to delete without a question")
+        if input(f"Erase job {job}, its document and its audit log for good? [y/N] ").strip().lower() != "y":
+            raise CliError("not deleted")
+    async with Gateway(config.load()) as gateway:
+        await gateway.call("DELETE", f"/v1/jobs/{job}")
+    _out.print(f"{job} deleted", markup=False)
+
+
+_COMMANDS = {"login": login, "submit": submit, "jobs": jobs, "status": status, "document": document,
+             "audit": audit, "cancel": cancel, "resume": resume, "delete": delete}

@@ -1,0 +1,176 @@
+"""The `longform` client commands, run as a user runs them (a subprocess) against the session's
+stack: sign in with a password, submit and follow a job, list, inspect, download, cancel, resume
+and delete it, and clear failures when something is wrong."""
+
+import json
+import os
+import secrets
+import stat
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from longform_cli.embedded import free_port
+from tests.integration.client import ApiClient
+
+SLOW_MODEL = "fake/latency:seconds=1"
+
+
+@dataclass
+class Cli:
+    env: dict
+    config_home: object
+
+    def __call__(self, *args: str, input: str | None = None, **env) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "longform_cli", *args], input=input, text=True,
+                              capture_output=True, env=self.env | env, timeout=240)
+
+
+@pytest.fixture(scope="module")
+def account(stack):
+    email, password = f"cli-{secrets.token_hex(6)}@example.org", f"pw-{secrets.token_urlsafe(16)}"
+    ApiClient.with_password(stack.config.gateway_url, email, password).close()
+    return email, password
+
+
+@pytest.fixture(scope="module")
+def cli(stack, account, tmp_path_factory) -> Cli:
+    """Signed in by `longform login`, answering its questions on stdin."""
+    home = tmp_path_factory.mktemp("config")
+    env = {k: v for k, v in os.environ.items() if k not in ("LONGFORM_URL", "LONGFORM_TOKEN")}
+    command = Cli(env | {"XDG_CONFIG_HOME": str(home)}, home)
+    email, password = account
+    signed_in = command("login", input=f"{stack.config.gateway_url}\n{email}\n{password}\n")
+    assert signed_in.returncode == 0, signed_in.stderr
+    return command
+
+
+@pytest.fixture(scope="module")
+def api(stack, cli) -> ApiClient:
+    """The API as the CLI's own token sees it."""
+    saved = json.loads((cli.config_home / "longform" / "config.json").read_text())
+    return ApiClient(stack.config.gateway_url, saved["token"])
+
+
+@pytest.fixture(scope="module")
+def followed(cli) -> tuple[str, subprocess.CompletedProcess]:
+    submitted = cli("submit", "--follow", "--target", "400", "--title", "River essay",
+                    "--instructions", "An essay about rivers.")
+    return submitted.stdout.splitlines()[0], submitted
+
+
+def test_login_keeps_a_working_token_in_a_private_config_file(stack, cli, account) -> None:
+    path = cli.config_home / "longform" / "config.json"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    saved = json.loads(path.read_text())
+    assert saved["url"] == stack.config.gateway_url
+    me = httpx.get(f"{stack.config.gateway_url}/v1/me", headers={"Authorization": f"Bearer {saved['token']}"})
+    assert me.json()["email"] == account[0]
+    tokens = httpx.get(f"{stack.config.gateway_url}/v1/tokens", headers={"Authorization": f"Bearer {saved['token']}"})
+    assert any(t["name"].startswith("longform CLI on ") for t in tokens.json()["tokens"])
+
+
+def test_login_with_a_wrong_password_fails_and_says_why(stack, cli, account) -> None:
+    result = cli("login", "--url", stack.config.gateway_url, "--email", account[0], "--password-stdin",
+                 input="not-the-password\n", XDG_CONFIG_HOME=str(cli.config_home / "elsewhere"))
+    assert result.returncode == 1
+    assert "wrong email or password" in result.stderr
+    assert not (cli.config_home / "elsewhere" / "longform" / "config.json").exists()
+
+
+def test_submit_follow_shows_the_audit_log_until_the_job_completes(followed, api) -> None:
+    job_id, submitted = followed
+    assert submitted.returncode == 0, submitted.stderr
+    uuid.UUID(job_id)
+    assert "job.requested" in submitted.stderr and "job.completed" in submitted.stderr
+    assert "completed:" in submitted.stderr and "words" in submitted.stderr
+    job = api.job(job_id)
+    assert job["status"] == "completed" and job["title"] == "River essay" and job["target_words"] == 400
+
+
+def test_jobs_and_status_show_the_job(cli, followed) -> None:
+    job_id, _ = followed
+    listed = cli("jobs")
+    assert listed.returncode == 0 and job_id in listed.stdout and "completed" in listed.stdout
+    status = cli("status", job_id)
+    assert status.returncode == 0
+    fields = dict(line.split(None, 1) for line in status.stdout.splitlines())
+    assert fields["id"] == job_id and fields["status"] == "completed" and fields["title"] == "River essay"
+
+
+def test_document_prints_or_writes_the_document(cli, followed, api, tmp_path) -> None:
+    job_id, _ = followed
+    printed = cli("document", job_id)
+    assert printed.returncode == 0 and printed.stdout == api.document(job_id)
+    target = tmp_path / "doc.txt"
+    written = cli("document", job_id, "-o", str(target))
+    assert written.returncode == 0 and target.read_text() == api.document(job_id)
+    assert str(target) in written.stderr
+
+
+def test_audit_downloads_and_follows_the_log(cli, followed, api) -> None:
+    job_id, _ = followed
+    before = api.audit(job_id)
+    ndjson = cli("audit", job_id)
+    assert ndjson.returncode == 0
+    lines = [json.loads(line) for line in ndjson.stdout.splitlines()]
+    assert lines[:len(before)] == before  # the downloads themselves add their reads to the log
+    as_json = cli("audit", job_id, "--format", "json")
+    assert json.loads(as_json.stdout)[:len(before)] == before
+    followed_text = cli("audit", job_id, "--follow", "--format", "txt")
+    assert followed_text.returncode == 0
+    text = followed_text.stdout.splitlines()
+    assert len(text) >= len(before) and "job.completed" in followed_text.stdout
+    assert [line.split()[1] for line in text[:3]] == ["#1", "#2", "#3"]
+
+
+def test_submit_a_rewrite_from_a_source_file(cli, api, tmp_path) -> None:
+    source = tmp_path / "source.txt"
+    source.write_text("The river rose in the hills and ran down to the sea. " * 40)
+    submitted = cli("submit", "--source", str(source), "--target", "300", "--instructions", "Make it shorter.")
+    assert submitted.returncode == 0, submitted.stderr
+    job_id = submitted.stdout.strip()
+    job = api.job(job_id)
+    assert job["mode"] == "rewrite"
+    assert any(e["type"] == "job.requested" and e["data"]["source_words"] == 480 for e in api.audit(job_id))
+
+
+def test_cancel_resume_and_delete_a_job(cli, api) -> None:
+    submitted = cli("submit", "--target", "5000", "--model", SLOW_MODEL, "--instructions", "A long history.")
+    job_id = submitted.stdout.strip()
+    api.wait_for(job_id, lambda job: job["chunks_done"] >= 1)
+    cancelled = cli("cancel", job_id)
+    assert cancelled.returncode == 0 and "cancelling" in cancelled.stdout
+    assert api.wait(job_id)["status"] == "cancelled"
+    again = cli("cancel", job_id)
+    assert again.returncode == 1 and "409" in again.stderr and "cancelled" in again.stderr
+    resumed = cli("resume", job_id)
+    assert resumed.returncode == 0 and "resuming" in resumed.stdout
+    api.audit_until(job_id, lambda log: any(e["type"] == "job.resumed" for e in log))
+    unasked = cli("delete", job_id, input="")
+    assert unasked.returncode == 1 and "--yes" in unasked.stderr
+    assert api.http.get(f"/v1/jobs/{job_id}").status_code == 200
+    deleted = cli("delete", job_id, "--yes")
+    assert deleted.returncode == 0 and "deleted" in deleted.stdout
+    gone = cli("status", job_id)
+    assert gone.returncode == 1 and "not found (404)" in gone.stderr
+
+
+def test_failures_are_one_clear_line_and_a_non_zero_exit(stack, cli) -> None:
+    unknown = cli("status", str(uuid.uuid4()))
+    assert unknown.returncode == 1 and "not found (404): job not found" in unknown.stderr
+    not_an_id = cli("document", "nonsense")
+    assert not_an_id.returncode == 1 and "is not a job id" in not_an_id.stderr
+    bad_token = cli("jobs", LONGFORM_TOKEN="not-a-token")
+    assert bad_token.returncode == 1 and "401" in bad_token.stderr and "longform login" in bad_token.stderr
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    unreachable = cli("jobs", LONGFORM_URL=nowhere)
+    assert unreachable.returncode == 1 and f"cannot reach the gateway at {nowhere}" in unreachable.stderr
+    signed_out = cli("jobs", XDG_CONFIG_HOME=str(cli.config_home / "nobody"))
+    assert signed_out.returncode == 1 and "not signed in" in signed_out.stderr
+    for result in (unknown, not_an_id, bad_token, unreachable, signed_out):
+        assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
