@@ -1,0 +1,24 @@
+// The new-job form: sent as multipart/form-data (a source file, or pasted text, rides along); the
+// Audit Panel opens as soon as the job is accepted. Refusals appear next to their fields.
+
+import { api, clearErrors, showErrors } from "./api.js";
+import { auditPanel } from "./panel.js";
+import { setUpNav } from "./site.js";
+
+setUpNav();
+const form = document.querySelector("#new-job");
+
+form.addEventListener("submit", async (e) => {
+  e.preventDefault();
+  clearErrors(form);
+  const button = form.querySelector("button[type=submit]");
+  button.disabled = true;
+  try {
+    const accepted = await api("POST", "/v1/jobs", new FormData(form));
+    auditPanel().open(accepted.id, form.elements.title.value || "Untitled");
+  } catch (error) {
+    if (error.fieldErrors) showErrors(form, error); else throw error;
+  } finally {
+    button.disabled = false;
+  }
+});

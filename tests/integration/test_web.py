@@ -1,0 +1,390 @@
+"""The web page in a real browser (Debian's Chromium driven by Playwright): sign up, submit a job,
+watch its audit log arrive in the panel, and find everything again in Job History; another user
+sees none of it. Screenshots go to test-artifacts/."""
+
+import json
+import re
+import secrets
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, expect, sync_playwright
+
+from contracts.wordcount import count_words
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+PASSWORD = "correct horse battery"
+SLOW_WRITER = "fake/latency:seconds=1.5"  # each chunk takes a while, so the job is watched while it runs
+TARGET = 6000
+WAIT_MS = 60_000
+
+
+@pytest.fixture(scope="module")
+def driver():
+    if not CHROMIUM.exists():
+        pytest.skip("install Debian's chromium: apt-get install chromium")
+    ARTIFACTS.mkdir(exist_ok=True)
+    expect.set_options(timeout=WAIT_MS)
+    with sync_playwright() as pw:
+        yield pw
+
+
+@pytest.fixture(scope="module")
+def browser(driver, stack, tmp_path_factory):
+    """Opens fresh browser profiles (one per user) on the stack's gateway."""
+    contexts = []
+
+    def open_profile() -> BrowserContext:
+        context = driver.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=str(CHROMIUM), headless=True,
+            args=ARGS, accept_downloads=True, base_url=stack.config.gateway_url,
+            viewport={"width": 1400, "height": 900})
+        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=stack.config.gateway_url)
+        context.set_default_timeout(WAIT_MS)
+        contexts.append(context)
+        return context
+
+    yield open_profile
+    for context in contexts:
+        context.close()
+
+
+def sign_up(context: BrowserContext) -> Page:
+    page = context.pages[0] if context.pages else context.new_page()
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/login\?next=/$"))  # no session yet: the page asks to sign in
+    page.get_by_role("link", name="Sign up").click()
+    page.get_by_label("Email", exact=True).fill(f"writer-{secrets.token_hex(4)}@example.org")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Create the account").click()
+    expect(page.get_by_role("heading", name="New job")).to_be_visible()
+    return page
+
+
+def submit(page: Page, title: str, target: int, model: str = "") -> None:
+    page.get_by_label("Title", exact=True).fill(title)
+    page.get_by_label("Instructions", exact=True).fill("A field guide to imaginary rivers, one river per section.")
+    page.get_by_label("Target words", exact=True).fill(str(target))
+    page.get_by_label("Model", exact=True).fill(model)
+    page.get_by_role("button", name="Start the job").click()
+
+
+def panel_seqs(page: Page) -> list[int]:
+    texts = page.locator("#audit-panel .log .line").evaluate_all("lines => lines.map(l => l.textContent)")
+    return [int(re.search(r"#(\d+)", text).group(1)) for text in texts]
+
+
+def panel_types(page: Page) -> list[str]:
+    texts = page.locator("#audit-panel .log .line").evaluate_all("lines => lines.map(l => l.textContent)")
+    return [text.split()[3] for text in texts]
+
+
+def log_position(page: Page) -> dict:
+    return page.locator("#audit-panel .log").evaluate(
+        "el => ({top: el.scrollTop, gap: el.scrollHeight - el.scrollTop - el.clientHeight})")
+
+
+def api_get(context: BrowserContext, path: str):
+    response = context.request.get(path)
+    assert response.ok, f"{path}: {response.status} {response.text()}"
+    return response
+
+
+def download(page: Page, link: str) -> str:
+    with page.expect_download() as started:
+        page.locator(f"#audit-panel {link}").click()
+    return Path(started.value.path()).read_text()
+
+
+def test_a_user_watches_a_job_live_then_finds_it_in_job_history(browser) -> None:
+    page = sign_up(browser())
+    sockets = panel_sockets(page)
+    title = f"Rivers {secrets.token_hex(3)}"
+    submit(page, title, TARGET, SLOW_WRITER)
+    job_id = lines_arrive_while_the_job_runs(page, sockets)
+    scrolling_back_stops_following(page)
+    seqs = a_dropped_socket_loses_and_repeats_nothing(page, sockets, job_id)
+    downloads_and_copies_are_the_apis_log(page, job_id, seqs)
+    a_line_opens_by_keyboard_or_click_and_the_filter_narrows(page, job_id)
+    the_panel_stays_until_dismissed(page)
+    job_history_opens_the_document_and_replays_the_log(page, title, job_id, seqs)
+    another_user_sees_none_of_it(browser(), job_id)
+
+
+def panel_sockets(page: Page) -> list:
+    """Every panel socket passes through the test (to the real server), so it can drop one."""
+    sockets = []
+
+    def through(ws) -> None:
+        sockets.append(ws)
+        ws.connect_to_server()
+
+    page.route_web_socket(re.compile(r"/audit/live"), through)
+    return sockets
+
+
+def lines_arrive_while_the_job_runs(page: Page, sockets: list) -> str:
+    panel = page.locator("#audit-panel")
+    expect(panel).to_be_visible()  # at once, on submit
+    lines = panel.locator(".log .line")
+    expect(lines.nth(4)).to_be_attached()
+    job_id = urlsplit(sockets[0].url).path.split("/")[3]
+    seen = len(panel_seqs(page))
+    assert "job.completed" not in panel_types(page)
+    assert api_get(page.context, f"/v1/jobs/{job_id}").json()["status"] not in ("completed", "failed", "cancelled")
+    expect(lines.nth(seen)).to_be_attached()
+    expect(panel.locator("#words-bar")).to_have_attribute("max", str(TARGET))
+    return job_id
+
+
+def scrolling_back_stops_following(page: Page) -> None:
+    panel = page.locator("#audit-panel")
+    lines, jump = panel.locator(".log .line"), panel.get_by_role("button", name="Jump to live")
+    panel.locator(".log").hover()
+    page.mouse.wheel(0, -100_000)
+    expect(jump).to_be_visible()
+    held = log_position(page)["top"]
+    expect(lines.nth(lines.count())).to_be_attached()  # a new line arrives...
+    assert log_position(page)["top"] == held  # ...and the view stays where the reader is
+    jump.click()
+    expect(jump).to_be_hidden()
+    assert log_position(page)["gap"] <= 24
+    expect(panel.locator(".chunks-text")).not_to_have_text(re.compile(r"^0 /"))  # progress moves with the job
+    page.screenshot(path=ARTIFACTS / "audit-panel-mid-job.png")
+
+
+def a_dropped_socket_loses_and_repeats_nothing(page: Page, sockets: list, job_id: str) -> list[int]:
+    panel = page.locator("#audit-panel")
+    before_drop = panel_seqs(page)[-1]
+    sockets[0].close(code=4000, reason="dropped by the test")
+    expect(panel.locator(".panel-status")).to_contain_text("Job completed", timeout=90_000)
+    assert len(sockets) >= 2
+    assert int(parse_qs(urlsplit(sockets[1].url).query)["after_seq"][0]) >= before_drop
+    seqs = panel_seqs(page)
+    assert seqs == list(range(1, len(seqs) + 1))
+    logged = api_get(page.context, f"/v1/jobs/{job_id}/audit?format=ndjson").text().splitlines()
+    assert [json.loads(line)["type"] for line in logged[: len(seqs)]] == panel_types(page)
+    return seqs
+
+
+def downloads_and_copies_are_the_apis_log(page: Page, job_id: str, seqs: list[int]) -> None:
+    """The downloads are the API's own log, which grows by the reads of each download, at its end."""
+    panel = page.locator("#audit-panel")
+    as_json = json.loads(download(page, ".download-json"))
+    assert len(as_json) >= len(seqs)
+    assert as_json == json.loads(api_get(page.context, f"/v1/jobs/{job_id}/audit?format=json").text())[: len(as_json)]
+    as_txt = download(page, ".download-txt").splitlines()
+    assert as_txt == api_get(page.context, f"/v1/jobs/{job_id}/audit?format=txt").text().splitlines()[: len(as_txt)]
+
+    panel.get_by_role("button", name="Copy all").click()
+    expect(panel.locator(".panel-status")).to_contain_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()").splitlines()[: len(as_txt)] == as_txt
+    panel.locator(".log .line").nth(1).evaluate(SELECT_THIS_AND_THE_NEXT_TWO_LINES)
+    panel.get_by_role("button", name="Copy selection").click()
+    expect(panel.locator(".panel-status")).to_have_text("Copied the selection.")
+    selected = page.evaluate("navigator.clipboard.readText()").splitlines()
+    assert [int(re.search(r"#(\d+)", line).group(1)) for line in selected] == [2, 3, 4]
+
+
+SELECT_THIS_AND_THE_NEXT_TWO_LINES = """first => {
+  const range = document.createRange();
+  range.setStartBefore(first);
+  range.setEndAfter(first.nextElementSibling.nextElementSibling);
+  getSelection().removeAllRanges();
+  getSelection().addRange(range);
+}"""
+
+
+def a_line_opens_by_keyboard_or_click_and_the_filter_narrows(page: Page, job_id: str) -> None:
+    panel = page.locator("#audit-panel")
+    panel.locator(".log").focus()
+    page.keyboard.press("Home")  # by keyboard: to the first line, Enter for its full event
+    page.keyboard.press("Enter")
+    first = json.loads(api_get(page.context, f"/v1/jobs/{job_id}/audit?format=ndjson").text().splitlines()[0])
+    assert json.loads(panel.locator(".log .detail").first.text_content()) == first
+    panel.locator(".log .line").nth(0).click()  # a click closes it again
+    expect(panel.locator(".log .detail")).to_have_count(0)
+    panel.get_by_label("SQL", exact=True).check()
+    shown = panel.locator(".log .line:visible").evaluate_all("ls => ls.map(l => l.textContent.split(/\\s+/)[3])")
+    assert shown and all(t.startswith("db.") for t in shown)
+    panel.get_by_label("All", exact=True).check()
+
+
+def the_panel_stays_until_dismissed(page: Page) -> None:
+    panel = page.locator("#audit-panel")
+    expect(panel).to_be_visible()
+    panel.get_by_role("button", name="Close the audit panel").click()
+    expect(panel).to_be_hidden()
+
+
+def job_history_opens_the_document_and_replays_the_log(page: Page, title: str, job_id: str, seqs: list[int]) -> None:
+    page.get_by_role("link", name="Job History").click()
+    row = page.locator("#history tbody tr", has_text=title)
+    expect(row).to_contain_text("completed")
+    job = api_get(page.context, f"/v1/jobs/{job_id}").json()
+    expect(row).to_contain_text(f"{job['words']:,} / {TARGET:,}")
+    page.screenshot(path=ARTIFACTS / "job-history.png", full_page=True)
+
+    row.get_by_role("link", name="Document").click()
+    expect(page.get_by_role("heading", name=title)).to_be_visible()
+    document = api_get(page.context, f"/v1/jobs/{job_id}/document?format=txt").text()
+    expect(page.locator("#job .document p").first).to_be_attached()
+    assert page.locator("#job .document p").evaluate_all("ps => ps.map(p => p.textContent)") == re.split(
+        r"\n\s*\n", document)
+    for fmt in ("txt", "md"):
+        with page.expect_download() as started:
+            page.locator(f'.doc-link[data-format="{fmt}"]').click()
+        expected = api_get(page.context, f"/v1/jobs/{job_id}/document?format={fmt}").body()
+        assert Path(started.value.path()).read_bytes() == expected
+    with page.expect_download() as started:
+        page.locator('.doc-link[data-format="docx"]').click()
+    assert Path(started.value.path()).read_bytes()[:2] == b"PK"  # a .docx is a zip
+
+    page.get_by_role("button", name="Show the audit log").click()  # replayed from the first line
+    panel = page.locator("#audit-panel")
+    expect(panel.locator(".log .line").nth(len(seqs) - 1)).to_be_attached()
+    assert panel_seqs(page)[: len(seqs)] == seqs
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: the panel covers the page
+    page.screenshot(path=ARTIFACTS / "audit-panel-phone.png")
+
+
+def another_user_sees_none_of_it(context: BrowserContext, job_id: str) -> None:
+    """Not in their history, not at the job's address, not its log, not its downloads."""
+    page = sign_up(context)
+    page.get_by_role("link", name="Job History").click()
+    expect(page.locator(".history-status")).to_have_text("No jobs yet.")
+    page.goto(f"/jobs/{job_id}?audit")
+    expect(page.locator(".job-status")).to_have_text("This job does not exist, or is not yours.")
+    expect(page.locator("#audit-panel .panel-status")).to_have_text("This job does not exist (any more).")
+    assert page.locator("#audit-panel .log .line").count() == 0
+    for path in (f"/v1/jobs/{job_id}", f"/v1/jobs/{job_id}/audit?format=txt", f"/v1/jobs/{job_id}/document"):
+        assert context.request.get(path).status == 404
+
+
+def test_job_history_pages_cancels_resumes_and_deletes_with_confirmation(browser) -> None:
+    page = sign_up(browser())
+    panel = page.locator("#audit-panel")
+    titles = [f"Canal {n} {secrets.token_hex(3)}" for n in range(3)]
+    for title in titles[:2]:
+        submit(page, title, 1)
+        expect(panel.locator(".panel-status")).to_contain_text("Job completed")
+    submit(page, titles[2], TARGET, SLOW_WRITER)
+    expect(panel.locator(".panel-status")).to_contain_text("Live")
+
+    page.goto("/jobs?limit=2")  # newest first, two a page
+    rows = page.locator("#history tbody tr")
+    expect(rows).to_have_count(2)
+    assert [rows.nth(i).locator("a").first.text_content() for i in range(2)] == [titles[2], titles[1]]
+    page.get_by_role("link", name="Older jobs").click()
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(titles[0])
+    page.get_by_role("link", name="Newest jobs").click()
+
+    running = page.locator("#history tbody tr", has_text=titles[2])
+    job_id = running.get_attribute("data-job-id")
+    running.get_by_role("button", name="Cancel").click()
+    expect(running).to_contain_text("cancelled")  # the row follows the job by itself
+    running.get_by_role("button", name="Resume").click()
+    expect(page.locator(".history-status")).to_have_text(f"Resuming “{titles[2]}”.")
+    expect(running.locator("td").nth(1)).not_to_have_text("cancelled")  # writing again
+    assert api_get(page.context, f"/v1/jobs/{job_id}").json()["status"] not in ("cancelled", "failed")
+
+    running.get_by_role("button", name="Delete").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text(titles[2])
+    dialog.get_by_role("button", name="Keep it").click()
+    expect(page.locator(".history-status")).to_have_text("Nothing was deleted.")
+    api_get(page.context, f"/v1/jobs/{job_id}")
+    running.get_by_role("button", name="Delete").click()
+    dialog.get_by_role("button", name="Delete").click()
+    expect(running).to_have_count(0)
+    expect(page.locator(".history-status")).to_have_text(f"Deleted “{titles[2]}”.")
+    assert page.context.request.get(f"/v1/jobs/{job_id}").status == 404
+
+
+@pytest.fixture(scope="module")
+def member(browser) -> Page:
+    """A signed-up user's page, for tests that do not change the account."""
+    return sign_up(browser())
+
+
+def test_refusals_appear_next_to_their_fields(member) -> None:
+    page = member
+    page.goto("/")
+    submit(page, "Too short", 0)
+    error = page.locator("#target_words-error")
+    expect(error).to_be_visible()
+    refused = page.context.request.post("/v1/jobs", headers={"X-Longform-CSRF": "1"}, multipart={
+        "mode": "generate", "title": "Too short", "instructions": "Rivers.", "target_words": "0"}).json()
+    assert error.text_content() == refused["detail"][0]["msg"]
+    expect(page.get_by_label("Target words", exact=True)).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#audit-panel")).to_be_hidden()
+
+    page.get_by_label("Mode", exact=True).select_option("rewrite")
+    submit(page, "No source", 100)
+    expect(page.locator("#source-error")).to_contain_text("mode rewrite needs a source")
+    expect(page.locator("#target_words-error")).to_be_hidden()
+
+    source = "\n\n".join(f"Paragraph {n} of the canal essay, about locks and towpaths." for n in range(30))
+    page.get_by_label("or upload a file (.txt, .md, .docx)").set_input_files(
+        files=[{"name": "canals.md", "mimeType": "text/markdown", "buffer": source.encode()}])
+    submit(page, "Canals condensed", 100)
+    requested = page.locator("#audit-panel .log .line.t-other", has_text="job.requested")
+    expect(requested).to_contain_text(f"source_words={count_words(source)}")
+    expect(page.locator("#source-error")).to_be_hidden()
+
+
+def test_signing_out_and_in_again(browser) -> None:
+    page = sign_up(browser())
+    expect(page.locator("#me")).not_to_be_empty()
+    email = page.locator("#me").text_content()
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(re.compile(r"/login"))
+    page.goto("/jobs")
+    expect(page).to_have_url(re.compile(r"/login\?next=/jobs$"))
+    page.get_by_label("Email", exact=True).fill(email)
+    page.get_by_label("Password", exact=True).fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator(".form-error")).to_have_text("wrong email or password")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Job History")).to_be_visible()
+
+
+def test_the_panel_keeps_up_with_tens_of_thousands_of_lines(member) -> None:
+    """A stand-in socket in the page delivers 20,000 lines at once; the panel shows each once, in
+    order, still at the live end, in blocks of 200 lines, and filters them."""
+    total = 20_000
+    job_id = "00000000-0000-4000-8000-000000000001"
+    page = member.context.new_page()
+    page.add_init_script(FLOODING_SOCKET.replace("TOTAL", str(total)))
+    page.goto(f"/jobs/{job_id}?audit")
+    panel = page.locator("#audit-panel")
+    expect(panel.locator(".line-count")).to_have_text(f"{total:,} lines")
+    assert panel_seqs(page) == list(range(1, total + 1))
+    assert panel.locator(".log > .block").count() == total // 200
+    assert log_position(page)["gap"] <= 24  # still following the live end
+    panel.get_by_label("Errors", exact=True).check()
+    assert panel.locator(".log .line:visible").count() == total // 1000
+    page.close()
+
+
+FLOODING_SOCKET = """
+window.WebSocket = class {
+  constructor(url) {
+    setTimeout(() => {
+      this.onopen?.();
+      for (let seq = 1; seq <= TOTAL; seq++) {
+        const type = seq % 1000 === 0 ? "error" : "db.query";
+        this.onmessage?.({ data: JSON.stringify({ seq, type, event_id: String(seq), service: "audit", job_id: null,
+          user_id: null, ts: "2026-01-01T00:00:00.000000+00:00", data: { statements: [{ sql: "SELECT 1" }] } }) });
+      }
+    }, 0);
+  }
+  close() {}
+};
+"""
