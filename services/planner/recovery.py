@@ -1,0 +1,51 @@
+"""On start, the planner picks up the jobs it owns: every job still `writing` is moved on from the
+database alone, without waiting for a message. A chunk the generator stored whose report has not
+reached the planner (it died before handling it, or the report is still on its way) is marked
+done, and the next chunks, or the assembly, are dispatched; a job with nothing in flight (its
+messages lost) is dispatched again. Both steps are the ones a report would take, under the plan's
+row lock, so the report arriving later changes nothing. A chunk in flight at the generator is left
+to it: its message comes back to a generator after the consumer's AckWait."""
+
+import asyncio
+import logging
+import uuid
+
+from contracts.envelope import Envelope, derived_id
+from contracts.messages import JobResumed
+from services.planner import store
+
+log = logging.getLogger(__name__)
+
+
+async def resume_owned(ports, dispatch) -> None:
+    """Run once on start when the planner's consumers held messages delivered and never
+    acknowledged (a planner died holding them; a first start reads nothing); a failure is tried
+    again by the runtime. Then idle for the process's life."""
+    await _resume_all(ports, dispatch)
+    await asyncio.Event().wait()
+
+
+async def _resume_all(ports, dispatch) -> None:
+    async with ports.db.transaction() as tx:
+        jobs = await store.writing_jobs(tx)
+    resumed = 0
+    for job_id, user_id in jobs:  # each job's log holds the read that found it
+        resumed += await _resume(ports, dispatch, job_id, user_id, tx.statements)
+    log.info("on start: %d jobs writing, %d moved on from the database", len(jobs), resumed)
+
+
+async def _resume(ports, dispatch, job_id: uuid.UUID, user_id: uuid.UUID, found_by: list) -> bool:
+    async with ports.db.transaction(job_id=job_id, user_id=user_id) as tx:
+        tx.statements.extend(found_by)
+        plan = await store.lock_plan(tx, job_id)
+        if plan is None or plan["state"] != "writing":
+            return False
+        caught_up = await store.catch_up_stored(tx, job_id)
+        if not caught_up and await store.in_flight(tx, job_id):
+            return False  # reports and writes are on their way: nothing is stuck
+        done = await store.done_count(tx, job_id)
+        resumed = Envelope.wrap(JobResumed(chunks_reset=0), service="planner", job_id=job_id, user_id=user_id,
+                                event_id=derived_id(job_id, JobResumed.TYPE, "on start", plan["epoch"], done))
+        tx.emit(resumed)
+        await dispatch(tx, resumed, await store.lock_plan(tx, job_id))
+        return True

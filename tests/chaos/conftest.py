@@ -1,0 +1,33 @@
+"""Chaos tests start their own stack per module (a fresh database, its own bus prefix and fake LLM),
+so the services they kill and the servers they restart disturb no other test."""
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from fake_llm import running_fake_llm
+
+# Every LLM call takes a moment, so a kill lands in the middle of one more often than not.
+LLM_LATENCY = "latency:seconds=0.3"
+
+
+@pytest.fixture(scope="module")
+def fake_llm_root() -> Iterator[str]:
+    with running_fake_llm(default_behaviour=LLM_LATENCY) as server:
+        yield server.root_url
+
+
+@pytest.fixture(scope="module")
+def chaos_home(request) -> Iterator[Path]:
+    """The stack's logs and pid files; kept when a test of the module failed, for the post-mortem
+    (pytest's own temp dirs are pruned by concurrent sessions)."""
+    home = Path(tempfile.mkdtemp(prefix="lf-chaos-"))
+    failures = request.session.testsfailed
+    yield home
+    if request.session.testsfailed == failures:
+        shutil.rmtree(home, ignore_errors=True)
+    else:
+        print(f"chaos stack logs kept in {home}")
