@@ -24,5 +24,7 @@ RUN pip install --no-deps -e . \
  && useradd --uid 10001 --user-group --create-home --shell /usr/sbin/nologin longform
 
 USER 10001:10001
-EXPOSE 8080
+# 8080: the gateway (API, /healthz, /readyz, /metrics); 9101-9104: the ops port of audit, planner,
+# generator and assembler (/healthz, /readyz, /metrics; LONGFORM_OPS_PORT changes it).
+EXPOSE 8080 9101 9102 9103 9104
 CMD ["cat", "/app/deploy/docker/usage.txt"]

@@ -8,23 +8,62 @@ from pathlib import Path
 
 from longform_cli import db_commands
 
+_ID = "the job's id"
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="longform", description="Very long documents from LLMs, with proof.")
     commands = parser.add_subparsers(dest="command", required=True)
+    _operator_commands(commands)
+    _client_commands(commands)
+    return parser
+
+
+def _operator_commands(commands) -> None:
     up = commands.add_parser("up", help="run the whole stack on this machine (embedded Postgres and NATS)")
     up.add_argument("--port", type=int, default=8080, help="gateway port (default 8080)")
     up.add_argument("--home", type=Path, default=Path(os.environ.get("LONGFORM_HOME", ".longform")))
     up.add_argument("--demo", action="store_true", help="run a sample job to completion, then stop")
     up.add_argument("--demo-words", type=int, default=5000, help="target of the sample job")
-    db = commands.add_parser("db", help="the database schema: print it, apply it")
-    db_commands_ = db.add_subparsers(dest="db_command", required=True)
-    db_commands_.add_parser("migrate", help="apply pending migrations to DATABASE_URL")
-    schema = db_commands_.add_parser("schema", help="print every table and column")
-    schema.add_argument("--sql", action="store_true", help="print the SQL an operator can run by hand")
-    rebuild = db_commands_.add_parser("rebuild-projections", help="recompute job state from the event table")
-    rebuild.add_argument("--check", action="store_true", help="only report jobs whose live state differs")
-    return parser
+    db_commands.add_parser(commands)
+    users = commands.add_parser("users", help="accounts, for operators (on DATABASE_URL)")
+    users_commands = users.add_subparsers(dest="users_command", required=True)
+    create = users_commands.add_parser("create", help="create an account that signs in with a password")
+    create.add_argument("--email", required=True)
+    create.add_argument("--name", default="")
+    create.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+
+
+def _client_commands(commands) -> None:
+    login = commands.add_parser("login", help="sign in to a gateway and keep an API token for this CLI")
+    login.add_argument("--url", help="the gateway's URL (asked if not given)")
+    login.add_argument("--email", help="asked if not given")
+    login.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    submit = commands.add_parser("submit", help="submit a job (with --follow: progress bar and live audit)")
+    submit.add_argument("--target", type=int, required=True, help="target length in words")
+    submit.add_argument("--mode", choices=("generate", "rewrite"), help="default: rewrite with --source")
+    submit.add_argument("--title", default="Untitled")
+    submit.add_argument("--instructions", required=True)
+    submit.add_argument("--source", type=Path, help="the document to rewrite (UTF-8 text)")
+    submit.add_argument("--model")
+    submit.add_argument("--follow", action="store_true", help="show progress and the audit log until the job ends")
+    jobs = commands.add_parser("jobs", help="your jobs, newest first")
+    jobs.add_argument("--limit", type=int, default=50)
+    commands.add_parser("status", help="one job's state").add_argument("job_id", help=_ID)
+    document = commands.add_parser("document", help="download a completed job's document")
+    document.add_argument("job_id", help=_ID)
+    document.add_argument("--format", choices=("txt", "md", "docx"), default="txt")
+    document.add_argument("-o", "--output", type=Path, help="write to this file (default: stdout; docx needs -o)")
+    audit = commands.add_parser("audit", help="a job's audit log")
+    audit.add_argument("job_id", help=_ID)
+    audit.add_argument("--format", choices=("ndjson", "json", "txt"), default="ndjson")
+    audit.add_argument("--follow", action="store_true", help="keep printing new lines until the job ends")
+    for name, help_ in (("cancel", "stop a job (what is written is kept)"),
+                        ("resume", "continue a failed or cancelled job")):
+        commands.add_parser(name, help=help_).add_argument("job_id", help=_ID)
+    delete = commands.add_parser("delete", help="erase a job: its document, chunks and audit log")
+    delete.add_argument("job_id", help=_ID)
+    delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -34,9 +73,13 @@ def main(argv: list[str] | None = None) -> None:
 
         sys.exit(run_up(UpOptions(home=args.home.resolve(), port=args.port, demo=args.demo,
                                   demo_words=args.demo_words)))
-    if args.db_command == "migrate":
-        asyncio.run(db_commands.migrate_command())
-    elif args.db_command == "schema":
-        asyncio.run(db_commands.schema_command(sql=args.sql))
-    elif args.db_command == "rebuild-projections":
-        sys.exit(1 if asyncio.run(db_commands.rebuild_command(check=args.check)) and args.check else 0)
+    if args.command == "db":
+        sys.exit(db_commands.run(args))
+    elif args.command == "users":
+        from longform_cli.users import create_user_command
+
+        asyncio.run(create_user_command(email=args.email, name=args.name, password_stdin=args.password_stdin))
+    else:
+        from longform_cli.client.commands import run
+
+        sys.exit(run(args))

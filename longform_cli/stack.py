@@ -10,11 +10,17 @@ from pathlib import Path
 
 import httpx
 
+from longform_cli.embedded import free_port
 from longform_cli.supervisor import Supervisor
 from services.common.migrations import migrate
 from services.common.roles import allow_local_logins, service_url
 
 SERVICES = ("audit", "planner", "generator", "assembler", "gateway")
+WORKERS = SERVICES[:-1]  # each serves /healthz, /readyz and /metrics on an ops port; the gateway on its own
+
+
+def _free_ops_ports() -> dict[str, int]:
+    return {name: free_port() for name in WORKERS}
 
 
 @dataclass(frozen=True)
@@ -26,6 +32,20 @@ class StackConfig:
     bus_prefix: str = "longform"
     llm_env: dict[str, str] = field(default_factory=dict)  # LONGFORM_LLM_* and API keys
     extra_env: dict[str, str] = field(default_factory=dict)
+    ops_ports: dict[str, int] = field(default_factory=_free_ops_ports)  # free ones: stacks may run side by side
+    replicas: dict[str, int] = field(default_factory=dict)  # processes of a worker service (default 1)
+
+    def __post_init__(self) -> None:
+        if unknown := set(self.replicas) - set(WORKERS):
+            raise ValueError(f"only workers run as several processes, not {sorted(unknown)}")
+        replicas = {p: free_port() for s in self.replicas for p in self.processes(s) if p != s}  # one port each
+        object.__setattr__(self, "ops_ports", replicas | self.ops_ports)
+
+    def processes(self, service: str) -> list[str]:
+        """The names of a service's processes (its own name when it runs one): each one's
+        supervisor name, log file and Postgres application_name. They share its durable consumers."""
+        count = self.replicas.get(service, 1)
+        return [service] if count == 1 else [f"{service}-{i}" for i in range(1, count + 1)]
 
     @property
     def gateway_url(self) -> str:
@@ -59,9 +79,15 @@ def build_supervisor(config: StackConfig, fake_llm_port: int | None = None) -> S
         behaviour = env.get("FAKE_LLM_DEFAULT")
         supervisor.add("fake-llm", argv + (["--default", behaviour] if behaviour else []), env)
     for name in SERVICES:  # each as its own least-privilege role
-        supervisor.add(name, [sys.executable, "-m", f"services.{name}"],
-                       {**env, "DATABASE_URL": service_url(config.database_url, name)})
+        for process in config.processes(name):
+            supervisor.add(process, [sys.executable, "-m", f"services.{name}"],
+                           {**env, **_ops_env(config, process), "LONGFORM_INSTANCE": process,
+                            "DATABASE_URL": service_url(config.database_url, name)})
     return supervisor
+
+
+def _ops_env(config: StackConfig, process: str) -> dict[str, str]:
+    return {"LONGFORM_OPS_PORT": str(config.ops_ports[process])} if process in config.ops_ports else {}
 
 
 def wait_until_healthy(url: str, timeout: float = 60.0) -> None:

@@ -88,6 +88,19 @@ class Supervisor:
             if _alive(child):
                 _signal_group(child.process, sig)
 
+    def crash(self, name: str, timeout: float = 60.0) -> int:
+        """SIGKILL a child, as a crash would, and wait until the watch loop has started it again;
+        returns the new pid. Only the child's own group is signalled."""
+        before = self.pid(name)
+        self.kill(name)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            now = self.pid(name)
+            if now is not None and now != before:
+                return now
+            time.sleep(POLL_INTERVAL / 2)
+        raise TimeoutError(f"{name} was not restarted within {timeout:.0f} s")
+
     def pid(self, name: str) -> int | None:
         with self._lock:
             child = self._children[name]

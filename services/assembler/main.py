@@ -14,8 +14,8 @@ async def main() -> None:
 
     async def wire(db: Database, bus: Bus) -> list:
         ports = Ports(db, settings)
-        bus.subscribe(AssembleDocument.TYPE, lambda e: assemble_document(e, ports), ack_wait=120.0)
-        bus.subscribe(DeleteJob.TYPE, lambda e: erase_job_rows(db, "assembler", e))
+        bus.subscribe(AssembleDocument.TYPE, lambda e: assemble_document(e, ports), ack_wait=settings.ack_wait_seconds)
+        bus.subscribe(DeleteJob.TYPE, lambda e: erase_job_rows(db, "assembler", e), ack_wait=settings.ack_wait_seconds)
         return []
 
     await serve("assembler", settings, wire)

@@ -5,4 +5,5 @@ class AuditSettings(ServiceSettings):
     """One consumer over every subject, handed batches in stream order: events are persisted in the
     order the stream holds them, a batch per transaction."""
 
+    ack_wait_seconds: float = 30.0  # a batch a crashed audit service held is redelivered after this
     batch_size: int = 1000  # events per fetch and per transaction at most; a quiet bus gives smaller ones

@@ -11,6 +11,7 @@ from services.audit import store
 from services.audit.erasure import erase_deleted_jobs
 from services.common.bus import Bus
 from services.common.db import Database, Statement, Tx, as_sql_statements
+from services.common.ops import EVENTS_PERSISTED
 
 SERVICE = "audit"
 
@@ -25,6 +26,7 @@ async def record_events(envelopes: list[Envelope], ports: Ports) -> None:
     async with ports.db.transaction() as tx:
         kept, tombstones = await erase_deleted_jobs(tx, envelopes)
         lines = await append(tx, kept + tombstones)
+    EVENTS_PERSISTED.inc(len(lines))
     for stream, line in lines:
         await ports.bus.publish_live(stream, line)
 

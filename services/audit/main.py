@@ -12,6 +12,7 @@ async def main() -> None:
 
     async def wire(db: Database, bus: Bus) -> list:
         ports = Ports(db, bus)
-        return [lambda: bus.consume_batches(lambda batch: record_events(batch, ports), batch_size=settings.batch_size)]
+        return [lambda: bus.consume_batches(lambda batch: record_events(batch, ports), batch_size=settings.batch_size,
+                                           ack_wait=settings.ack_wait_seconds)]
 
     await serve("audit", settings, wire)

@@ -53,5 +53,15 @@ def apply(state: JobState | None, envelope: Envelope, seq: int) -> JobState:
     state = state or JobState(job_id=envelope.job_id, user_id=envelope.user_id)
     rule = _RULES.get(envelope.type)
     if rule is not None:
-        state = rule(state, envelope.data)
+        state = _kept_final(state, rule(state, envelope.data), envelope.type)
     return replace(state, last_seq=seq)
+
+
+def _kept_final(before: JobState, after: JobState, event_type: str) -> JobState:
+    """A completed job stays completed with its document's words. Seq is the order events were
+    stored, and after a crash that is not always the order they happened in: a batch an audit
+    process held when it died comes back after the AckWait, behind later events, so a
+    `document.assemble` may be stored after the `job.completed` it led to."""
+    if before.status != "completed" or event_type == "job.completed":
+        return after
+    return replace(after, status=before.status, words=before.words, error=before.error)

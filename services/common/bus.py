@@ -49,6 +49,8 @@ class Bus:
         self.stream_replicas = stream_replicas
         self.on_failure: Callable[[Envelope, str, bool], Awaitable[None]] | None = None
         self.on_redelivery: Callable[[Envelope, int, str], Awaitable[None]] | None = None
+        # Set by the wiring: True once an outage (Postgres away) that raised `failure` is over.
+        self.waited_out_outage: Callable[[BaseException], Awaitable[bool]] | None = None
         self.max_ack_pending = max_ack_pending  # across all replicas of a consumer
         self.subjects = subjects
         self.service = service
@@ -95,6 +97,19 @@ class Bus:
                                        headers={"Nats-Msg-Id": msg_id}) for message_type, payload, msg_id in messages]
         await asyncio.wait_for(asyncio.gather(*acks), timeout)
 
+    async def unacknowledged(self) -> int:
+        """Messages this service's consumers delivered and have not seen acknowledged: work that a
+        process of this service held when it died (or that a live replica holds now). Asked before
+        `start`, it counts none of this process's own."""
+        nc = await nats.connect(self.nats_url, connect_timeout=5, max_reconnect_attempts=5)
+        try:
+            infos = await nc.jetstream().consumers_info(self.subjects.stream)
+        except NotFoundError:  # the first start: no stream yet
+            return 0
+        finally:
+            await nc.close()
+        return sum(info.num_ack_pending for info in infos if info.name.startswith(f"{self.service}-"))
+
     async def publish_live(self, stream_id: str, payload: bytes) -> None:
         """Core NATS, at most once: a listener that misses a line re-reads the table."""
         await self._publisher.publish(self.subjects.live(stream_id), payload)
@@ -116,7 +131,7 @@ class Bus:
             ack_policy=AckPolicy.NACK_ON_ERROR,
         )(_acknowledged(handler, ack_wait, max_deliver, self, durable))
 
-    async def consume_batches(self, handler: BatchHandler, *, batch_size: int = 100) -> None:
+    async def consume_batches(self, handler: BatchHandler, *, batch_size: int = 100, ack_wait: float = 30.0) -> None:
         """One durable consumer over every subject, handed batches in stream order: what has arrived,
         up to batch_size (on a quiet bus, each event as it comes). The next batch is pulled while the
         handler runs and topped up with what came meanwhile; each batch is acked only after the
@@ -126,7 +141,8 @@ class Bus:
         nc = await nats.connect(self.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=1)
         try:
             durable = f"{self.service}-all"
-            await _ensure_pull_consumer(nc.jetstream(), self.subjects, durable, max_ack_pending=batch_size * 2)
+            await _ensure_pull_consumer(nc.jetstream(), self.subjects, durable, max_ack_pending=batch_size * 2,
+                                        ack_wait=ack_wait)
             pull = _Pull(nc, self.subjects.stream, durable)
             await pull.start()
             ahead = asyncio.ensure_future(_pulled(pull, batch_size))
@@ -144,13 +160,14 @@ class Bus:
             await nc.close()
 
 
-async def _ensure_pull_consumer(js, subjects: Subjects, durable: str, *, max_ack_pending: int) -> None:
+async def _ensure_pull_consumer(js, subjects: Subjects, durable: str, *, max_ack_pending: int,
+                                ack_wait: float) -> None:
     """Created on first use; an existing consumer is left as it is."""
     try:
         await js.consumer_info(subjects.stream, durable)
     except NotFoundError:
         await js.add_consumer(subjects.stream, ConsumerConfig(
-            name=durable, durable_name=durable, filter_subject=subjects.all, ack_wait=30.0, max_deliver=-1,
+            name=durable, durable_name=durable, filter_subject=subjects.all, ack_wait=ack_wait, max_deliver=-1,
             max_ack_pending=max_ack_pending,
         ))
 
@@ -221,7 +238,7 @@ def _acknowledged(handler: Handler, ack_wait: float, max_deliver: int, bus: "Bus
         try:
             if delivered > 1:
                 await bus.report_redelivery(envelope, delivered, consumer)
-            await handler(envelope)
+            await _handled_through_outages(handler, envelope, bus)
         except Exception as exc:
             final = isinstance(exc, ValidationError) or 0 < max_deliver <= delivered
             log.exception("%s %s failed (delivery %d%s)", envelope.type, envelope.event_id, delivered,
@@ -234,6 +251,19 @@ def _acknowledged(handler: Handler, ack_wait: float, max_deliver: int, bus: "Bus
                 await heartbeat
 
     return consume
+
+
+async def _handled_through_outages(handler: Handler, envelope: Envelope, bus: "Bus") -> None:
+    """While Postgres is away nothing can be stored, so nothing is acked and no delivery is spent:
+    the message is held (heartbeats go on) until the database answers, then handled again."""
+    while True:
+        try:
+            return await handler(envelope)
+        except Exception as exc:
+            if bus.waited_out_outage is None or not await bus.waited_out_outage(exc):
+                raise
+            log.warning("%s %s: handled again now that the database is back (%s)", envelope.type,
+                        envelope.event_id, exc)
 
 
 async def _pulled(pull: _Pull, size: int, wait: float = _PULL_WAIT_S) -> tuple[list, list[Envelope]]:
@@ -264,4 +294,7 @@ async def _consume_one_batch(messages: list, envelopes: list[Envelope], handler:
 async def _heartbeat(msg: NatsMessage, every: float) -> None:
     while True:
         await asyncio.sleep(every)
-        await msg.in_progress()
+        try:
+            await msg.in_progress()
+        except Exception as exc:  # NATS away for a moment: the next beat goes out after the reconnect
+            log.warning("in-progress heartbeat not sent: %s", exc)

@@ -17,12 +17,17 @@ class ServiceSettings(BaseSettings):
     )
     bus_prefix: str = DEFAULT_PREFIX
     log_level: str = "INFO"
+    instance: str = ""  # this process among its service's replicas (e.g. generator-2); empty is the service
     db_pool_size: int = 5
     # Behind PgBouncer in transaction mode (Neon's pooled URL), prepared statements cannot be
     # cached per connection: None decides from the URL (Neon's "-pooler" hosts), true/false forces it.
     db_pooled: bool | None = None
     stream_replicas: int = 1  # JetStream replicas of the stream when a service creates it
     max_ack_pending: int = 1000  # messages in flight per durable consumer, across all replicas
+    # /healthz, /readyz and /metrics of a worker (the gateway serves them on its own port);
+    # None is the service's default port (services/common/ops.py, OPS_PORTS).
+    ops_host: str = "127.0.0.1"
+    ops_port: int | None = None
 
     @property
     def subjects(self) -> Subjects:

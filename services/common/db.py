@@ -54,9 +54,10 @@ _ROW_CHANGES = ("WITH noted AS (DELETE FROM {schema}.row_changes WHERE xid = pg_
 
 
 class Database:
-    def __init__(self, pool: asyncpg.Pool, service: str) -> None:
+    def __init__(self, pool: asyncpg.Pool, service: str, instance: str = "") -> None:
         self.pool = pool
         self.service = service
+        self.instance = instance or service  # which of the service's processes: its llm.call events say so
         self.schema = service
         # Every schema but audit's has row triggers (migrations/0008_row_changes.sql).
         self.notes_rows = service != "audit"
@@ -65,14 +66,15 @@ class Database:
         self.on_commit: Callable[[list[Committed]], None] = lambda committed: None
 
     @classmethod
-    async def connect(cls, url: str, service: str, *, max_size: int = 5, pooled: bool | None = None) -> "Database":
+    async def connect(cls, url: str, service: str, *, max_size: int = 5, pooled: bool | None = None,
+                      instance: str = "") -> "Database":
         # Prepared statements are cached per connection (one round trip per statement instead of
         # two), except behind PgBouncer in transaction mode, where a connection is not ours.
         pool = await asyncpg.create_pool(
             url, min_size=1, max_size=max_size, statement_cache_size=0 if is_pooled(url, pooled) else 100,
-            server_settings={"application_name": service}, init=_init_connection,
+            server_settings={"application_name": instance or service}, init=_init_connection,
         )
-        return cls(pool, service)
+        return cls(pool, service, instance)
 
     async def close(self, timeout: float = 10.0) -> None:
         """Waits for connections in use to come back, then closes; past `timeout`, cuts them."""
@@ -277,6 +279,32 @@ def is_pooled(url: str, pooled: bool | None) -> bool:
     """Whether `url` reaches Postgres through PgBouncer in transaction mode: as configured, else
     Neon's pooled connection string (its host name carries "-pooler")."""
     return pooled if pooled is not None else "-pooler" in (urlsplit(url).hostname or "")
+
+
+# What a statement raises when Postgres is away (down, restarting, unreachable), not at fault.
+_AWAY = (OSError, asyncio.TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
+         asyncpg.exceptions.OperatorInterventionError, asyncpg.exceptions.TooManyConnectionsError)
+
+
+async def answers(db: Database, timeout: float = 2.0) -> bool:
+    try:
+        await asyncio.wait_for(db.read("SELECT 1"), timeout)
+        return True
+    except (*_AWAY, asyncpg.PostgresError):
+        return False
+
+
+async def waited_out_outage(db: Database, failure: BaseException) -> bool:
+    """If `failure` came from Postgres being away and it still does not answer: waits, with
+    backoff, until it answers again, and returns True (the work may be done again at once).
+    False for any other failure, which counts against the message's deliveries."""
+    if not isinstance(failure, _AWAY) or await answers(db):
+        return False
+    attempt = 0
+    while not await answers(db):
+        attempt += 1
+        await asyncio.sleep(min(0.2 * 2**attempt, 5.0))
+    return True
 
 
 async def wait_for_database(url: str, attempts: int = 60) -> None:

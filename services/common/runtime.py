@@ -12,9 +12,10 @@ from contracts.envelope import Envelope, derived_id
 from contracts.messages import ErrorRaised, JobFailed, Redelivered
 from services.common.bus import Bus
 from services.common.config import ServiceSettings
-from services.common.db import Database, wait_for_database
+from services.common.db import Database, wait_for_database, waited_out_outage
 from services.common.logs import setup_logging
 from services.common.migrations import require_current
+from services.common.ops import start_ops
 from services.common.outbox import OutboxRelay
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ async def connect(service: str, settings: ServiceSettings) -> tuple[Database, Bu
     await wait_for_database(settings.database_url)
     await require_current(settings.database_url)
     db = await Database.connect(settings.database_url, service, max_size=settings.db_pool_size,
-                                pooled=settings.db_pooled)
+                                pooled=settings.db_pooled, instance=settings.instance)
     return db, Bus(settings.nats_url, settings.subjects, service, stream_replicas=settings.stream_replicas,
                    max_ack_pending=settings.max_ack_pending)
 
@@ -36,13 +37,16 @@ async def serve(service: str, settings: ServiceSettings, wire: Wiring) -> None:
     db, bus = await connect(service, settings)
     bus.on_failure = functools.partial(report_failure, db, service)
     bus.on_redelivery = functools.partial(report_redelivery, db, service)
+    bus.waited_out_outage = functools.partial(waited_out_outage, db)
     relay = OutboxRelay(db, bus)  # before any handler runs, so every commit reaches it
     loops = await wire(db, bus)
     await bus.start()
+    ops = await start_ops(service, settings, db)  # /healthz, /readyz, /metrics
     tasks = [asyncio.create_task(relay.run())] + [asyncio.create_task(_forever(loop)) for loop in loops]
     log.info("%s started", service)
     await _until_stopped()
     log.info("%s stopping", service)
+    await ops.stop()
     for task in tasks:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):

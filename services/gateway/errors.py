@@ -1,8 +1,11 @@
 """Validation errors in FastAPI's own shape, except that an input which cannot be written as UTF-8
-(JSON can carry a lone surrogate, "\\ud800") is not echoed back, so the refusal itself cannot fail."""
+(JSON can carry a lone surrogate, "\\ud800") is not echoed back, so the refusal itself cannot fail.
+And a last line for text Postgres cannot store (NUL): every field should refuse it itself, with
+its name; a field that does not still gets a 422, never a 500, and its transaction stores nothing."""
 
 import json
 
+import asyncpg
 from fastapi import Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -19,3 +22,11 @@ def _echoable(error: dict) -> dict:
     except UnicodeEncodeError:
         return {key: value for key, value in error.items() if key != "input"}
     return error
+
+
+async def text_not_storable(request: Request, exc: asyncpg.DataError) -> JSONResponse:
+    message = "text must not contain NUL (\\x00) characters or invalid Unicode"
+    return JSONResponse({"detail": [{"type": "value_error", "loc": ["body"], "msg": message}]}, status_code=422)
+
+
+NOT_STORABLE = (asyncpg.CharacterNotInRepertoireError, asyncpg.UntranslatableCharacterError)

@@ -13,7 +13,16 @@ from starlette.datastructures import FormData
 
 from services.gateway.config import GatewaySettings
 from services.gateway.schemas import NewJob, Refused
-from services.gateway.sources import Source, media_type_for, parse_source, read_upload, rejected, too_large
+from services.gateway.sources import (
+    DOCX,
+    Source,
+    media_type_for,
+    parse_docx,
+    parse_source,
+    read_upload,
+    rejected,
+    too_large,
+)
 
 _FORM = "multipart/form-data"
 
@@ -42,6 +51,9 @@ async def _from_form(request: Request, settings: GatewaySettings) -> tuple[NewJo
         _check_mode(job, has_source=True, field="source")
         media_type = media_type_for(upload.filename)
         raw = await read_upload(upload, settings.max_source_bytes)
+    if media_type == DOCX:
+        return job, await run_in_threadpool(parse_docx, raw, field="source", filename=upload.filename,
+                                            cap=settings.max_source_bytes)
     return job, await run_in_threadpool(parse_source, raw, field="source", filename=upload.filename,
                                         media_type=media_type)
 
@@ -70,7 +82,7 @@ def _uploaded_source(form: FormData) -> UploadFile | None:
     # A browser sends an unused file input as a part with an empty filename; some clients as an empty field.
     parts = [part for part in form.getlist("source") if part != ""]
     if any(isinstance(part, str) for part in parts):
-        raise rejected(422, "source", "source must be an uploaded .txt or .md file; send inline text as"
+        raise rejected(422, "source", "source must be an uploaded .txt, .md or .docx file; send inline text as"
                        " source_text", "value_error")
     chosen = [part for part in parts if part.filename]
     if len(chosen) > 1:
@@ -113,7 +125,8 @@ def _request_body_doc() -> dict:
     """Both content types in the OpenAPI schema, since the route reads its body itself."""
     as_json = NewJob.model_json_schema()
     upload = {"type": "string", "contentMediaType": "application/octet-stream",
-              "description": "rewrite: the source as a .txt or .md file of UTF-8 text (instead of source_text)."}
+              "description": "rewrite: the source as a .txt or .md file of UTF-8 text, or a .docx"
+              " (instead of source_text)."}
     as_form = as_json | {"title": "NewJobUpload", "properties": as_json["properties"] | {"source": upload}}
     return {"required": True, "content": {"application/json": {"schema": as_json}, _FORM: {"schema": as_form}}}
 
@@ -121,7 +134,7 @@ def _request_body_doc() -> dict:
 OPENAPI_EXTRA = {"requestBody": _request_body_doc()}
 RESPONSES = {
     413: {"model": Refused, "description": "The body (max_body_bytes) or the source (max_source_bytes) is too large."},
-    415: {"model": Refused, "description": "Neither JSON nor multipart/form-data, or a source not .txt or .md."},
-    422: {"model": Refused, "description": "A field is invalid, or the source is empty, binary, not UTF-8 or too"
-                                           " long; each error's loc names the field."},
+    415: {"model": Refused, "description": "Neither JSON nor multipart/form-data, or a source not .txt, .md or .docx."},
+    422: {"model": Refused, "description": "A field is invalid, or the source is empty, binary, not UTF-8, a"
+                                           " corrupt .docx or too long; each error's loc names the field."},
 }

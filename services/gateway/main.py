@@ -4,15 +4,20 @@ import asyncio
 from contextlib import asynccontextmanager
 
 import uvicorn
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST
 
+from services.common.ops import Ops
 from services.common.outbox import OutboxRelay
 from services.common.runtime import connect
+from services.gateway import accounts
 from services.gateway.config import GatewaySettings
-from services.gateway.errors import validation_failed
+from services.gateway.errors import NOT_STORABLE, text_not_storable, validation_failed
 from services.gateway.limits import BodyLimit
 from services.gateway.live import LiveFeed
+from services.gateway.pages import router as pages_router, static_files
 from services.gateway.recorded import RecordReads
 from services.gateway.routes import router
 from services.gateway.websocket import router as ws_router
@@ -23,24 +28,41 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     async def lifespan(app: FastAPI):
         db, bus = await connect("gateway", settings)
         await bus.start()
+        ops = Ops("gateway", db, settings.nats_url, settings.subjects.stream)
+        await ops.start()
         live = LiveFeed(settings.nats_url, settings.subjects, settings.live_queue_size)
         await live.start()
         relay = asyncio.create_task(OutboxRelay(db, bus).run())
-        app.state.db, app.state.live, app.state.settings = db, live, settings
+        app.state.db, app.state.live, app.state.settings, app.state.ops = db, live, settings, ops
         yield
         relay.cancel()
         await asyncio.wait({relay}, timeout=5)  # a relay that will not stop must not hold up the shutdown
         await live.stop()
+        await ops.stop()
         await bus.stop()
         await db.close()
 
     app = FastAPI(title="Longform", version="0.1.0", lifespan=lifespan)
+    app.include_router(accounts.router)
     app.include_router(router)
     app.include_router(ws_router)
+    app.include_router(pages_router)
+    app.mount("/static", static_files(), name="static")
 
     app.add_middleware(RecordReads)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_exception_handler(RequestValidationError, validation_failed)
+    for error in NOT_STORABLE:
+        app.add_exception_handler(error, text_not_storable)
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz(request: Request) -> JSONResponse:
+        ready, checks = await request.app.state.ops.readiness()
+        return JSONResponse(checks, status_code=200 if ready else 503)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics(request: Request) -> Response:
+        return Response(await request.app.state.ops.metrics(), media_type=CONTENT_TYPE_LATEST)
 
     return app
 

@@ -1,6 +1,5 @@
-"""REST routes: accounts, jobs, document and audit downloads, health."""
+"""REST routes: jobs, document and audit downloads, health."""
 
-import secrets
 import uuid
 from datetime import datetime
 
@@ -10,12 +9,24 @@ from fastapi.responses import StreamingResponse
 from contracts.auditlog import encode_line, event_line, stream_id, text_line
 from contracts.messages import CancelJob, ResumeJob
 from services.common.db import Reads
-from services.gateway import intake, store
+from services.gateway import documents, intake, store
 from services.gateway.auth import current_user, job_not_found
 from services.gateway.recorded import reads_of
-from services.gateway.schemas import AcceptedJob, CreatedUser, JobPage, JobView, NewUser
+from services.gateway.schemas import AcceptedJob, JobPage, JobView, Problem
 
 router = APIRouter()
+_DESCRIBED = {401: "Missing or invalid token (or session).", 404: "No such job of the caller's; another user's"
+              " job is answered alike.", 409: "Not possible in the job's current status."}
+_DOCUMENT_BODY = {200: {"description": "The document as an attachment.",
+                        "content": {media: {"schema": {"type": "string"}} for media in documents.MEDIA_TYPES.values()}}}
+_AUDIT_BODY = {200: {"description": "The log as an attachment.",
+                     "content": {"application/x-ndjson": {"schema": {"type": "string"}},
+                                 "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+                                 "text/plain": {"schema": {"type": "string"}}}}}
+
+
+def _refusals(*codes: int) -> dict:
+    return {code: {"model": Problem, "description": _DESCRIBED[code]} for code in codes}
 
 
 def _view(row) -> JobView:
@@ -31,17 +42,8 @@ async def _owned_job(request: Request, job_id: uuid.UUID, user_id: uuid.UUID):
     return row
 
 
-@router.post("/v1/users", status_code=201, response_model=CreatedUser)
-async def sign_up(body: NewUser, request: Request) -> CreatedUser:
-    if not request.app.state.settings.open_signup:
-        raise HTTPException(403, "open sign-up is turned off on this server; ask an operator for an account")
-    token = secrets.token_urlsafe(32)
-    user_id = await store.create_user(request.app.state.db, body.name, token)
-    return CreatedUser(id=user_id, token=token)
-
-
 @router.post("/v1/jobs", status_code=202, response_model=AcceptedJob, openapi_extra=intake.OPENAPI_EXTRA,
-             responses=intake.RESPONSES)
+             responses=_refusals(401) | intake.RESPONSES)
 async def submit_job(request: Request, user_id: uuid.UUID = Depends(current_user)) -> AcceptedJob:
     """A job as JSON, or as multipart/form-data with a rewrite's source as the file part `source`."""
     job, source = await intake.read_job(request, request.app.state.settings)
@@ -50,7 +52,7 @@ async def submit_job(request: Request, user_id: uuid.UUID = Depends(current_user
     return AcceptedJob(id=job_id, status="requested")
 
 
-@router.get("/v1/jobs", response_model=JobPage)
+@router.get("/v1/jobs", response_model=JobPage, responses=_refusals(401))
 async def list_jobs(request: Request, user_id: uuid.UUID = Depends(current_user),
                     limit: int = Query(50, ge=1, le=200), before: datetime | None = None) -> JobPage:
     rows = await store.job_page(reads_of(request), user_id, before, limit)
@@ -58,22 +60,30 @@ async def list_jobs(request: Request, user_id: uuid.UUID = Depends(current_user)
     return JobPage(jobs=[_view(r) for r in rows], next_before=after)
 
 
-@router.get("/v1/jobs/{job_id}", response_model=JobView)
+@router.get("/v1/jobs/{job_id}", response_model=JobView, responses=_refusals(401, 404))
 async def get_job(job_id: uuid.UUID, request: Request, user_id: uuid.UUID = Depends(current_user)) -> JobView:
     return _view(await _owned_job(request, job_id, user_id))
 
 
-@router.get("/v1/jobs/{job_id}/document", response_class=StreamingResponse)
-async def get_document(job_id: uuid.UUID, request: Request, format: str = Query("txt", pattern="^txt$"),
+@router.get("/v1/jobs/{job_id}/document", response_class=StreamingResponse,
+            responses=_refusals(401, 404, 409) | _DOCUMENT_BODY)
+async def get_document(job_id: uuid.UUID, request: Request, format: str = Query("txt", pattern="^(txt|md|docx)$"),
                        user_id: uuid.UUID = Depends(current_user)) -> StreamingResponse:
+    """A completed job's document: txt as stored; md with the title as a heading; docx built with
+    python-docx (the one format held whole while it is built: see services/gateway/documents.py)."""
     job = await _owned_job(request, job_id, user_id)
     reads = reads_of(request)
     if job["status"] != "completed" or not await store.has_document(reads, job_id):
         raise HTTPException(409, f"the document is not ready: the job is {job['status']}")
-    size = request.app.state.settings.download_slice_chars
-    pieces = (p.encode() async for p in store.document_slices(reads, job_id, size))
-    return StreamingResponse(pieces, media_type="text/plain; charset=utf-8",
-                             headers={"Content-Disposition": f'attachment; filename="{job_id}.txt"'})
+    slices = store.document_slices(reads, job_id, request.app.state.settings.download_slice_chars)
+    if format == "txt":
+        body = (piece.encode() async for piece in slices)
+    elif format == "md":
+        body = documents.as_markdown(job["title"], slices)
+    else:
+        body = await documents.as_docx(job["title"], slices)
+    return StreamingResponse(body, media_type=documents.MEDIA_TYPES[format],
+                             headers={"Content-Disposition": f'attachment; filename="{job_id}.{format}"'})
 
 
 _ENDED = ("completed", "failed", "cancelled")
@@ -84,7 +94,7 @@ _AUDIT_FORMATS = {
 }
 
 
-@router.get("/v1/jobs/{job_id}/audit", response_class=StreamingResponse)
+@router.get("/v1/jobs/{job_id}/audit", response_class=StreamingResponse, responses=_refusals(401, 404) | _AUDIT_BODY)
 async def get_audit(job_id: uuid.UUID, request: Request, format: str = Query("ndjson", pattern="^(ndjson|json|txt)$"),
                     user_id: uuid.UUID = Depends(current_user)) -> StreamingResponse:
     """The job's audit log, streamed from the event table page by page (never whole in memory)."""
@@ -92,7 +102,7 @@ async def get_audit(job_id: uuid.UUID, request: Request, format: str = Query("nd
     return _audit_download(reads_of(request), str(job_id), format, f"{job_id}.audit")
 
 
-@router.get("/v1/account/audit", response_class=StreamingResponse)
+@router.get("/v1/account/audit", response_class=StreamingResponse, responses=_refusals(401) | _AUDIT_BODY)
 async def get_account_audit(request: Request, format: str = Query("ndjson", pattern="^(ndjson|json|txt)$"),
                             user_id: uuid.UUID = Depends(current_user)) -> StreamingResponse:
     """The account's own log: sign-up, job listings, and the tombstones of deleted jobs."""
@@ -123,7 +133,8 @@ async def _audit_pages(reads: Reads, stream: str, format: str):
         yield b"]"
 
 
-@router.post("/v1/jobs/{job_id}/resume", status_code=202, response_model=AcceptedJob)
+@router.post("/v1/jobs/{job_id}/resume", status_code=202, response_model=AcceptedJob,
+             responses=_refusals(401, 404, 409))
 async def resume_job(job_id: uuid.UUID, request: Request, user_id: uuid.UUID = Depends(current_user)) -> AcceptedJob:
     """A failed or cancelled job continues from its first incomplete chunk; chunks written are kept."""
     job = await _owned_job(request, job_id, user_id)
@@ -133,7 +144,8 @@ async def resume_job(job_id: uuid.UUID, request: Request, user_id: uuid.UUID = D
     return AcceptedJob(id=job_id, status="resuming")
 
 
-@router.post("/v1/jobs/{job_id}/cancel", status_code=202, response_model=AcceptedJob)
+@router.post("/v1/jobs/{job_id}/cancel", status_code=202, response_model=AcceptedJob,
+             responses=_refusals(401, 404, 409))
 async def cancel_job(job_id: uuid.UUID, request: Request, user_id: uuid.UUID = Depends(current_user)) -> AcceptedJob:
     """Stops the job promptly (a chunk being written is abandoned); everything written is kept."""
     job = await _owned_job(request, job_id, user_id)
@@ -143,7 +155,7 @@ async def cancel_job(job_id: uuid.UUID, request: Request, user_id: uuid.UUID = D
     return AcceptedJob(id=job_id, status="cancelling")
 
 
-@router.delete("/v1/jobs/{job_id}", status_code=202, response_model=AcceptedJob)
+@router.delete("/v1/jobs/{job_id}", status_code=202, response_model=AcceptedJob, responses=_refusals(401, 404))
 async def delete_job(job_id: uuid.UUID, request: Request, user_id: uuid.UUID = Depends(current_user)) -> AcceptedJob:
     """The owner's hard delete: the job, its chunks, document and events. The job is gone from the
     API at once; the account's log keeps a tombstone saying what was erased."""
@@ -153,7 +165,7 @@ async def delete_job(job_id: uuid.UUID, request: Request, user_id: uuid.UUID = D
     return AcceptedJob(id=job_id, status="deleting")
 
 
-@router.get("/healthz")
+@router.get("/healthz", responses={503: {"model": Problem, "description": "Postgres or NATS is not reachable."}})
 async def healthz(request: Request) -> dict:
     await request.app.state.db.read("SELECT 1")
     if not request.app.state.live.nc.is_connected:

@@ -62,6 +62,12 @@ class Refused(BaseModel):
     detail: list[FieldError]
 
 
+class Problem(BaseModel):
+    """Every other refusal (401, 403, 404, 409): one human-readable sentence."""
+
+    detail: str
+
+
 class AcceptedJob(BaseModel):
     id: uuid.UUID
     status: str

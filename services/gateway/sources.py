@@ -1,18 +1,25 @@
-"""A rewrite's source document: accepted only as UTF-8 text of a bounded size and word count,
-with its newlines normalised, before it is stored with its job."""
+"""A rewrite's source document: accepted only as UTF-8 text (or a .docx, whose text is taken out)
+of a bounded size and word count, with its newlines normalised, before it is stored with its job."""
 
 import hashlib
+import io
 import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import PurePath
 
+import docx
+from docx.table import Table
 from fastapi import HTTPException, UploadFile
 
 from contracts.messages import MAX_TARGET_WORDS
 from contracts.wordcount import count_words
 
 MAX_SOURCE_WORDS = MAX_TARGET_WORDS  # the longest document Longform handles, in and out
-MEDIA_TYPES = {".txt": "text/plain", ".md": "text/markdown"}
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+MEDIA_TYPES = {".txt": "text/plain", ".md": "text/markdown", ".docx": DOCX}
+_DOCX_PARTS_ALLOWANCE = 16 * 1024 * 1024  # styles, theme, fonts, pictures: an empty .docx unpacks to ~0.8 MB
+_MAX_XML_PER_TEXT = 10  # and its XML to about this many times its text
 _BLOCK_BYTES = 1024 * 1024
 _BOM = "\ufeff"
 _NEWLINES = re.compile(r"\r\n?")
@@ -43,7 +50,7 @@ def too_large(field: str, cap: int) -> HTTPException:
 def media_type_for(filename: str) -> str:
     media_type = MEDIA_TYPES.get(PurePath(filename).suffix.lower())
     if media_type is None:
-        raise rejected(415, "source", f"{filename!r}: only .txt and .md sources are accepted for now", "media_type")
+        raise rejected(415, "source", f"{filename!r}: only .txt, .md and .docx sources are accepted", "media_type")
     return media_type
 
 
@@ -67,6 +74,38 @@ def parse_source(raw: bytes, *, field: str, filename: str | None, media_type: st
         raise rejected(422, field, f"source has {words} words; the limit is {MAX_SOURCE_WORDS}", "value_error")
     encoded = text.encode()
     return Source(text, filename, media_type, len(encoded), words, hashlib.sha256(encoded).hexdigest())
+
+
+def parse_docx(raw: bytes, *, field: str, filename: str, cap: int) -> Source:
+    """The text of a Word document: its paragraphs and table rows in order, a blank line between."""
+    text = "\n\n".join(block for block in _docx_blocks(raw, field, cap) if block.strip())
+    encoded = text.encode("utf-8", "surrogatepass")
+    if len(encoded) > cap:
+        raise rejected(413, field, f"the text of {filename!r} is over this server's limit of {cap} bytes of UTF-8"
+                       " (max_source_bytes)", "too_large")
+    return parse_source(encoded, field=field, filename=filename, media_type=DOCX)
+
+
+def _docx_blocks(raw: bytes, field: str, cap: int) -> list[str]:
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            # python-docx unpacks every part into memory: refuse a zip bomb before it does.
+            unpacked = sum(entry.file_size for entry in archive.infolist())
+            if unpacked > _MAX_XML_PER_TEXT * cap + _DOCX_PARTS_ALLOWANCE:
+                raise rejected(413, field, "the .docx unpacks to more than this server accepts", "too_large")
+        document = docx.Document(io.BytesIO(raw))
+        return [_block_text(block) for block in document.iter_inner_content()]
+    except HTTPException:
+        raise
+    except Exception as exc:  # a corrupt upload fails somewhere inside zipfile, lxml or python-docx
+        raise rejected(422, field, f"source is not a readable .docx file ({type(exc).__name__})",
+                       "value_error") from None
+
+
+def _block_text(block) -> str:
+    if isinstance(block, Table):
+        return "\n".join("\t".join(cell.text for cell in row.cells) for row in block.rows)
+    return block.text
 
 
 def _decoded(raw: bytes, field: str) -> str:

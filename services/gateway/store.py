@@ -1,12 +1,11 @@
-"""The gateway's tables (gateway.users, gateway.jobs, gateway.sources) and its reads of the
+"""The gateway's job tables (gateway.jobs, gateway.sources) and its reads of the
 projections it shows: audit.job_state, audit.events and assembler.documents."""
 
-import hashlib
 import uuid
 from typing import AsyncIterator
 
 from contracts.envelope import Envelope, derived_id
-from contracts.messages import CancelJob, DeleteJob, JobDataDeleted, JobRequested, ResumeJob, UserCreated
+from contracts.messages import CancelJob, DeleteJob, JobDataDeleted, JobRequested, ResumeJob
 from services.common.db import Database, Reads, Tx, text_slices
 from services.gateway.schemas import NewJob
 from services.gateway.sources import Source
@@ -19,26 +18,6 @@ SELECT j.id, j.mode, j.title, j.model, j.target_words, j.created_at,
        s.error, s.updated_at
 FROM gateway.jobs j LEFT JOIN audit.job_state s ON s.job_id = j.id
 """
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-async def create_user(db: Database, name: str, token: str) -> uuid.UUID:
-    user_id = uuid.uuid4()
-    async with db.transaction(user_id=user_id) as tx:
-        await tx.execute(
-            "INSERT INTO gateway.users (id, name, token_hash) VALUES ($1, $2, $3)", user_id, name, token_hash(token)
-        )
-        tx.emit(Envelope.wrap(UserCreated(name=name), service=SERVICE, job_id=None, user_id=user_id))
-    return user_id
-
-
-async def user_for_token(reads: Reads, token: str) -> uuid.UUID | None:
-    """The caller, who from then on owns the request's reads."""
-    reads.user_id = await reads.fetchval("SELECT id FROM gateway.users WHERE token_hash = $1", token_hash(token))
-    return reads.user_id
 
 
 async def create_job(db: Database, user_id: uuid.UUID, job: NewJob, source: Source | None) -> uuid.UUID:

@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import re
 import uuid
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -14,21 +15,29 @@ from services.gateway.auth import websocket_user
 from services.gateway.recorded import flush, reads_of
 
 router = APIRouter()
+_WHOLE_NUMBER = re.compile("-?[0-9]+")
+_MAX_SEQ = 2**63 - 1  # seq is a bigint: any larger after_seq is simply past the end
 
 
 @router.websocket("/v1/jobs/{job_id}/audit/live")
-async def live_audit(websocket: WebSocket, job_id: uuid.UUID, after_seq: int = 0) -> None:
+async def live_audit(websocket: WebSocket, job_id: str, after_seq: str = "0") -> None:
+    """Parameters are read here, not by FastAPI, which would refuse them with a bare 403 at the handshake."""
     reads = reads_of(websocket)
-    # Accept first so the refusal carries a code and reason the client can read (4401/4404, like HTTP's).
+    # Accept first so the refusal carries a code and reason the client can read (4401/4404/4422, like HTTP's).
     await websocket.accept()
     user_id = await websocket_user(websocket)
     if user_id is None:
         await websocket.close(code=4401, reason="missing or invalid token")
         return
-    if await store.job_view(reads, user_id, job_id) is None:
+    if not _WHOLE_NUMBER.fullmatch(after_seq):
+        await websocket.close(code=4422, reason="after_seq must be a whole number")
+        return
+    job = await _owned_job(reads, user_id, job_id)
+    if job is None:
         await websocket.close(code=4404, reason="job not found")
         return
-    sender = asyncio.create_task(_send_events(websocket, reads, job_id, max(after_seq, 0)))
+    start = min(max(int(after_seq), 0), _MAX_SEQ)
+    sender = asyncio.create_task(_send_events(websocket, reads, job["id"], start))
     reader = asyncio.create_task(_until_disconnect(websocket))
     recorder = asyncio.create_task(_flush_every(reads, websocket.app.state.settings.live_audit_flush_seconds))
     # Whichever ends first (the client leaves, or sending fails) ends the other: no handler lingers.
@@ -40,6 +49,13 @@ async def live_audit(websocket: WebSocket, job_id: uuid.UUID, after_seq: int = 0
     if websocket.client_state == WebSocketState.CONNECTED:
         with contextlib.suppress(Exception):
             await websocket.close()
+
+
+async def _owned_job(reads: Reads, user_id: uuid.UUID, job_id: str):
+    try:
+        return await store.job_view(reads, user_id, uuid.UUID(job_id))
+    except ValueError:  # not a job id: as unknown as any other
+        return None
 
 
 async def _send_events(websocket: WebSocket, reads: Reads, job_id: uuid.UUID, after_seq: int) -> None:

@@ -1,6 +1,7 @@
 """The generator's handler: WriteChunk in; the chunk, a new coherence version and ChunkProcessed out."""
 
 import asyncio
+import logging
 from dataclasses import dataclass
 
 from contracts.envelope import Envelope, derived_id
@@ -10,11 +11,15 @@ from services.common.db import Database
 from services.common.deletion import erase_job_rows
 from services.common.llm import LlmProvider
 from services.common.llm.calls import LlmCallLog
+from services.common.logs import bind_job
+from services.common.ops import count_chunk
 from services.generator import store
 from services.generator.config import GeneratorSettings
 from services.generator.memory import Memory
 from services.generator.summarizer import remember
 from services.generator.writer import ChunkDraft, ChunkWriter
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,7 @@ async def write_chunk(envelope: Envelope, ports: Ports) -> None:
     plus the previous chunk's own tail)."""
     cmd = envelope.payload(WriteChunk)
     job_id, user_id = envelope.job_id, envelope.user_id
+    bind_job(job_id)
     async with ports.db.transaction(job_id=job_id, user_id=user_id) as tx:
         context = await store.chunk_context(tx, job_id, cmd.chunk_index, cmd.previous_chunk_index)
         done = context["done_words"] is not None
@@ -58,6 +64,9 @@ async def write_chunk(envelope: Envelope, ports: Ports) -> None:
                 _outcome(cmd, count_words(text), draft), service=store.SERVICE, job_id=job_id, user_id=user_id,
                 event_id=derived_id(envelope.event_id, ChunkProcessed.TYPE),
             ))
+    if not done and draft.text:
+        count_chunk(draft.words, passed=draft.words >= cmd.target_words)
+        log.info("chunk %d stored: %d of %d words", cmd.chunk_index, draft.words, cmd.target_words)
     if text:
         await _remember(ports, envelope, cmd, text)
 

@@ -7,11 +7,13 @@ from services.common.llm import provider_from_settings
 from services.common.runtime import serve
 from services.generator.config import GeneratorSettings
 from services.generator.handlers import Ports, delete_job, job_cancelled, write_chunk
+from services.generator.retention import RetentionSettings, run_retention
 
 
 async def main() -> None:
     settings = GeneratorSettings()
     llm = provider_from_settings(settings)
+    retention = RetentionSettings()  # off unless LONGFORM_RETENTION_* are set (SPEC S1)
 
     async def wire(db: Database, bus: Bus) -> list:
         ports = Ports(db, llm, settings)
@@ -19,6 +21,6 @@ async def main() -> None:
                       ack_wait=settings.ack_wait_seconds, max_deliver=10, workers=settings.chunk_workers)
         bus.subscribe(JobCancelled.TYPE, lambda envelope: job_cancelled(envelope, ports))
         bus.subscribe(DeleteJob.TYPE, lambda envelope: delete_job(envelope, ports))
-        return []
+        return [lambda: run_retention(db, retention)] if retention.on else []
 
     await serve("generator", settings, wire)

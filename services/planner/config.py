@@ -11,4 +11,5 @@ class PlannerSettings(LlmSettings):
     outline_attempts: int = 3  # malformed outlines are asked again, then planned in code
     min_section_words: int = 150  # an outline finer than this is rejected
     source_slice_chars: int = 65_536  # the rewrite source is read in slices of this size
+    ack_wait_seconds: float = 30.0  # a crashed planner's messages are redelivered after this (heartbeats keep live ones)
     progress_workers: int = 4  # chunk reports handled at once (one job's wait on its plan's row lock)

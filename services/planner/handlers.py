@@ -154,6 +154,11 @@ async def delete_job(envelope: Envelope, ports: Ports) -> None:
     await erase_job_rows(ports.db, SERVICE, envelope)
 
 
+async def dispatch(tx: Tx, cause: Envelope, plan) -> None:
+    """What comes next for the plan, as if `cause` had just been handled (recovery on start)."""
+    await _dispatch(Decision(tx, cause), plan)
+
+
 def _section_of(row) -> Section:
     return Section(row["path"], row["brief"], 0)
 

@@ -7,8 +7,9 @@ from services.common.llm import provider_from_settings
 from services.common.runtime import serve
 from services.planner.config import PlannerSettings
 from services.planner.handlers import (
-    Ports, cancel_job, chunk_processed, delete_job, extend_job, job_failed, plan_job, resume_job,
+    Ports, cancel_job, chunk_processed, delete_job, dispatch, extend_job, job_failed, plan_job, resume_job,
 )
+from services.planner.recovery import resume_owned
 
 
 async def main() -> None:
@@ -17,13 +18,16 @@ async def main() -> None:
 
     async def wire(db: Database, bus: Bus) -> list:
         ports = Ports(db, llm, settings)
-        bus.subscribe(JobRequested.TYPE, lambda e: plan_job(e, ports), ack_wait=60.0)
-        bus.subscribe(ChunkProcessed.TYPE, lambda e: chunk_processed(e, ports), workers=settings.progress_workers)
-        bus.subscribe(ExtendJob.TYPE, lambda e: extend_job(e, ports))
-        bus.subscribe(ResumeJob.TYPE, lambda e: resume_job(e, ports))
-        bus.subscribe(JobFailed.TYPE, lambda e: job_failed(e, ports))
-        bus.subscribe(CancelJob.TYPE, lambda e: cancel_job(e, ports))
-        bus.subscribe(DeleteJob.TYPE, lambda e: delete_job(e, ports))
-        return []
+        wait = settings.ack_wait_seconds
+        bus.subscribe(JobRequested.TYPE, lambda e: plan_job(e, ports), ack_wait=wait)
+        bus.subscribe(ChunkProcessed.TYPE, lambda e: chunk_processed(e, ports), ack_wait=wait,
+                      workers=settings.progress_workers)
+        bus.subscribe(ExtendJob.TYPE, lambda e: extend_job(e, ports), ack_wait=wait)
+        bus.subscribe(ResumeJob.TYPE, lambda e: resume_job(e, ports), ack_wait=wait)
+        bus.subscribe(JobFailed.TYPE, lambda e: job_failed(e, ports), ack_wait=wait)
+        bus.subscribe(CancelJob.TYPE, lambda e: cancel_job(e, ports), ack_wait=wait)
+        bus.subscribe(DeleteJob.TYPE, lambda e: delete_job(e, ports), ack_wait=wait)
+        owned = await bus.unacknowledged()  # before this process pulls anything
+        return [lambda: resume_owned(ports, dispatch)] if owned else []
 
     await serve("planner", settings, wire)

@@ -157,6 +157,30 @@ async def reset_failed(tx: Tx, job_id: uuid.UUID) -> int:
     return int(status.split()[-1])
 
 
+async def writing_jobs(tx: Tx) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    rows = await tx.fetch("SELECT job_id, user_id FROM planner.plans WHERE state = 'writing' ORDER BY created_at")
+    return [(r["job_id"], r["user_id"]) for r in rows]
+
+
+async def catch_up_stored(tx: Tx, job_id: uuid.UUID) -> int:
+    """Dispatched chunks the generator has stored are done, with their words; returns how many."""
+    status = await tx.execute(
+        "UPDATE planner.chunks c SET status = 'done', words = g.words, done_at = now() FROM generator.chunks g"
+        " WHERE c.job_id = $1 AND g.job_id = c.job_id AND g.chunk_index = c.chunk_index AND c.status = 'dispatched'",
+        job_id,
+    )
+    return int(status.split()[-1])
+
+
+async def in_flight(tx: Tx, job_id: uuid.UUID) -> bool:
+    return bool(await tx.fetchval(
+        "SELECT 1 FROM planner.chunks WHERE job_id = $1 AND status = 'dispatched' LIMIT 1", job_id))
+
+
+async def done_count(tx: Tx, job_id: uuid.UUID) -> int:
+    return (await _progress(tx, job_id))["done"]
+
+
 async def set_state(tx: Tx, job_id: uuid.UUID, state: str, extension_round: int | None = None) -> None:
     await tx.execute(
         "UPDATE planner.plans SET state = $2, extension_round = coalesce($3, extension_round) WHERE job_id = $1",

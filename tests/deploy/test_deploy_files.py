@@ -12,6 +12,8 @@ import yaml
 
 from contracts.messages import WriteChunk
 from contracts.subjects import DEFAULT_PREFIX, Subjects
+from services.common.ops import OPS_PATHS, OPS_PORTS
+from services.generator.config import GeneratorSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = ROOT / "deploy" / "base"
@@ -78,7 +80,19 @@ def test_gateway_is_published_on_8080_and_listens_on_every_interface(services):
     assert "8080:8080" in gateway["ports"]
     assert gateway["environment"]["LONGFORM_HOST"] == "0.0.0.0"
     assert str(gateway["environment"]["LONGFORM_PORT"]) == "8080"
-    assert "/healthz" in " ".join(gateway["healthcheck"]["test"])
+
+
+def test_every_service_is_healthy_only_when_its_readyz_answers(compose, services):
+    assert compose["x-longform-env"]["LONGFORM_OPS_HOST"] == "0.0.0.0"
+    ports = {**OPS_PORTS, "gateway": 8080}
+    for name in SERVICES:
+        check = services[name]["healthcheck"]
+        assert f"http://127.0.0.1:{ports[name]}/readyz" in " ".join(check["test"]), name
+        assert check["retries"] > 0 and check["interval"], name
+
+
+def test_neon_pooled_setting_passes_through_from_the_shell(compose):
+    assert compose["x-longform-env"]["LONGFORM_DB_POOLED"] is None
 
 
 def test_services_start_only_after_migrate_succeeded_and_nats_is_healthy(services):
@@ -140,7 +154,10 @@ def _render(directory: Path) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def resources() -> list[dict]:
-    return _render(BASE)
+    """The base as `kubectl kustomize` renders it, or, without kubectl, as its files list it."""
+    if shutil.which("kubectl") is None:
+        return _render(BASE)
+    return _kubectl_kustomize(BASE)
 
 
 def _of_kind(resources: list[dict], kind: str) -> dict[str, dict]:
@@ -164,7 +181,7 @@ def test_each_service_has_a_deployment_running_its_module(resources):
     assert set(deployments) == {f"longform-{name}" for name in SERVICES}
     for name in SERVICES:
         (container,) = _containers(deployments[f"longform-{name}"])
-        assert container["image"] == "longform"
+        assert container["image"].split(":")[0] == "longform"  # the base tags it (images:)
         assert container["command"] == ["python", "-m", f"services.{name}"]
 
 
@@ -178,14 +195,45 @@ def test_every_container_has_probes_and_bounded_resources(resources):
         assert container["resources"]["requests"] and container["resources"]["limits"]
 
 
-def test_gateway_probes_call_healthz_and_workers_check_their_process(resources):
+def _gateway_paths() -> set[str]:
+    """The ops paths a GET on the gateway's app is routed to (its routes, not a copy of them)."""
+    from starlette.routing import Match
+
+    from services.gateway.config import GatewaySettings
+    from services.gateway.main import create_app
+    app = create_app(GatewaySettings(database_url="postgresql://unused/unused"))
+
+    def routed(path: str) -> bool:
+        scope = {"type": "http", "method": "GET", "path": path, "root_path": "", "app": app}
+        return any(route.matches(scope)[0] == Match.FULL for route in app.routes)
+
+    return {path for path in OPS_PATHS if routed(path)}
+
+
+def test_probes_ask_the_ports_and_paths_each_service_serves(resources):
+    """Workers answer on their ops port (services/common/ops.py), the gateway on its app's routes:
+    readiness asks /readyz, liveness /healthz, each on the port the container declares."""
+    served = {**{name: (OPS_PORTS[name], set(OPS_PATHS)) for name in OPS_PORTS}, "gateway": (8080, _gateway_paths())}
     deployments = _of_kind(resources, "Deployment")
-    (gateway,) = _containers(deployments["longform-gateway"])
-    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
-        assert gateway[probe]["httpGet"]["path"] == "/healthz", probe
-    for name in set(SERVICES) - {"gateway"}:
-        (worker,) = _containers(deployments[f"longform-{name}"])
-        assert "exec" in worker["readinessProbe"] and "exec" in worker["livenessProbe"], name
+    for name in SERVICES:
+        (container,) = _containers(deployments[f"longform-{name}"])
+        port, paths = served[name]
+        declared = {p["name"]: p["containerPort"] for p in container["ports"]}
+        assert container["readinessProbe"]["httpGet"]["path"] == "/readyz", name
+        assert container["livenessProbe"]["httpGet"]["path"] == "/healthz", name
+        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+            http = container[probe]["httpGet"]
+            assert http["path"] in paths, (name, probe)
+            assert declared.get(http["port"], http["port"]) == port, (name, probe)
+        annotations = deployments[f"longform-{name}"]["spec"]["template"]["metadata"]["annotations"]
+        assert annotations["prometheus.io/path"] == "/metrics" and int(annotations["prometheus.io/port"]) == port
+
+
+def test_containers_listen_for_probes_on_every_interface(resources):
+    config = _of_kind(resources, "ConfigMap")["longform-config"]["data"]
+    assert config["LONGFORM_OPS_HOST"] == "0.0.0.0"
+    (gateway,) = _containers(_of_kind(resources, "Deployment")["longform-gateway"])
+    assert {"name": "LONGFORM_HOST", "value": "0.0.0.0"} in gateway["env"]
 
 
 _REFERENCE_KINDS = {"configMapRef": "ConfigMap", "secretRef": "Secret",
@@ -241,7 +289,7 @@ def test_scaled_object_scales_the_generator_on_its_jetstream_consumer(resources)
     assert trigger["metadata"]["stream"] == Subjects(prefix).stream == Subjects(DEFAULT_PREFIX).stream
     assert trigger["metadata"]["consumer"] == GENERATOR_CONSUMER
     assert trigger["metadata"]["account"] == "$G"
-    assert int(trigger["metadata"]["lagThreshold"]) > 0
+    assert int(trigger["metadata"]["lagThreshold"]) == GeneratorSettings.model_fields["chunk_workers"].default
     assert trigger["metadata"]["natsServerMonitoringEndpoint"].endswith(":8222")
 
 

@@ -1,9 +1,18 @@
-"""A user never sees another user's job: the answer is the same 404 as for a job that does not exist."""
+"""A user never reads, lists, streams, downloads, cancels, resumes or deletes another user's job,
+document or audit log, over REST or websocket: every route is tried as a second user, who gets
+the same 404 as for a job that does not exist, and the owner's job is left exactly as it was."""
 
 import uuid
 
+import httpx
 import pytest
 import websockets
+
+from tests.integration.client import ApiClient
+from tests.integration.footprint import footprint
+
+READS = [("txt", "document"), ("md", "document"), ("docx", "document"),
+         ("ndjson", "audit"), ("json", "audit"), ("txt", "audit")]
 
 
 @pytest.fixture
@@ -13,24 +22,85 @@ def stranger(stack):
     api.close()
 
 
-def test_another_users_job_is_not_found_on_every_route(client, stranger) -> None:
+def assert_same_as_unknown(stranger_http: httpx.Client, method: str, path: str, job_id: str, **kwargs) -> None:
+    theirs = stranger_http.request(method, f"/v1/jobs/{job_id}{path}", **kwargs)
+    unknown = stranger_http.request(method, f"/v1/jobs/{uuid.uuid4()}{path}", **kwargs)
+    assert theirs.status_code == unknown.status_code == 404, (method, path, theirs.text)
+    assert theirs.json() == unknown.json() == {"detail": "job not found"}
+
+
+def test_another_users_finished_job_cannot_be_read_or_downloaded(client, stranger, database_url) -> None:
     job_id = client.submit(50)
-    client.wait(job_id)
-    for path in ("", "/document", "/audit"):
-        theirs = stranger.http.get(f"/v1/jobs/{job_id}{path}")
-        unknown = stranger.http.get(f"/v1/jobs/{uuid.uuid4()}{path}")
-        assert theirs.status_code == unknown.status_code == 404
-        assert theirs.json() == unknown.json()
+    assert client.wait(job_id)["status"] == "completed"
+    owners = footprint(database_url, client.token)
+    assert_same_as_unknown(stranger.http, "GET", "", job_id)
+    for format, what in READS:
+        assert_same_as_unknown(stranger.http, "GET", f"/{what}", job_id, params={"format": format})
+        assert client.http.get(f"/v1/jobs/{job_id}/{what}", params={"format": format}).status_code == 200
     assert job_id not in {j["id"] for j in stranger.http.get("/v1/jobs").json()["jobs"]}
+    assert footprint(database_url, client.token) == owners
 
 
-async def test_another_users_job_cannot_be_followed_live(client, stranger) -> None:
+def test_another_users_job_cannot_be_cancelled_resumed_or_deleted(client, stranger, database_url) -> None:
+    running = client.submit(20_000)
+    owners = footprint(database_url, client.token)
+    for method, path in (("POST", "/cancel"), ("POST", "/resume"), ("DELETE", "")):
+        assert_same_as_unknown(stranger.http, method, path, running)
+    assert footprint(database_url, client.token) == owners  # no cancel, resume or delete was requested
+    assert client.job(running)["status"] not in ("cancelled", "failed")
+
+    assert client.http.post(f"/v1/jobs/{running}/cancel").status_code == 202
+    cancelled = client.wait(running)
+    assert cancelled["status"] == "cancelled"
+    owners = footprint(database_url, client.token)
+    for method, path in (("POST", "/resume"), ("DELETE", "")):
+        assert_same_as_unknown(stranger.http, method, path, running)
+    assert footprint(database_url, client.token) == owners
+    assert client.job(running)["status"] == "cancelled"  # not resumed, not deleted
+
+
+def test_another_users_job_never_appears_in_their_log(client, stranger) -> None:
+    job_id = client.submit(20)
+    client.wait(job_id)
+    stranger.http.get(f"/v1/jobs/{job_id}")
+    stranger.http.delete(f"/v1/jobs/{job_id}")
+    # The stranger's refused requests are audited, in the stranger's own log, about no job.
+    own_log = stranger.audit_until(None, lambda log: sum(e["type"] == "db.query" for e in log) >= 2)
+    assert all(event["job_id"] is None for event in own_log)
+    assert job_id not in str(own_log)
+    assert all(event.get("job_id") == job_id for event in client.audit(job_id))
+
+
+def test_a_session_signed_in_stranger_is_refused_alike(stack, client, database_url) -> None:
+    job_id = client.submit(20)
+    email = f"stranger-{uuid.uuid4().hex[:8]}@example.com"
+    ApiClient.with_password(stack.config.gateway_url, email, "a long enough password").close()
+    with ApiClient.browser(stack.config.gateway_url) as browser:
+        signed_in = browser.post("/v1/session", json={"email": email, "password": "a long enough password"})
+        assert signed_in.status_code == 200, signed_in.text
+        owners = footprint(database_url, client.token)
+        assert_same_as_unknown(browser, "GET", "", job_id)
+        assert_same_as_unknown(browser, "GET", "/document", job_id)
+        assert_same_as_unknown(browser, "DELETE", "", job_id, headers={"X-Longform-CSRF": "1"})
+        assert_same_as_unknown(browser, "POST", "/cancel", job_id, headers={"X-Longform-CSRF": "1"})
+        assert footprint(database_url, client.token) == owners
+    assert client.job(job_id)["id"] == job_id
+
+
+@pytest.mark.parametrize("how", ["header", "query"])
+async def test_another_users_job_cannot_be_followed_live(client, stranger, how) -> None:
     job_id = client.submit(50)
-    url = stranger.live_url(job_id)
-    async with websockets.connect(url, additional_headers={"Authorization": f"Bearer {stranger.token}"}) as ws:
+    url, headers = stranger.live_url(job_id), {"Authorization": f"Bearer {stranger.token}"}
+    if how == "query":
+        url, headers = f"{url}&access_token={stranger.token}", {}
+    async with websockets.connect(url, additional_headers=headers) as ws:
         with pytest.raises(websockets.ConnectionClosed) as closed:
             await ws.recv()
-    assert closed.value.rcvd.code == 4404
+    assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (4404, "job not found")
+    # The owner, on the same route, is followed.
+    async with websockets.connect(client.live_url(job_id),
+                                  additional_headers={"Authorization": f"Bearer {client.token}"}) as ws:
+        assert '"seq":1' in (await ws.recv()).replace(" ", "")
 
 
 def test_job_routes_need_a_valid_token(stack, client) -> None:

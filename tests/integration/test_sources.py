@@ -3,16 +3,20 @@ gateway stores it verbatim with its job, or refuses it with a 4xx naming the fie
 What the pipeline makes of it is in test_rewrite.py."""
 
 import hashlib
+import io
 import json
+import zipfile
 from pathlib import Path
 
+import docx
 import pytest
 from fastapi.testclient import TestClient
 
 from contracts.wordcount import count_words
 from services.gateway.config import GatewaySettings
 from services.gateway.main import create_app
-from services.gateway.store import token_hash
+from services.gateway.auth import secret_hash
+from services.gateway.sources import DOCX
 from tests.integration.dbread import fetch as query
 
 ESSAY = Path(__file__).resolve().parents[1] / "data" / "source_essay.md"
@@ -29,8 +33,8 @@ def stored_source(database_url: str, job_id: str):
 
 
 def jobs_of(database_url: str, token: str) -> int:
-    rows = query(database_url, "SELECT count(*) AS n FROM gateway.jobs j JOIN gateway.users u ON u.id = j.user_id"
-                               " WHERE u.token_hash = $1", token_hash(token))
+    rows = query(database_url, "SELECT count(*) AS n FROM gateway.jobs j JOIN gateway.api_tokens t"
+                               " ON t.user_id = j.user_id WHERE t.token_hash = $1", secret_hash(token))
     return rows[0]["n"]
 
 
@@ -39,6 +43,20 @@ def assert_describes(row, text: str) -> None:
     assert row["text"] == text
     assert (row["bytes"], row["words"], row["sha256"]) == (
         len(encoded), count_words(text), hashlib.sha256(encoded).hexdigest())
+
+
+def word_file(paragraphs: list[str], table: list[list[str]] | None = None) -> bytes:
+    document = docx.Document()
+    for text in paragraphs:
+        document.add_paragraph(text)
+    if table:
+        grid = document.add_table(rows=len(table), cols=len(table[0]))
+        for cells, row in zip(table, grid.rows):
+            for text, cell in zip(cells, row.cells):
+                cell.text = text
+    saved = io.BytesIO()
+    document.save(saved)
+    return saved.getvalue()
 
 
 def upload(client, name: str, content: bytes, **fields):
@@ -76,6 +94,18 @@ def test_uploaded_markdown_essay_is_stored_verbatim(client, database_url) -> Non
     assert_describes(row, content.decode())
     assert (row["filename"], row["media_type"]) == ("source_essay.md", "text/markdown")
     assert 3500 <= row["words"] <= 4500
+
+
+def test_uploaded_docx_is_stored_as_its_text(client, database_url) -> None:
+    paragraphs = ["Kanäle und Schleusen.", "", "運河の歴史。大運河は長い。", "Line one\nLine two\twith a tab."]
+    content = word_file(paragraphs, table=[["Lock", "Rise"], ["Gatun", "26 m"]])
+    response = upload(client, "Canals.DOCX", content, target_words=40)
+    assert response.status_code == 202, response.text
+    row = stored_source(database_url, response.json()["id"])
+    expected = ("Kanäle und Schleusen.\n\n運河の歴史。大運河は長い。\n\nLine one\nLine two\twith a tab."
+                "\n\nLock\tRise\nGatun\t26 m")
+    assert_describes(row, expected)
+    assert (row["filename"], row["media_type"]) == ("Canals.DOCX", DOCX)
 
 
 def test_crlf_and_cr_newlines_are_stored_as_lf(client, database_url) -> None:
@@ -133,13 +163,23 @@ def test_lone_surrogate_in_a_sign_up_name_is_refused_with_422_not_500(client) ->
         ("latin1.txt", "café au lait, crème brûlée".encode("latin-1"), {}, 422, "not valid UTF-8"),
         ("image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", {}, 422, "not valid UTF-8"),
         ("data.txt", b"header\x00\x00\x00\x01\x02\x03 payload", {}, 422, "binary"),
-        ("essay.docx", b"PK\x03\x04 a zip archive", {}, 415, "only .txt and .md"),
-        ("essay", b"No extension.", {}, 415, "only .txt and .md"),
+        ("essay.docx", b"PK\x03\x04 a zip archive", {}, 422, "not a readable .docx"),
+        ("essay.docx", b"A plain text file named .docx", {}, 422, "not a readable .docx"),
+        ("essay.docx", None, {}, 422, "not a readable .docx"),
+        ("empty.docx", b"", {}, 422, "not a readable .docx"),
+        ("blank.docx", "blank", {}, 422, "empty"),
+        ("essay.pdf", b"%PDF-1.7", {}, 415, "only .txt, .md and .docx"),
+        ("essay", b"No extension.", {}, 415, "only .txt, .md and .docx"),
     ],
-    ids=["generate-with-file", "empty", "blank", "latin1", "png", "nul", "docx", "no-extension"],
+    ids=["generate-with-file", "empty", "blank", "latin1", "png", "nul", "docx-not-zip", "docx-text",
+         "docx-truncated", "docx-empty-file", "docx-no-text", "pdf", "no-extension"],
 )
 def test_bad_upload_is_refused_and_stores_nothing(client, database_url, name, content, fields, status,
                                                   message) -> None:
+    if content is None:
+        content = word_file(["A paragraph long enough to be worth cutting."] * 20)[:700]
+    elif content == "blank":
+        content = word_file(["   ", ""])
     before = jobs_of(database_url, client.token)
     assert message in refusal(upload(client, name, content, **fields), status, "source")
     assert jobs_of(database_url, client.token) == before
@@ -215,3 +255,32 @@ def test_source_over_the_size_cap_is_refused_with_413(stack, database_url) -> No
                                 headers={"Content-Type": "application/json"})
         assert "max_body_bytes" in refusal(streamed, 413, "body")
         assert jobs_of(database_url, token) == before
+
+
+def test_docx_whose_text_is_over_the_size_cap_is_refused_with_413(stack, database_url) -> None:
+    """A .docx (~37 KB at least) under the cap whose text, once unpacked, is over it."""
+    settings = GatewaySettings(database_url=stack.config.database_url, nats_url=stack.config.nats_url,
+                               bus_prefix=stack.config.bus_prefix, max_source_bytes=50_000, max_body_bytes=100_000)
+    form = {k: str(v) for k, v in REWRITE.items()}
+    with TestClient(create_app(settings)) as gateway:
+        token = gateway.post("/v1/users", json={"name": "small"}).json()["token"]
+        gateway.headers["Authorization"] = f"Bearer {token}"
+        at_cap = gateway.post("/v1/jobs", data=form, files={"source": ("ok.docx", word_file(["word " * 9000]), DOCX)})
+        assert at_cap.status_code == 202, at_cap.text
+        before = jobs_of(database_url, token)
+        content = word_file(["word " * 12000])
+        assert len(content) < 50_000
+        too_big = gateway.post("/v1/jobs", data=form, files={"source": ("big.docx", content, DOCX)})
+        assert "max_source_bytes" in refusal(too_big, 413, "source")
+        bomb = gateway.post("/v1/jobs", data=form, files={"source": ("bomb.docx", zip_bomb(), DOCX)})
+        assert "unpacks to more" in refusal(bomb, 413, "source")
+        assert jobs_of(database_url, token) == before
+
+
+def zip_bomb() -> bytes:
+    """A small .docx with a part that unpacks to 20 MB of zeros."""
+    packed = io.BytesIO(word_file(["A short text."]))
+    with zipfile.ZipFile(packed, "a", compression=zipfile.ZIP_BZIP2) as archive:
+        archive.writestr("word/media/zeros.bin", bytes(20 * 1024 * 1024))
+    assert len(packed.getvalue()) < 50_000  # under the cap: only its unpacked size gives it away
+    return packed.getvalue()

@@ -10,6 +10,8 @@ from contracts.messages import ErrorRaised, LlmCalled
 from contracts.wordcount import count_words
 from services.common.db import Database
 from services.common.llm.base import Completion, Prompt
+from services.common.logs import bind_job
+from services.common.ops import count_llm_call
 
 
 def summary(text: str, limit: int = 160) -> str:
@@ -36,6 +38,7 @@ class LlmCallLog:
         self.user_id = user_id
         self.purpose = purpose
         self.chunk_index = chunk_index
+        bind_job(job_id)  # this task's log lines carry the job id
 
     async def record(self, call: Call, *also: Message) -> None:
         """Stores the call and emits its `llm.call` (and `error`) event, and the events in `also`,
@@ -60,6 +63,8 @@ class LlmCallLog:
                 )))
             for message in also:
                 tx.emit(self._envelope(message))
+        count_llm_call(self.provider, self.purpose, _outcome(call), c.latency_ms if c else call.latency_ms,
+                       c.input_tokens if c else None, c.output_tokens if c else None)
 
     def _envelope(self, message) -> Envelope:
         return Envelope.wrap(message, service=self.db.service, job_id=self.job_id, user_id=self.user_id)
@@ -85,5 +90,12 @@ class LlmCallLog:
             "longform.prompt_summary": summary(call.prompt.user),
             "longform.response_summary": summary(c.text) if c else "",
             "longform.stored_as": f"{self.db.schema}.llm_calls/{call_id}",
+            "service.instance.id": self.db.instance,  # OpenTelemetry's name: which replica made the call
             "error.type": call.error,
         }
+
+
+def _outcome(call: Call) -> str:
+    if call.completion is None:
+        return "error"
+    return "kept" if call.kept else "discarded"
