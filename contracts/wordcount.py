@@ -6,6 +6,7 @@ what Python's str.split() splits on.
 """
 
 import re
+from itertools import islice
 
 _CJK = (
     "\u3040-\u3098\u309b-\u309f"  # hiragana (less the combining sound marks)
@@ -27,6 +28,13 @@ _WORD = re.compile(f"[{_CJK}][{_MARKS}]*|[^\\s{_CJK}]+")
 
 def count_words(text: str) -> int:
     return sum(1 for _ in _WORD.finditer(text))
+
+
+def nth_word_start(text: str, n: int) -> int | None:
+    """Where the n-th word (counting from 1) begins; None if the text has fewer. Any prefix of
+    `text` that reaches past this index holds at least n words."""
+    match = next(islice(_WORD.finditer(text), n - 1, None), None) if n > 0 else None
+    return match.start() if match else None
 
 
 def word_ends(text: str) -> list[int]:

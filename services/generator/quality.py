@@ -2,7 +2,7 @@
 
 import re
 
-from contracts.wordcount import count_words
+from contracts.wordcount import count_words, nth_word_start
 
 _REFUSAL = re.compile(
     r"^\s*(I[’']?m sorry|I am sorry|I apologi[sz]e|As an AI"
@@ -42,11 +42,12 @@ def trim_to_last_sentence(text: str) -> str:
 
 def trim_to_budget(text: str, needed: int) -> str:
     """A reply that overshoots, cut at the first sentence end that still gives `needed` words, so a
-    chunk ends at most a sentence past its budget (all of it if no sentence end gets there)."""
-    for end in _SENTENCE_END.finditer(text):
-        if count_words(text[: end.end()]) >= needed:
-            return text[: end.end()]
-    return text
+    chunk ends at most a sentence past its budget (all of it if no sentence end gets there).
+    A sentence end is made of non-CJK marks, so none spans the start of the needed-th word: the
+    first one found from there is the first whose prefix holds `needed` words."""
+    start = nth_word_start(text, needed) if needed > 0 else 0
+    end = _SENTENCE_END.search(text, start) if start is not None else None
+    return text[: end.end()] if end else text
 
 
 def joined(written: str, piece: str) -> str:

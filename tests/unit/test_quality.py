@@ -3,12 +3,16 @@
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from contracts.messages import WriteChunk
 from contracts.wordcount import count_words
 from services.generator.memory import Memory
 from services.generator.prompts import chunk_prompt
-from services.generator.quality import joined, paragraphs, rejection_reason, trim_to_budget, trim_to_last_sentence
+from services.generator.quality import (
+    _SENTENCE_END, joined, paragraphs, rejection_reason, trim_to_budget, trim_to_last_sentence,
+)
 
 HARBOUR = (
     "The harbour woke before the town did. Gulls wheeled over the slipway while the first boats "
@@ -163,3 +167,16 @@ def test_an_overshooting_reply_is_cut_at_the_first_sentence_end_past_the_budget(
 def test_a_reply_within_budget_or_without_sentence_ends_is_kept_whole():
     assert trim_to_budget("One two three. Four five.", 10) == "One two three. Four five."
     assert trim_to_budget("no sentence end here at all", 2) == "no sentence end here at all"
+
+
+# Pieces that meet at the edges the cut has to get right: sentence ends inside and after words,
+# closing quotes and brackets, CJK ideographs and kana with combining marks, full-width stops.
+_PIECES = ["word", "a.", "b!", "漢", "字。", "か\u3099", "”", "。」", " ", "\n", "3.5", 'end?"', ")", "…", "。", "！"]
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=30).map("".join), st.integers(min_value=-2, max_value=25))
+@settings(max_examples=2000, deadline=None, derandomize=True)
+def test_the_budget_cut_is_the_shortest_sentence_end_prefix_holding_the_needed_words(text, needed):
+    cut = trim_to_budget(text, needed)
+    ends = [m.end() for m in _SENTENCE_END.finditer(text) if count_words(text[: m.end()]) >= needed]
+    assert cut == (text[: ends[0]] if ends else text)

@@ -13,7 +13,9 @@ class AnthropicProvider:
 
     def __init__(self, *, model: str, api_key: str, base_url: str | None, timeout: float) -> None:
         self.default_model = model
-        self.client = anthropic.AsyncAnthropic(api_key=api_key, base_url=base_url, max_retries=0, timeout=timeout)
+        client = anthropic.AsyncAnthropic(api_key=api_key, base_url=base_url, max_retries=0, timeout=timeout)
+        # Taken now: the SDK imports its resources on first use, which would stall the first job.
+        self.messages = client.messages
 
     async def complete(self, prompt: Prompt) -> Completion:
         return await classified(lambda started: self._stream(prompt, started), anthropic.APIError)
@@ -22,7 +24,7 @@ class AnthropicProvider:
         model = prompt.model or self.default_model
         parts: list[str] = []
         first_token_ms = None
-        async with self.client.messages.stream(
+        async with self.messages.stream(
             model=model, max_tokens=prompt.max_tokens, system=prompt.system,
             messages=[{"role": "user", "content": prompt.user}], extra_headers=prompt.headers,
         ) as stream:

@@ -36,7 +36,9 @@ class OpenAIProvider:
         self.name = name
         self.default_model = model
         # The SDK's own retries are off: one retry policy (ours) decides, and audits every attempt.
-        self.client = openai.AsyncOpenAI(api_key=api_key, base_url=base_url, max_retries=0, timeout=timeout)
+        client = openai.AsyncOpenAI(api_key=api_key, base_url=base_url, max_retries=0, timeout=timeout)
+        # Taken now: the SDK imports its resources on first use, which would stall the first job.
+        self.completions = client.chat.completions
         # OpenAI's newer models take max_completion_tokens; compatible servers know max_tokens.
         self.limit_field = "max_completion_tokens" if name == "openai" else "max_tokens"
 
@@ -46,7 +48,7 @@ class OpenAIProvider:
     async def _stream(self, prompt: Prompt, started: float) -> Completion:
         model = prompt.model or self.default_model
         reply = _Reply()
-        async with self.client.chat.completions.with_streaming_response.create(
+        async with self.completions.with_streaming_response.create(
             model=model, stream=True, stream_options={"include_usage": True},
             messages=[{"role": "system", "content": prompt.system}, {"role": "user", "content": prompt.user}],
             extra_headers=prompt.headers, **{self.limit_field: prompt.max_tokens},
