@@ -127,8 +127,15 @@ class ResumeJob(Message):
 
 
 class JobResumed(Message):
+    """The job is writing again: `crash_recovery` when a service picked it up on its start (the
+    job was still `writing` in the database), `user` after POST /v1/jobs/{id}/resume. The envelope
+    names the service; `consumer` is the durable consumer whose message resumed it, None when
+    nothing came but the start itself. Both None in events recorded before they were kept."""
+
     TYPE = "job.resumed"
     chunks_reset: int
+    reason: Literal["crash_recovery", "user"] | None = None
+    consumer: str | None = None
 
 
 class CancelJob(Message):

@@ -1,6 +1,8 @@
 """Admin API under /_control: script misbehaviours, set the default, read the request log.
 
 Each scripted entry and the default is one behaviour ({"kind": ...}) or a list of them (a chain).
+Every route is `async def` so it runs on the event loop, like the LLM routes that share this
+state; a plain `def` would run in a worker thread and read the log while the loop appends to it.
 """
 
 from typing import Any
@@ -17,28 +19,28 @@ def control_router(state: FakeLLMState) -> APIRouter:
     router = APIRouter(prefix="/_control")
 
     @router.post("/script")
-    def script(behaviours: list[ChainJson] = Body(..., embed=True)) -> dict[str, Any]:
+    async def script(behaviours: list[ChainJson] = Body(..., embed=True)) -> dict[str, Any]:
         state.schedule.script([_parsed(spec) for spec in behaviours])
         return _schedule_json(state)
 
     @router.post("/default")
-    def set_default(spec: ChainJson = Body(...)) -> dict[str, Any]:
+    async def set_default(spec: ChainJson = Body(...)) -> dict[str, Any]:
         state.schedule.default = _parsed(spec)
         return _schedule_json(state)
 
     @router.post("/reset")
-    def reset() -> dict[str, Any]:
+    async def reset() -> dict[str, Any]:
         state.schedule.reset()
         state.log.clear()
         return _schedule_json(state)
 
     @router.get("/state")
-    def schedule() -> dict[str, Any]:
+    async def schedule() -> dict[str, Any]:
         return _schedule_json(state)
 
     @router.get("/requests")
-    def requests(since: int = 0) -> dict[str, Any]:
-        return {"requests": state.log.since(since), "next": state.log.recorded}
+    async def requests(since: int = 0) -> dict[str, Any]:
+        return state.log.page(since)
 
     return router
 

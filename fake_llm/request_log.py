@@ -29,6 +29,9 @@ class LoggedRequest:
 
 
 class RequestLog:
+    """Owned by the server's event loop: every reader and writer runs on it (no thread touches
+    it), so a read sees the log between two requests, never in the middle of one being added."""
+
     def __init__(self, capacity: int = LOG_CAPACITY) -> None:
         self._entries: deque[LoggedRequest] = deque(maxlen=capacity)
         self._recorded = 0
@@ -39,12 +42,11 @@ class RequestLog:
         self._entries.append(entry)
         return entry
 
-    @property
-    def recorded(self) -> int:
-        return self._recorded
-
-    def since(self, index: int = 0) -> list[dict[str, Any]]:
-        return [entry.as_json() for entry in self._entries if entry.index >= index]
+    def page(self, index: int = 0) -> dict[str, Any]:
+        """The entries from `index` on, and the index to ask from next time, read together so
+        a poller that follows `next` sees every request once."""
+        requests = [entry.as_json() for entry in self._entries if entry.index >= index]
+        return {"requests": requests, "next": self._recorded}
 
     def clear(self) -> None:
         """Forget the entries but keep counting, so a poller's `since` stays meaningful."""

@@ -8,6 +8,7 @@ from contracts.messages import (
     AssembleDocument, CancelJob, ChunkProcessed, ExtendJob, JobCancelled, JobExtended, JobFailed, JobPlanned,
     JobRequested, JobResumed, Message, ResumeJob, WriteChunk,
 )
+from services.common.bus import consumer_name
 from services.common.db import Database, Tx
 from services.common.deletion import erase_job_rows
 from services.common.llm import LlmProvider
@@ -116,7 +117,7 @@ async def resume_job(envelope: Envelope, ports: Ports) -> None:
         reset = await store.reset_failed(tx, envelope.job_id)
         await store.set_state(tx, envelope.job_id, "writing", 0 if plan["state"] == "failed" else None)
         decision = Decision(tx, envelope)
-        decision.emit(JobResumed(chunks_reset=reset))
+        decision.emit(JobResumed(chunks_reset=reset, reason="user", consumer=consumer_name(SERVICE, ResumeJob.TYPE)))
         await _dispatch(decision, await store.lock_plan(tx, envelope.job_id))
 
 

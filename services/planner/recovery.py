@@ -44,7 +44,8 @@ async def _resume(ports, dispatch, job_id: uuid.UUID, user_id: uuid.UUID, found_
         if not caught_up and await store.in_flight(tx, job_id):
             return False  # reports and writes are on their way: nothing is stuck
         done = await store.done_count(tx, job_id)
-        resumed = Envelope.wrap(JobResumed(chunks_reset=0), service="planner", job_id=job_id, user_id=user_id,
+        resumed = Envelope.wrap(JobResumed(chunks_reset=0, reason="crash_recovery"), service="planner",
+                                job_id=job_id, user_id=user_id,
                                 event_id=derived_id(job_id, JobResumed.TYPE, "on start", plan["epoch"], done))
         tx.emit(resumed)
         await dispatch(tx, resumed, await store.lock_plan(tx, job_id))

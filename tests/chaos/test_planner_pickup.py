@@ -1,6 +1,6 @@
 """A planner that dies holding a chunk's report picks the job up on its next start from the
 database alone: the job goes on at once (no waiting for the report's redelivery after a long
-AckWait), with the pick-up in the job's log as a `job.resumed` from the planner."""
+AckWait), with the pick-up in the job's log as a `job.resumed` from the planner, for crash recovery."""
 
 import asyncio
 import signal
@@ -57,7 +57,8 @@ def test_a_planner_killed_holding_a_report_picks_the_job_up_on_start(chaos) -> N
     before = verdict.snapshot(chaos.database_url, chaos.llm_root, job_id)
     chaos.supervisor.crash("planner")
     assert chaos.wait_until_ended(job_id, timeout=60) == "completed"  # well before the held report returns
-    assert verdict.events_of(chaos.database_url, job_id, "job.resumed")
+    resumed = verdict.events_of(chaos.database_url, job_id, "job.resumed")
+    assert resumed and {(e["reason"], e["consumer"]) for e in resumed} == {("crash_recovery", None)}
     outcome = chaos.judge(job_id, [before])
     assert outcome.problems() == [] and outcome.words >= 800
     http.close()

@@ -50,7 +50,7 @@ class Verdict:
     seq_gaps: int = 0
     lost_events: int = 0  # committed to an outbox, never in audit.events
     redelivered: int = 0  # job.redelivered: messages handled again after a crash or failure
-    resumed: int = 0  # job.resumed (in a soak no one resumes a job: each is a planner picking it up on start)
+    resumed: int = 0  # job.resumed for crash recovery: a planner picking the job up on start
     wasted_calls: list[str] = field(default_factory=list)  # LLM requests for work complete before a kill
 
     @property
@@ -230,7 +230,8 @@ async def _read_outcome(conn: asyncpg.Connection, v: Verdict) -> None:
     v.redelivered = await conn.fetchval(
         "SELECT count(*) FROM audit.events WHERE job_id = $1 AND type = 'job.redelivered'", job)
     v.resumed = await conn.fetchval(
-        "SELECT count(*) FROM audit.events WHERE job_id = $1 AND type = 'job.resumed' AND service = 'planner'", job)
+        "SELECT count(*) FROM audit.events WHERE job_id = $1 AND type = 'job.resumed'"
+        " AND data->>'reason' = 'crash_recovery'", job)
     events = await conn.fetchrow(
         "SELECT count(*) AS n, count(DISTINCT event_id) AS ids, coalesce(max(seq), 0) AS top"
         " FROM audit.events WHERE job_id = $1", job)

@@ -152,20 +152,28 @@ def test_a_job_id_that_is_not_a_uuid_is_refused_with_422(client, method, path) -
     assert_refused(response, 422, "job_id")
 
 
-@pytest.mark.parametrize(("method", "path"), [*JOB_ROUTES, ("POST", "_new"), ("GET", "_list"), ("GET", "_account")])
+SIGNED_IN_ROUTES = [*((method, f"/v1/jobs/{{job}}{path}") for method, path in JOB_ROUTES),
+                    ("POST", "/v1/jobs"), ("GET", "/v1/jobs"), ("GET", "/v1/account/audit"), ("GET", "/v1/me"),
+                    ("GET", "/v1/tokens"), ("POST", "/v1/tokens"), ("DELETE", "/v1/tokens/{token}")]
+BODIES = {("POST", "/v1/jobs"): VALID, ("POST", "/v1/tokens"): {"name": "stolen"}}
+
+
+@pytest.mark.parametrize(("method", "route"), SIGNED_IN_ROUTES)
 @pytest.mark.parametrize("authorization", ["", "Bearer not-a-token", "Bearer", "Basic dXNlcjpwYXNz"])
-def test_every_route_needs_a_valid_token_and_is_401_without(client, database_url, method, path,
+def test_every_route_needs_a_valid_token_and_is_401_without(client, database_url, method, route,
                                                             authorization) -> None:
-    job_id = client.submit(5)
+    job_id = client.submit(5) if "{job}" in route else None
+    token_id = client.http.get("/v1/tokens").json()["tokens"][0]["id"]
     before = footprint(database_url, client.token)
-    special = {"_new": "/v1/jobs", "_list": "/v1/jobs", "_account": "/v1/account/audit"}
-    url = special.get(path, f"/v1/jobs/{job_id}{path}")
-    body = VALID if path == "_new" else None
-    response = client.http.request(method, url, json=body, headers={"Authorization": authorization})
+    url = route.format(job=job_id, token=token_id)
+    response = client.http.request(method, url, json=BODIES.get((method, route)),
+                                   headers={"Authorization": authorization})
     assert response.status_code == 401, response.text
     assert response.headers["www-authenticate"] == "Bearer"
     assert footprint(database_url, client.token) == before
-    assert client.job(job_id)["id"] == job_id  # not deleted, for one
+    assert client.http.get("/v1/tokens").json()["tokens"][0]["id"] == token_id  # the caller's token still works
+    if job_id:
+        assert client.job(job_id)["id"] == job_id  # not deleted, for one
 
 
 async def test_websocket_refuses_a_bad_token_and_an_unknown_job(client) -> None:

@@ -44,6 +44,9 @@ def test_cancel_stops_the_job_and_resume_finishes_it_without_rewriting_chunks(st
     rewritten = {int(r["chunk"].split(":")[1]) for r in stack.fake_llm.control().requests(seen)
                  if (r.get("chunk") or "").startswith(job_id)}
     assert written and not rewritten & written  # no chunk finished before the cancel went to the LLM again
+    resumed = _of_type(client.audit(job_id), "job.resumed")
+    assert [(e["service"], e["data"]["reason"], e["data"]["consumer"]) for e in resumed] == [
+        ("planner", "user", "planner-job-resume_requested")]
 
 
 def test_only_a_running_job_can_be_cancelled(client) -> None:

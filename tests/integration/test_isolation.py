@@ -2,6 +2,7 @@
 document or audit log, over REST or websocket: every route is tried as a second user, who gets
 the same 404 as for a job that does not exist, and the owner's job is left exactly as it was."""
 
+import asyncio
 import uuid
 
 import httpx
@@ -72,7 +73,8 @@ def test_another_users_job_never_appears_in_their_log(client, stranger) -> None:
 
 
 def test_a_session_signed_in_stranger_is_refused_alike(stack, client, database_url) -> None:
-    job_id = client.submit(20)
+    job_id = client.submit(50)
+    assert client.wait(job_id)["status"] == "completed"
     email = f"stranger-{uuid.uuid4().hex[:8]}@example.com"
     ApiClient.with_password(stack.config.gateway_url, email, "a long enough password").close()
     with ApiClient.browser(stack.config.gateway_url) as browser:
@@ -80,11 +82,52 @@ def test_a_session_signed_in_stranger_is_refused_alike(stack, client, database_u
         assert signed_in.status_code == 200, signed_in.text
         owners = footprint(database_url, client.token)
         assert_same_as_unknown(browser, "GET", "", job_id)
-        assert_same_as_unknown(browser, "GET", "/document", job_id)
-        assert_same_as_unknown(browser, "DELETE", "", job_id, headers={"X-Longform-CSRF": "1"})
-        assert_same_as_unknown(browser, "POST", "/cancel", job_id, headers={"X-Longform-CSRF": "1"})
+        for format, what in READS:
+            assert_same_as_unknown(browser, "GET", f"/{what}", job_id, params={"format": format})
+        for method, path in (("POST", "/cancel"), ("POST", "/resume"), ("DELETE", "")):
+            assert_same_as_unknown(browser, method, path, job_id, headers={"X-Longform-CSRF": "1"})
+        assert job_id not in {j["id"] for j in browser.get("/v1/jobs").json()["jobs"]}
+        assert asyncio.run(_live_refusal(client.live_url(job_id), browser.cookies["longform_session"])) == 4404
         assert footprint(database_url, client.token) == owners
-    assert client.job(job_id)["id"] == job_id
+    assert client.job(job_id)["status"] == "completed"
+
+
+async def _live_refusal(url: str, session: str) -> int:
+    async with websockets.connect(url, additional_headers={"Cookie": f"longform_session={session}"}) as ws:
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await ws.recv()
+    return closed.value.rcvd.code
+
+
+def test_another_users_tokens_cannot_be_listed_or_revoked(client, stranger, database_url) -> None:
+    laptop = client.http.post("/v1/tokens", json={"name": "laptop"}).json()
+    owners_ids = {t["id"] for t in client.http.get("/v1/tokens").json()["tokens"]}
+    owners = footprint(database_url, client.token)
+    listed = stranger.http.get("/v1/tokens").json()["tokens"]
+    assert len(listed) == 1 and not owners_ids & {t["id"] for t in listed}
+    theirs = stranger.http.delete(f"/v1/tokens/{laptop['id']}")
+    unknown = stranger.http.delete(f"/v1/tokens/{uuid.uuid4()}")
+    assert theirs.status_code == unknown.status_code == 404
+    assert theirs.json() == unknown.json() == {"detail": "token not found"}
+    assert footprint(database_url, client.token) == owners
+    still_valid = ApiClient(client.base_url, laptop["token"])
+    assert still_valid.http.get("/v1/jobs").status_code == 200
+    still_valid.close()
+    assert {t["id"] for t in client.http.get("/v1/tokens").json()["tokens"]} == owners_ids
+
+
+def test_the_account_log_is_only_ever_the_callers_own_in_every_format(client, stranger) -> None:
+    owner_id = client.http.get("/v1/me").json()["user_id"]
+    job_id = client.submit(20)
+    client.wait(job_id)
+    assert client.http.delete(f"/v1/jobs/{job_id}").status_code == 202
+    client.audit_until(None, lambda log: any(e["type"] == "job.deleted" for e in log))
+    for format in ("ndjson", "json", "txt"):
+        owners = client.http.get("/v1/account/audit", params={"format": format})
+        assert owners.status_code == 200 and job_id in owners.text
+        asked_for_theirs = stranger.http.get("/v1/account/audit", params={"format": format, "user_id": owner_id})
+        assert asked_for_theirs.status_code == 200, asked_for_theirs.text
+        assert job_id not in asked_for_theirs.text and owner_id not in asked_for_theirs.text
 
 
 @pytest.mark.parametrize("how", ["header", "query"])
