@@ -9,7 +9,7 @@ from contextlib import closing
 import time
 from pathlib import Path
 
-from bench.harness import PeakMemory, running_stack, signed_up
+from bench.harness import PeakMemory, running_stack, service_processes, signed_up
 
 
 def run_job(url: str, words: int, audit_out: str = "") -> dict:
@@ -43,7 +43,7 @@ def main() -> None:
     behaviour = "+".join(b for b in (args.behaviour, f"latency:seconds={args.latency}" if args.latency else "") if b)
     with running_stack(width=args.width, fake_behaviour=behaviour,
                        extra_env={"LONGFORM_CHUNK_WORKERS": str(max(4, 2 * args.width))}) as (config, supervisor):
-        with PeakMemory(supervisor) as memory:
+        with PeakMemory(supervisor, service_processes(config)) as memory:
             result = run_job(config.gateway_url, args.words, args.audit_out)
             result["cpu_seconds"] = memory.cpu_seconds()
         result["ideal_seconds"] = round(result["llm_call_seconds"] / args.width, 1)

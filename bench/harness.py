@@ -47,12 +47,17 @@ def signed_up(url: str) -> httpx.Client:
     return http
 
 
-class PeakMemory:
-    """Samples the resident memory of each service process every 0.1 s."""
+def service_processes(config: StackConfig) -> list[str]:
+    """The supervisor's name of every service process, each replica on its own (generator-1, ...)."""
+    return [process for service in SERVICES for process in config.processes(service)]
 
-    def __init__(self, supervisor: Supervisor) -> None:
+
+class PeakMemory:
+    """Samples the resident memory of each named supervisor child every 0.1 s."""
+
+    def __init__(self, supervisor: Supervisor, processes: list[str]) -> None:
         self.supervisor = supervisor
-        self.peaks = {name: 0 for name in SERVICES}
+        self.peaks = dict.fromkeys(processes, 0)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -65,24 +70,31 @@ class PeakMemory:
         self._thread.join()
 
     def cpu_seconds(self) -> dict[str, float]:
-        """CPU time each service has used so far (user + system)."""
+        """CPU time (user + system) each process has used so far, its own children included."""
         used = {}
-        for name in SERVICES:
+        for name in self.peaks:
             try:
-                times = psutil.Process(self.supervisor.pid(name)).cpu_times()
-            except (psutil.Error, TypeError, ValueError):
+                process = self._process(name)
+                times = [p.cpu_times() for p in [process, *process.children(recursive=True)]]
+            except (psutil.Error, LookupError):
                 continue
-            used[name] = round(times.user + times.system, 1)
+            used[name] = round(sum(t.user + t.system for t in times), 1)
         return used
 
     def megabytes(self) -> dict[str, float]:
         return {name: round(peak / 2**20, 1) for name, peak in self.peaks.items()}
 
+    def _process(self, name: str) -> psutil.Process:
+        pid = self.supervisor.pid(name)
+        if pid is None:  # between a crash and its restart
+            raise LookupError(f"{name} is not running")
+        return psutil.Process(pid)
+
     def _run(self) -> None:
         while not self._stop.wait(0.1):
-            for name in SERVICES:
+            for name in self.peaks:
                 try:
-                    rss = psutil.Process(self.supervisor.pid(name)).memory_info().rss
-                except (psutil.Error, TypeError, ValueError):
+                    rss = self._process(name).memory_info().rss
+                except (psutil.Error, LookupError):
                     continue
                 self.peaks[name] = max(self.peaks[name], rss)

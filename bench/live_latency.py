@@ -20,7 +20,7 @@ import asyncpg
 import nats
 import websockets
 
-from bench.harness import PeakMemory, running_stack, signed_up
+from bench.harness import PeakMemory, running_stack, service_processes, signed_up
 from contracts.subjects import Subjects
 
 _TERMINAL = ("job.completed", "job.failed", "job.cancelled")
@@ -109,7 +109,7 @@ def run(words: int, width: int, latency: float, behaviour: str, timeout: float) 
     behaviour = "+".join(b for b in (behaviour, f"latency:seconds={latency}" if latency else "") if b)
     with running_stack(width=width, fake_behaviour=behaviour,
                        extra_env={"LONGFORM_CHUNK_WORKERS": str(max(4, 2 * width))}) as (config, supervisor):
-        with closing(signed_up(config.gateway_url)) as http, PeakMemory(supervisor) as services:
+        with closing(signed_up(config.gateway_url)) as http, PeakMemory(supervisor, service_processes(config)) as services:
             before = services.cpu_seconds()
             job = http.post("/v1/jobs", json={"mode": "generate", "title": "Bench", "target_words": words,
                                               "instructions": "A long history of an imaginary river."}).json()["id"]

@@ -17,12 +17,11 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
-import psutil
 
 from bench.e2e_job import run_job
+from bench.harness import PeakMemory, service_processes
 from longform_cli.embedded import EmbeddedNats, EmbeddedPostgres, free_port
-from longform_cli.stack import SERVICES, StackConfig, build_supervisor, prepare_database, wait_until_healthy
-from longform_cli.supervisor import Supervisor
+from longform_cli.stack import StackConfig, build_supervisor, prepare_database, wait_until_healthy
 
 
 def fresh_database(server_url: str) -> str:
@@ -37,16 +36,6 @@ def fresh_database(server_url: str) -> str:
 
     asyncio.run(create())
     return urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
-
-
-def cpu_seconds(supervisor: Supervisor, names: list[str]) -> dict[str, float]:
-    """CPU time (user + system) each child has used so far, its own children included."""
-    used = {}
-    for name in names:
-        process = psutil.Process(supervisor.pid(name))
-        times = [p.cpu_times() for p in [process, *process.children(recursive=True)]]
-        used[name] = round(sum(t.user + t.system for t in times), 1)
-    return used
 
 
 def stack_config(home: Path, database_url: str, nats_url: str, fake_port: int, generators: int,
@@ -70,11 +59,12 @@ def timed_run(home: Path, server_url: str, nats_url: str, generators: int, args:
         supervisor.start_all()
         wait_until_healthy(config.gateway_url, timeout=120)
         audit = config.home / "audit.ndjson"
-        children = ["fake-llm"] + [p for s in SERVICES for p in config.processes(s)]
-        started = cpu_seconds(supervisor, children)
-        result = run_job(config.gateway_url, args.words, str(audit))
-        result["cpu_seconds_in_job"] = {name: round(used - started[name], 1)
-                                        for name, used in cpu_seconds(supervisor, children).items()}
+        with PeakMemory(supervisor, ["fake-llm", *service_processes(config)]) as usage:
+            started = usage.cpu_seconds()
+            result = run_job(config.gateway_url, args.words, str(audit))
+            result["cpu_seconds_in_job"] = {name: round(used - started.get(name, 0), 1)
+                                            for name, used in usage.cpu_seconds().items()}
+        result["peak_rss_mb"] = usage.megabytes()
         result["load_average_1m"] = round(os.getloadavg()[0], 1)  # the machine is shared: others' load slows us
     return result | {"generators": generators} | who_wrote(audit)
 

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from contracts.envelope import Envelope
 from contracts.subjects import Subjects
+from services.common.logs import bind_job
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Envelope], Awaitable[None]]
@@ -119,7 +120,7 @@ class Bus:
         max_deliver: int = 20, workers: int = 1,
     ) -> None:
         """A durable consumer named after this service and the message type."""
-        durable = f"{self.service}-{'all' if message_type == '>' else message_type.replace('.', '-')}"
+        durable = consumer_name(self.service, message_type)
         subject = self.subjects.of(message_type)
         self.broker.subscriber(
             subject, stream=self._stream, durable=durable,
@@ -221,6 +222,10 @@ class _Pull:
             self._ended.set()
 
 
+def consumer_name(service: str, message_type: str) -> str:
+    return f"{service}-{'all' if message_type == '>' else message_type.replace('.', '-')}"
+
+
 def _acknowledged(handler: Handler, ack_wait: float, max_deliver: int, bus: "Bus", consumer: str) -> Callable:
     """Run the handler with in-progress heartbeats, so a long LLM call is not redelivered. On
     failure: report it (an `error` event with the traceback), then nack with a growing delay;
@@ -233,6 +238,7 @@ def _acknowledged(handler: Handler, ack_wait: float, max_deliver: int, bus: "Bus
         except ValidationError:
             log.error("terminating a message that is not an envelope: %.300r", body)
             raise RejectMessage()
+        bind_job(envelope.job_id)  # every line logged while this message is handled names its job
         heartbeat = asyncio.create_task(_heartbeat(msg, ack_wait / 3))
         delivered = msg.raw_message.metadata.num_delivered
         try:
@@ -249,6 +255,7 @@ def _acknowledged(handler: Handler, ack_wait: float, max_deliver: int, bus: "Bus
             heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
+            bind_job(None)
 
     return consume
 

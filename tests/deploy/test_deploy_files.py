@@ -1,6 +1,7 @@
 """The deployment files checked as data: the image recipe, docker-compose.yml and the kustomize
 base in deploy/. No Docker engine and no cluster are needed; the CLIs that validate these files
-offline (`docker compose config`, `kubectl kustomize`) run when they are installed."""
+offline (`docker compose config`, else Debian's v1 `docker-compose config`; `kubectl kustomize`)
+run when they are installed."""
 
 import base64
 import shutil
@@ -14,12 +15,14 @@ from contracts.messages import WriteChunk
 from contracts.subjects import DEFAULT_PREFIX, Subjects
 from services.common.ops import OPS_PATHS, OPS_PORTS
 from services.generator.config import GeneratorSettings
+from services.generator.retention import RetentionSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = ROOT / "deploy" / "base"
 SERVICES = ("audit", "planner", "generator", "assembler", "gateway")
 MIGRATE_COMMAND = ["python", "-m", "longform_cli", "db", "migrate"]
 GENERATOR_CONSUMER = f"generator-{WriteChunk.TYPE.replace('.', '-')}"  # as services.common.bus names it
+RETENTION = tuple(f"LONGFORM_{field.upper()}" for field in RetentionSettings.model_fields)
 
 
 def _run(command: list[str], cwd: Path = ROOT) -> subprocess.CompletedProcess:
@@ -125,6 +128,12 @@ def test_unset_llm_settings_are_not_passed_as_empty_strings(compose):
         assert env[name] is None, f"{name} must pass through from the shell, never default to ''"
 
 
+def test_compose_passes_retention_through_from_the_shell_and_leaves_it_off(compose):
+    env = compose["x-longform-env"]
+    for name in RETENTION:
+        assert name in env and env[name] is None, f"{name} must pass through from the shell, unset by default"
+
+
 def test_fake_llm_runs_only_in_the_fake_profile(services):
     fake = services["fake-llm"]
     assert fake["profiles"] == ["fake"]
@@ -132,12 +141,22 @@ def test_fake_llm_runs_only_in_the_fake_profile(services):
     assert "8900" in fake["command"]
 
 
-def test_docker_compose_accepts_the_file():
-    if shutil.which("docker") is None:
-        pytest.skip("the docker CLI is not installed")
-    if _run(["docker", "compose", "version"]).returncode != 0:
-        pytest.skip("the docker CLI has no compose plugin")
-    result = _run(["docker", "compose", "-f", "docker-compose.yml", "config", "-q"])
+def _has_compose_v2() -> bool:
+    return shutil.which("docker") is not None and _run(["docker", "compose", "version"]).returncode == 0
+
+
+def test_docker_compose_accepts_the_file(compose, tmp_path):
+    if _has_compose_v2():
+        result = _run(["docker", "compose", "-f", "docker-compose.yml", "config", "-q"])
+    elif shutil.which("docker-compose"):
+        # Compose v1 (Debian's `docker-compose` 1.29) predates the top-level `name:`, so it checks
+        # the rest of the file, with that name given as its project name.
+        without_name = tmp_path / "docker-compose.yml"
+        without_name.write_text(yaml.safe_dump({k: v for k, v in compose.items() if k != "name"}))
+        result = _run(["docker-compose", "--project-name", compose["name"], "--project-directory", str(ROOT),
+                       "-f", str(without_name), "config", "-q"])
+    else:
+        pytest.skip("neither `docker compose` (v2) nor `docker-compose` (v1) is installed")
     assert result.returncode == 0, result.stderr
 
 
@@ -255,6 +274,23 @@ def test_containers_take_their_environment_only_from_the_base_config_and_secret(
             refs = _env_references(container)
             assert refs, f"{workload['metadata']['name']} gets no configuration"
             assert refs <= existing, f"{workload['metadata']['name']} refers to {refs - existing}"
+
+
+def test_every_pod_is_its_own_instance(resources):
+    """LONGFORM_INSTANCE from the pod's name, so each replica's llm.call events say which it was."""
+    for name, deployment in _of_kind(resources, "Deployment").items():
+        for container in _containers(deployment):
+            env = {var["name"]: var for var in container.get("env", [])}
+            assert "LONGFORM_INSTANCE" in env, name
+            assert env["LONGFORM_INSTANCE"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name", name
+
+
+def test_config_map_lists_the_retention_settings_and_leaves_retention_off(resources, monkeypatch):
+    config = _of_kind(resources, "ConfigMap")["longform-config"]["data"]
+    assert set(RETENTION) <= set(config)
+    for name in RETENTION:
+        monkeypatch.setenv(name, config[name])
+    assert not RetentionSettings().on
 
 
 def test_pods_get_no_service_link_variables(resources):

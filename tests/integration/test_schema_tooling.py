@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from longform_cli.db_commands import migrations_catalog
@@ -51,12 +52,26 @@ async def _markdown(server_url: str) -> str:
     return as_markdown(await migrations_catalog(server_url))
 
 
-def test_every_table_and_column_up_to_0011_is_described(database_server_url):
+def test_every_table_and_column_the_migrations_define_is_described(database_server_url):
+    catalog = asyncio.run(migrations_catalog(database_server_url))
+    assert catalog.undescribed() == [], "describe them with COMMENT ON in a new migration"
+
+
+def test_a_column_added_without_a_comment_is_caught(database_server_url):
     async def undescribed():
-        async with scratch_database(database_server_url, up_to=11) as url:
+        async with scratch_database(database_server_url) as url:
+            await _execute(url, "ALTER TABLE gateway.jobs ADD COLUMN undocumented integer")
             return (await read_catalog(url)).undescribed()
 
-    assert asyncio.run(undescribed()) == []
+    assert asyncio.run(undescribed()) == ["gateway.jobs.undocumented"]
+
+
+async def _execute(url: str, sql: str) -> None:
+    conn = await asyncpg.connect(url, statement_cache_size=0)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
 
 
 def test_schema_prints_every_table_with_its_owner_columns_and_purpose(database_server_url):

@@ -8,8 +8,11 @@ the start-up schema check and health check, which belong to no job or account.""
 
 import re
 import secrets
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -61,18 +64,21 @@ def statements_logged(path) -> list[Logged]:
 
 
 @pytest.fixture(scope="module")
-def logged_stack(nats_url, fake_llm_server, tmp_path_factory):
-    home = tmp_path_factory.mktemp("pglog")
+def logged_stack(nats_url, fake_llm_server):
+    # Not pytest's tmp_path: as root, pg_ctl runs as the postgres system user, and a concurrent
+    # pytest run re-locks /tmp/pytest-of-<user> to 0700, after which that user could not stop it.
+    home = Path(tempfile.mkdtemp(prefix="lf-test-pglog-"))
     postgres = EmbeddedPostgres(home / "pg", fast=True, settings={
         "log_statement": "all", "log_line_prefix": "%m|%a|", "log_parameter_max_length": "-1"})
-    postgres.start()
     llm_env = {"LONGFORM_LLM_PROVIDER": "openai-compatible", "LONGFORM_LLM_BASE_URL": fake_llm_server.openai_base_url,
                "LONGFORM_LLM_MODEL": "fake-writer", "OPENAI_API_KEY": "sk-not-a-secret-here"}
     try:
+        postgres.start()
         for stack in start_stack(home / "stack", postgres.url, nats_url, f"lf{secrets.token_hex(4)}", llm_env):
             yield stack, postgres.log_file
     finally:
         postgres.stop()
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def test_every_statement_postgres_ran_for_the_job_is_in_its_audit_log(logged_stack) -> None:
