@@ -16,7 +16,7 @@ import asyncpg
 from longform_cli.schema_doc import Catalog, drift, read_catalog
 from longform_cli.schema_render import as_markdown, as_sql, as_text
 from services.audit.store import rebuild_job_state, save_states, state_of
-from services.common.migrations import available, ledger, migrate, pending, scratch_database
+from services.common.migrations import applied, available, migrate, pending, scratch_database
 
 _WHERE = ("Reads the schema from a temporary database migrated to the latest version: on DATABASE_URL's "
           "server (dropped afterwards) or, without DATABASE_URL, on an embedded Postgres; nothing of yours "
@@ -108,18 +108,14 @@ async def schema_command(*, sql: bool = False, markdown: bool = False, only_pend
 
 async def migration_drift(url: str) -> list[str]:
     """Migrations missing, modified since they were applied (checksum), or unknown to this code."""
-    conn = await asyncpg.connect(url, statement_cache_size=0)
-    try:
-        applied = await ledger(conn)
-    finally:
-        await conn.close()
+    recorded = await applied(url)
     files = {m.version: m for m in available()}
     found = [f"migration {m.label} not applied (run `longform db migrate`)"
-             for v, m in files.items() if v not in applied]
-    found += [f"migration {m.label} was modified after it was applied (checksum {applied[v][:12]}... in the "
-              f"database, {m.checksum[:12]}... in the file)" for v, m in files.items() if v in applied
-              and applied[v] != m.checksum]
-    return found + [f"migration {v:04d} is applied but not in migrations/ (newer code?)" for v in applied
+             for v, m in files.items() if v not in recorded]
+    found += [f"migration {m.label} was modified after it was applied (checksum {recorded[v][:12]}... in the "
+              f"database, {m.checksum[:12]}... in the file)" for v, m in files.items() if v in recorded
+              and recorded[v] != m.checksum]
+    return found + [f"migration {v:04d} is applied but not in migrations/ (newer code?)" for v in recorded
                     if v not in files]
 
 

@@ -57,12 +57,17 @@ async def ledger(conn: asyncpg.Connection) -> dict[int, str]:
     return {r["version"]: r["checksum"] for r in rows}
 
 
-async def pending(url: str) -> list[Migration]:
+async def applied(url: str) -> dict[int, str]:
+    """The ledger of the database at `url`."""
     conn = await asyncpg.connect(url, statement_cache_size=0)
     try:
-        done = await ledger(conn)
+        return await ledger(conn)
     finally:
         await conn.close()
+
+
+async def pending(url: str) -> list[Migration]:
+    done = await applied(url)
     return [m for m in available() if m.version not in done]
 
 
