@@ -8,6 +8,7 @@ import getpass
 import json
 import socket
 import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from rich.console import Console
@@ -114,8 +115,14 @@ async def jobs(args) -> int | None:
 async def status(args) -> int | None:
     async with Gateway(config.load()) as gateway:
         job = await gateway.job(job_id(args.job_id))
-    for key, value in job.items():
+    for key, value in {**job, "elapsed": _elapsed(job)}.items():
         _out.print(f"{key:<13} {value if value is not None else '-'}", markup=False)
+
+
+def _elapsed(job: dict) -> timedelta:
+    """From acceptance to the end, or to now while the job runs (whole seconds)."""
+    end = datetime.fromisoformat(job["ended_at"]) if job["ended_at"] else datetime.now(timezone.utc)
+    return timedelta(seconds=round((end - datetime.fromisoformat(job["created_at"])).total_seconds()))
 
 
 async def document(args) -> int | None:

@@ -1,5 +1,5 @@
-"""`submit --follow`'s display: a progress bar of words (and chunks) against the target, with the
-audit log scrolling above it."""
+"""`submit --follow`'s display: a progress bar of words (and chunks) against the target, the section
+being written and the tokens used, with the audit log scrolling above it."""
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -12,10 +12,12 @@ class JobProgress:
         self.progress = Progress(
             TextColumn("[bold]{task.fields[status]:<10}"), BarColumn(),
             TextColumn("{task.completed:,.0f}/{task.total:,.0f} words"),
-            TextColumn("chunks {task.fields[chunks]}"), TimeElapsedColumn(),
+            TextColumn("chunks {task.fields[chunks]}"), TextColumn("{task.fields[tokens]} tokens"), TimeElapsedColumn(),
+            TextColumn("{task.fields[section]}", markup=False),
             console=console, transient=False,
         )
-        self.task = self.progress.add_task(title, total=target_words, status="requested", chunks="-")
+        self.task = self.progress.add_task(title, total=target_words, status="requested", chunks="-", tokens="-",
+                                           section="")
 
     def __enter__(self) -> "JobProgress":
         self.progress.start()
@@ -30,4 +32,5 @@ class JobProgress:
     def show_state(self, state: dict) -> None:
         # A document may run past its target: the bar is full then, the count says by how much.
         self.progress.update(self.task, completed=state["words"], total=max(state["target_words"], state["words"]),
-                             status=state["status"], chunks=f"{state['chunks_done']}/{state['chunks_total']}")
+                             status=state["status"], chunks=f"{state['chunks_done']}/{state['chunks_total']}",
+                             tokens=f"{state['tokens_in'] + state['tokens_out']:,}", section=state["section"] or "")

@@ -1,7 +1,6 @@
 """REST routes: jobs, document and audit downloads, health."""
 
 import uuid
-from datetime import datetime
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
@@ -12,7 +11,7 @@ from services.common.db import Reads
 from services.gateway import documents, intake, store
 from services.gateway.auth import current_user, job_not_found
 from services.gateway.recorded import reads_of
-from services.gateway.schemas import AcceptedJob, JobPage, JobView, Problem
+from services.gateway.schemas import AcceptedJob, Cursor, JobDetail, JobPage, JobView, Problem, page_cursor
 
 router = APIRouter()
 _DESCRIBED = {401: "Missing or invalid token (or session).", 404: "No such job of the caller's; another user's"
@@ -29,14 +28,16 @@ def _refusals(*codes: int) -> dict:
     return {code: {"model": Problem, "description": _DESCRIBED[code]} for code in codes}
 
 
-def _view(row) -> JobView:
-    updated = row["updated_at"].isoformat() if row["updated_at"] else None
-    return JobView(**{k: row[k] for k in JobView.model_fields if k not in ("created_at", "updated_at")},
-                   created_at=row["created_at"].isoformat(), updated_at=updated)
+_TIMES = ("created_at", "updated_at", "started_at", "ended_at")
 
 
-async def _owned_job(request: Request, job_id: uuid.UUID, user_id: uuid.UUID):
-    row = await store.job_view(reads_of(request), user_id, job_id)
+def _view(view: type[JobView], row) -> JobView:
+    times = {k: row[k].isoformat() if row[k] else None for k in _TIMES}
+    return view(**{k: row[k] for k in view.model_fields if k not in _TIMES}, **times)
+
+
+async def _owned_job(request: Request, job_id: uuid.UUID, user_id: uuid.UUID, *, progress: bool = False):
+    row = await store.job_view(reads_of(request), user_id, job_id, progress=progress)
     if row is None:
         raise job_not_found()
     return row
@@ -54,15 +55,18 @@ async def submit_job(request: Request, user_id: uuid.UUID = Depends(current_user
 
 @router.get("/v1/jobs", response_model=JobPage, responses=_refusals(401))
 async def list_jobs(request: Request, user_id: uuid.UUID = Depends(current_user),
-                    limit: int = Query(50, ge=1, le=200), before: datetime | None = None) -> JobPage:
-    rows = await store.job_page(reads_of(request), user_id, before, limit)
-    after = rows[-1]["created_at"].isoformat() if len(rows) == limit else None
-    return JobPage(jobs=[_view(r) for r in rows], next_before=after)
+                    limit: int = Query(50, ge=1, le=200),
+                    before: Cursor | None = Query(None, description="`next_before` of the previous page.")) -> JobPage:
+    """The caller's jobs, newest first (Job History), a page at a time."""
+    rows, more = await store.job_page(reads_of(request), user_id, before, limit)
+    after = page_cursor(rows[-1]["created_at"], rows[-1]["id"]) if more else None
+    return JobPage(jobs=[_view(JobView, r) for r in rows], next_before=after)
 
 
-@router.get("/v1/jobs/{job_id}", response_model=JobView, responses=_refusals(401, 404))
-async def get_job(job_id: uuid.UUID, request: Request, user_id: uuid.UUID = Depends(current_user)) -> JobView:
-    return _view(await _owned_job(request, job_id, user_id))
+@router.get("/v1/jobs/{job_id}", response_model=JobDetail, responses=_refusals(401, 404))
+async def get_job(job_id: uuid.UUID, request: Request, user_id: uuid.UUID = Depends(current_user)) -> JobDetail:
+    """The job's state and progress: words, chunks, current section, tokens used, when it started and ended."""
+    return _view(JobDetail, await _owned_job(request, job_id, user_id, progress=True))
 
 
 @router.get("/v1/jobs/{job_id}/document", response_class=StreamingResponse,

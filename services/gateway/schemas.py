@@ -1,8 +1,11 @@
 """What the API accepts and returns."""
 
 import uuid
+from base64 import urlsafe_b64decode, urlsafe_b64encode
+from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, field_validator
 
 from contracts.messages import MAX_TARGET_WORDS, Mode
 
@@ -84,10 +87,47 @@ class JobView(BaseModel):
     chunks_done: int
     chunks_total: int
     error: str | None
-    created_at: str
-    updated_at: str | None
+    created_at: str = Field(description="When the job was accepted.")
+    updated_at: str | None = Field(description="When the job's log last grew (reads of the job are logged too).")
+    started_at: str | None = Field(description="When it was planned and writing began; null before.")
+    ended_at: str | None = Field(
+        description="When it last completed, failed or was cancelled; null while it runs (after a"
+        " resume too). Elapsed time is `ended_at` (or now) minus `created_at`.")
+
+
+class JobDetail(JobView):
+    """One job with its progress: what GET /v1/jobs/{job_id} returns."""
+
+    section: str | None = Field(description="The section of the chunk dispatched last: the one being"
+                                " written, or where the job stopped. Null before the first chunk.")
+    tokens_in: int = Field(description="Input tokens of all the job's LLM calls, as the providers reported.")
+    tokens_out: int = Field(description="Output tokens of all the job's LLM calls.")
 
 
 class JobPage(BaseModel):
     jobs: list[JobView]
-    next_before: str | None = Field(description="Pass as `before` to get the next (older) page.")
+    next_before: str | None = Field(description="An opaque cursor: pass it as `before` to get the next (older)"
+                                    " page; null on the last page.")
+
+
+_NOT_A_CURSOR = "not a cursor this API made: pass `next_before` of the previous page as is"
+
+
+def page_cursor(created_at: datetime, job_id: uuid.UUID) -> str:
+    """Job History's cursor: the last job of a page, (created_at, id), in a form clients pass back as is."""
+    return urlsafe_b64encode(f"{created_at.isoformat()}|{job_id}".encode()).decode().rstrip("=")
+
+
+def read_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    """The (created_at, id) of a cursor made by page_cursor; ValueError for anything else."""
+    try:
+        created_at, job_id = urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().split("|")
+        moment, job = datetime.fromisoformat(created_at), uuid.UUID(job_id)
+    except ValueError as exc:  # bad base64 and bad UTF-8 are ValueErrors too
+        raise ValueError(_NOT_A_CURSOR) from exc
+    if moment.tzinfo is None:
+        raise ValueError(_NOT_A_CURSOR)
+    return moment, job
+
+
+Cursor = Annotated[str, AfterValidator(read_cursor)]

@@ -2,6 +2,7 @@
 projections it shows: audit.job_state, audit.events and assembler.documents."""
 
 import uuid
+from datetime import datetime
 from typing import AsyncIterator
 
 from contracts.envelope import Envelope, derived_id
@@ -11,13 +12,30 @@ from services.gateway.schemas import NewJob
 from services.gateway.sources import Source
 
 SERVICE = "gateway"
+# The event types are literals, so that Postgres can use the partial index audit.events_job_progress.
 _JOB_VIEW = """
 SELECT j.id, j.mode, j.title, j.model, j.target_words, j.created_at,
        coalesce(s.status, 'requested') AS status, coalesce(s.words, 0) AS words,
        coalesce(s.chunks_done, 0) AS chunks_done, coalesce(s.chunks_total, 0) AS chunks_total,
-       s.error, s.updated_at
-FROM gateway.jobs j LEFT JOIN audit.job_state s ON s.job_id = j.id
+       s.error, s.updated_at,
+       (SELECT min(e.recorded_at) FROM audit.events e WHERE e.job_id = j.id AND e.type = 'job.planned') AS started_at,
+       CASE WHEN s.status IN ('completed', 'failed', 'cancelled') THEN
+           (SELECT max(e.recorded_at) FROM audit.events e
+            WHERE e.job_id = j.id AND e.type IN ('job.completed', 'job.failed', 'job.cancelled'))
+       END AS ended_at
 """
+_JOB_PROGRESS = """,
+       (SELECT coalesce(nullif(e.data->>'section_title', ''), 'section ' || ((e.data->>'section_index')::int + 1))
+        FROM audit.events e WHERE e.job_id = j.id AND e.type = 'chunk.write' ORDER BY e.seq DESC LIMIT 1) AS section,
+       t.tokens_in, t.tokens_out
+"""
+_JOB_TOKENS = """
+CROSS JOIN LATERAL (
+    SELECT coalesce(sum((e.data->'attributes'->>'gen_ai.usage.input_tokens')::bigint), 0) AS tokens_in,
+           coalesce(sum((e.data->'attributes'->>'gen_ai.usage.output_tokens')::bigint), 0) AS tokens_out
+    FROM audit.events e WHERE e.job_id = j.id AND e.type = 'llm.call') t
+"""
+_JOBS = "FROM gateway.jobs j LEFT JOIN audit.job_state s ON s.job_id = j.id"
 
 
 async def create_job(db: Database, user_id: uuid.UUID, job: NewJob, source: Source | None) -> uuid.UUID:
@@ -63,21 +81,27 @@ async def delete_job(db: Database, user_id: uuid.UUID, job_id: uuid.UUID) -> Non
                               user_id=user_id))
 
 
-async def job_view(reads: Reads, user_id: uuid.UUID, job_id: uuid.UUID):
-    """The caller's job, or None; once it is theirs, the request's reads go to the job's log."""
-    rows = await reads.fetch(_JOB_VIEW + " WHERE j.id = $1 AND j.user_id = $2", job_id, user_id)
+async def job_view(reads: Reads, user_id: uuid.UUID, job_id: uuid.UUID, *, progress: bool = False):
+    """The caller's job (with its section and tokens if `progress`), or None; once it is theirs,
+    the request's reads go to the job's log."""
+    query = _JOB_VIEW + _JOB_PROGRESS + _JOBS + _JOB_TOKENS if progress else _JOB_VIEW + _JOBS
+    rows = await reads.fetch(query + " WHERE j.id = $1 AND j.user_id = $2", job_id, user_id)
     if not rows:
         return None
     reads.job_id = job_id
     return rows[0]
 
 
-async def job_page(reads: Reads, user_id: uuid.UUID, before, limit: int):
-    return await reads.fetch(
-        _JOB_VIEW + " WHERE j.user_id = $1 AND ($2::timestamptz IS NULL OR j.created_at < $2)"
-        " ORDER BY j.created_at DESC LIMIT $3",
-        user_id, before, limit,
-    )
+async def job_page(reads: Reads, user_id: uuid.UUID, before: tuple[datetime, uuid.UUID] | None, limit: int):
+    """Up to `limit` jobs, newest first, older than the cursor `before` (created_at, id), and
+    whether there are more: ties on created_at are ordered by id, so no job is skipped or repeated."""
+    if before is None:
+        rows = await reads.fetch(_JOB_VIEW + _JOBS + " WHERE j.user_id = $1"
+                                 " ORDER BY j.created_at DESC, j.id DESC LIMIT $2", user_id, limit + 1)
+    else:
+        rows = await reads.fetch(_JOB_VIEW + _JOBS + " WHERE j.user_id = $1 AND (j.created_at, j.id) < ($2, $3)"
+                                 " ORDER BY j.created_at DESC, j.id DESC LIMIT $4", user_id, *before, limit + 1)
+    return rows[:limit], len(rows) > limit
 
 
 def document_slices(reads: Reads, job_id: uuid.UUID, size: int) -> AsyncIterator[str]:

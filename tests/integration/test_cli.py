@@ -8,8 +8,10 @@ import secrets
 import stat
 import subprocess
 import sys
+import time
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
@@ -102,6 +104,44 @@ def test_jobs_and_status_show_the_job(cli, followed) -> None:
     assert fields["id"] == job_id and fields["status"] == "completed" and fields["title"] == "River essay"
 
 
+def test_status_shows_tokens_section_and_times_as_the_services_stored_them(cli, followed, api, query) -> None:
+    """Tokens are the sums of the provider-reported usage the planner and generator stored; the
+    section is one of those the planner dispatched last; the times are those of the job's events."""
+    job_id, _ = followed
+    fields, job, used = _settled_usage(cli, api, query, job_id)
+    assert used["tokens_in"] > 0 and (job["tokens_in"], job["tokens_out"]) == (used["tokens_in"], used["tokens_out"])
+    last = query("SELECT s.path FROM planner.chunks c JOIN planner.sections s USING (job_id, section_index)"
+                 " WHERE c.job_id = $1 AND c.dispatched_at = (SELECT max(dispatched_at) FROM planner.chunks"
+                 " WHERE job_id = $1)", uuid.UUID(job_id))
+    assert job["section"] in {r["path"] for r in last}
+    events = {r["type"]: r["recorded_at"] for r in query(
+        "SELECT type, recorded_at FROM audit.events WHERE job_id = $1 AND type IN ('job.planned', 'job.completed')",
+        uuid.UUID(job_id))}
+    times = {k: datetime.fromisoformat(job[k]) for k in ("created_at", "started_at", "ended_at")}
+    assert (times["started_at"], times["ended_at"]) == (events["job.planned"], events["job.completed"])
+    assert times["created_at"] <= times["started_at"] <= times["ended_at"]
+    for key in ("tokens_in", "tokens_out", "section", "started_at", "ended_at"):
+        assert fields[key] == str(job[key])
+    assert fields["elapsed"] == str(timedelta(seconds=round((times["ended_at"] - times["created_at"]).total_seconds())))
+
+
+def _settled_usage(cli, api, query, job_id: str, timeout: float = 60.0) -> tuple[dict, dict, dict]:
+    """`longform status`, the API's job and the stored usage once they agree: the last chunk's
+    summary is an LLM call that may still be under way when the job has completed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        fields = dict(line.split(None, 1) for line in cli("status", job_id).stdout.splitlines())
+        job = api.job(job_id)
+        used = query("SELECT sum(input_tokens) AS tokens_in, sum(output_tokens) AS tokens_out FROM (SELECT"
+                     " input_tokens, output_tokens FROM planner.llm_calls WHERE job_id = $1 UNION ALL SELECT"
+                     " input_tokens, output_tokens FROM generator.llm_calls WHERE job_id = $1) calls",
+                     uuid.UUID(job_id))[0]
+        agreed = fields["tokens_in"] == str(job["tokens_in"]) == str(used["tokens_in"])
+        if agreed or time.monotonic() > deadline:
+            return fields, job, used
+        time.sleep(0.3)
+
+
 def test_document_prints_or_writes_the_document(cli, followed, api, tmp_path) -> None:
     job_id, _ = followed
     printed = cli("document", job_id)
@@ -136,7 +176,8 @@ def test_submit_a_rewrite_from_a_source_file(cli, api, tmp_path) -> None:
     job_id = submitted.stdout.strip()
     job = api.job(job_id)
     assert job["mode"] == "rewrite"
-    assert any(e["type"] == "job.requested" and e["data"]["source_words"] == 480 for e in api.audit(job_id))
+    requested = api.audit_until(job_id, lambda log: any(e["type"] == "job.requested" for e in log))  # it travels
+    assert any(e["type"] == "job.requested" and e["data"]["source_words"] == 480 for e in requested)
 
 
 def test_cancel_resume_and_delete_a_job(cli, api) -> None:

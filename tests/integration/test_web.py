@@ -5,6 +5,8 @@ sees none of it. Screenshots go to test-artifacts/."""
 import json
 import re
 import secrets
+import time
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -108,6 +110,7 @@ def test_a_user_watches_a_job_live_then_finds_it_in_job_history(browser) -> None
     job_id = lines_arrive_while_the_job_runs(page, sockets)
     scrolling_back_stops_following(page)
     seqs = a_dropped_socket_loses_and_repeats_nothing(page, sockets, job_id)
+    the_progress_ends_on_the_apis_numbers(page, job_id)
     downloads_and_copies_are_the_apis_log(page, job_id, seqs)
     a_line_opens_by_keyboard_or_click_and_the_filter_narrows(page, job_id)
     the_panel_stays_until_dismissed(page)
@@ -154,6 +157,10 @@ def scrolling_back_stops_following(page: Page) -> None:
     expect(jump).to_be_hidden()
     assert log_position(page)["gap"] <= 24
     expect(panel.locator(".chunks-text")).not_to_have_text(re.compile(r"^0 /"))  # progress moves with the job
+    elapsed = panel.locator(".fact-elapsed")
+    expect(elapsed).not_to_have_text(elapsed.text_content())  # the clock ticks while the job runs
+    for fact in (".fact-section", ".fact-tokens"):
+        expect(panel.locator(fact)).not_to_have_text("–")
     page.screenshot(path=ARTIFACTS / "audit-panel-mid-job.png")
 
 
@@ -169,6 +176,35 @@ def a_dropped_socket_loses_and_repeats_nothing(page: Page, sockets: list, job_id
     logged = api_get(page.context, f"/v1/jobs/{job_id}/audit?format=ndjson").text().splitlines()
     assert [json.loads(line)["type"] for line in logged[: len(seqs)]] == panel_types(page)
     return seqs
+
+
+def the_progress_ends_on_the_apis_numbers(page: Page, job_id: str) -> None:
+    """Tokens and section as GET /v1/jobs/{id} gives them; the clock stopped at the job's end. (The
+    last chunk's summary may still be under way: the tokens agree once the panel has seen its call.)"""
+    facts = page.locator("#audit-panel .facts")
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while True:
+        job = api_get(page.context, f"/v1/jobs/{job_id}").json()
+        tokens_in, tokens_out = job["tokens_in"], job["tokens_out"]
+        wanted = [job["section"], shown_elapsed(job["created_at"], job["ended_at"]),
+                  f"{tokens_in + tokens_out:,} (in {tokens_in:,}, out {tokens_out:,})"]
+        shown = [facts.locator(f".fact-{name}").text_content() for name in ("section", "elapsed", "tokens")]
+        if shown == wanted or time.monotonic() > deadline:
+            break
+        page.wait_for_timeout(300)
+    assert tokens_in > 0 and job["section"] and job["ended_at"]
+    assert shown == wanted
+
+
+def shown_elapsed(start: str, end: str) -> str:
+    """As the page writes it: from times in whole milliseconds (as JavaScript parses them), rounded."""
+    def ms(iso: str) -> int:
+        moment = datetime.fromisoformat(iso)
+        return int(moment.timestamp()) * 1000 + moment.microsecond // 1000
+
+    s = (ms(end) - ms(start) + 500) // 1000
+    h, m = s // 3600, s % 3600 // 60
+    return (f"{h} h " if h else "") + (f"{m} min " if h or m else "") + f"{s % 60} s"
 
 
 def downloads_and_copies_are_the_apis_log(page: Page, job_id: str, seqs: list[int]) -> None:
@@ -208,10 +244,15 @@ def a_line_opens_by_keyboard_or_click_and_the_filter_narrows(page: Page, job_id:
     assert json.loads(panel.locator(".log .detail").first.text_content()) == first
     panel.locator(".log .line").nth(0).click()  # a click closes it again
     expect(panel.locator(".log .detail")).to_have_count(0)
-    panel.get_by_label("SQL", exact=True).check()
-    shown = panel.locator(".log .line:visible").evaluate_all("ls => ls.map(l => l.textContent.split(/\\s+/)[3])")
-    assert shown and all(t.startswith("db.") for t in shown)
+    for label, shows in FILTERS.items():
+        panel.get_by_role("radio", name=label, exact=True).check()
+        shown = panel.locator(".log .line:visible").evaluate_all("ls => ls.map(l => l.textContent.split(/\\s+/)[3])")
+        assert shown and all(shows(t) for t in shown), (label, set(shown))
     panel.get_by_label("All", exact=True).check()
+
+
+FILTERS = {"SQL": lambda t: t.startswith("db."), "LLM": lambda t: t == "llm.call",
+           "Chunks": lambda t: t.startswith(("chunk.", "job.chunk_"))}
 
 
 def the_panel_stays_until_dismissed(page: Page) -> None:
@@ -228,6 +269,7 @@ def job_history_opens_the_document_and_replays_the_log(page: Page, title: str, j
     job = api_get(page.context, f"/v1/jobs/{job_id}").json()
     expect(row).to_contain_text(f"{job['words']:,} / {TARGET:,}")
     page.screenshot(path=ARTIFACTS / "job-history.png", full_page=True)
+    on_a_phone(page, "job-history-phone.png")  # each job a card
 
     row.get_by_role("link", name="Document").click()
     expect(page.get_by_role("heading", name=title)).to_be_visible()
@@ -248,8 +290,15 @@ def job_history_opens_the_document_and_replays_the_log(page: Page, title: str, j
     panel = page.locator("#audit-panel")
     expect(panel.locator(".log .line").nth(len(seqs) - 1)).to_be_attached()
     assert panel_seqs(page)[: len(seqs)] == seqs
-    page.set_viewport_size({"width": 390, "height": 844})  # a phone: the panel covers the page
-    page.screenshot(path=ARTIFACTS / "audit-panel-phone.png")
+    on_a_phone(page, "audit-panel-phone.png")  # the panel covers the page
+
+
+def on_a_phone(page: Page, screenshot: str) -> None:
+    """At 390 pixels wide nothing runs off the side of the page (the log scrolls within itself)."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=ARTIFACTS / screenshot)
+    page.set_viewport_size({"width": 1400, "height": 900})
 
 
 def another_user_sees_none_of_it(context: BrowserContext, job_id: str) -> None:

@@ -21,8 +21,10 @@ const dialog = document.querySelector("#confirm-delete");
 const params = new URLSearchParams(location.search);
 const pageSize = Math.min(Math.max(parseInt(params.get("limit"), 10) || 50, 1), 200);
 
-function cell(content) {
+// Each cell names its column too: on a phone the rows are shown as cards, without the table's head.
+function cell(label, content) {
   const td = document.createElement("td");
+  td.dataset.label = label;
   if (content instanceof Node) td.append(content); else td.textContent = content;
   return td;
 }
@@ -52,9 +54,9 @@ function row(job) {
   if (job.status === "failed" || job.status === "cancelled") actions.append(button("Resume", "resume", job.title));
   if (!ENDED.has(job.status)) actions.append(button("Cancel", "cancel", job.title));
   actions.append(button("Delete", "delete", job.title));
-  tr.append(cell(title), cell(job.status + (job.error ? `: ${job.error}` : "")),
-    cell(`${number(job.words)} / ${number(job.target_words)}`), cell(job.model ?? "default"),
-    cell(formatDate(job.created_at)), cell(formatDate(job.updated_at)), cell(actions));
+  tr.append(cell("Title", title), cell("Status", job.status + (job.error ? `: ${job.error}` : "")),
+    cell("Words", `${number(job.words)} / ${number(job.target_words)}`), cell("Model", job.model ?? "default"),
+    cell("Created", formatDate(job.created_at)), cell("Ended", formatDate(job.ended_at)), cell("Actions", actions));
   tr.job = job;
   return tr;
 }

@@ -24,9 +24,12 @@ async function load() {
   document.title = `${job.title} · Longform`;
   get(".job-title").textContent = job.title;
   get(".job-status").textContent = `Status: ${job.status}` + (job.error ? ` (${job.error})` : "");
+  const tokens = `${number(job.tokens_in + job.tokens_out)} (in ${number(job.tokens_in)}, out ${number(job.tokens_out)})`;
   const facts = [["Mode", job.mode], ["Words", `${number(job.words)} of ${number(job.target_words)}`],
     ["Chunks", `${number(job.chunks_done)} of ${number(job.chunks_total)}`], ["Model", job.model ?? "default"],
-    ["Created", formatDate(job.created_at)], ["Updated", formatDate(job.updated_at)]];
+    ["Tokens", tokens],
+    ["Created", formatDate(job.created_at)], ["Writing from", formatDate(job.started_at)],
+    ["Ended", formatDate(job.ended_at)]];
   get(".job-facts").replaceChildren(...facts.flatMap(([term, value]) => {
     const dt = document.createElement("dt"), dd = document.createElement("dd");
     dt.textContent = term; dd.textContent = value;

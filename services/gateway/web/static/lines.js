@@ -1,10 +1,11 @@
 // One audit event as a readable line: the same essentials as the API's TXT download.
 
+// The panel's filters: SQL, LLM, chunks (their commands and lifecycle), errors (and a failed job).
 export function category(type) {
   if (type.startsWith("db.")) return "db";
   if (type.startsWith("llm.")) return "llm";
-  if (type.startsWith("chunk.")) return "chunk";
-  if (type === "error") return "error";
+  if (type.startsWith("chunk.") || type.startsWith("job.chunk_")) return "chunk";
+  if (type === "error" || type === "job.failed") return "error";
   return "other";
 }
 

@@ -54,7 +54,6 @@ export class LogView {
     this.count.textContent = `${number(this.raw.length - coming)} lines` + (coming ? ` (${number(coming)} more coming)` : "");
     if (this.following) this.toBottom();
     if (coming) this.frame = requestAnimationFrame(() => this.render());
-    this.onRender?.();
   }
 
   newBlock() {

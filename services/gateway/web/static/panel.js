@@ -17,7 +17,6 @@ export class AuditPanel {
     this.status = get(".panel-status");
     this.view = new LogView(get(".log"), get(".jump"), get(".line-count"));
     this.progress = new Progress(root);
-    this.view.onRender = () => this.progress.flush();
     this.jobId = null;
     get(".dismiss").addEventListener("click", () => this.close());
     get(".copy-all").addEventListener("click", () => this.copyAll());

@@ -1,13 +1,13 @@
-// The progress of one job: words and chunks against the plan from GET /v1/jobs/{id}, asked again
-// when an event that changes them arrives (each read is itself a line of the job's log, so the
-// page does not poll on a timer); the current section and the tokens used from the events.
+// The progress of one job from GET /v1/jobs/{id}: words and chunks against the plan, the current
+// section, the tokens used, and the elapsed time (ticking here between reads). The job is read again
+// when an event that changes these arrives (each read is itself a line of the job's log, so the
+// page does not poll on a timer).
 
 import { api, jobUrl, number } from "./api.js";
 
-const ENDED = new Set(["completed", "failed", "cancelled"]);
-const CHANGES_STATE = new Set(["job.planned", "chunk.processed", "document.assemble", "document.assembled",
-  "job.extend", "job.extended", "job.completed", "job.failed", "job.resumed", "job.cancel_requested",
-  "job.cancelled"]);
+const CHANGES_PROGRESS = new Set(["job.planned", "chunk.write", "llm.call", "chunk.processed", "document.assemble",
+  "document.assembled", "job.extend", "job.extended", "job.completed", "job.failed", "job.resumed",
+  "job.cancel_requested", "job.cancelled"]);
 const AT_MOST_EVERY_MS = 1000;
 
 function elapsed(ms) {
@@ -27,9 +27,6 @@ export class Progress {
     this.stop();
     this.jobId = jobId;
     this.job = null;
-    this.tokensIn = 0;
-    this.tokensOut = 0;
-    this.section = null;
     this.render();
     this.refresh();
     this.clock = setInterval(() => this.renderElapsed(), 1000);
@@ -64,24 +61,7 @@ export class Progress {
 
   // Called by the panel for every event, in seq order.
   onEvent(event) {
-    if (event.type === "llm.call") {
-      const a = event.data?.attributes ?? {};
-      this.tokensIn += a["gen_ai.usage.input_tokens"] ?? 0;
-      this.tokensOut += a["gen_ai.usage.output_tokens"] ?? 0;
-      this.dirty = true;
-    } else if (event.type === "chunk.write") {
-      this.section = event.data.section_title || `section ${event.data.section_index + 1}`;
-      this.dirty = true;
-    }
-    if (CHANGES_STATE.has(event.type)) this.refresh();
-  }
-
-  flush() {
-    if (!this.dirty) return;
-    this.dirty = false;
-    this.get(".fact-section").textContent = this.section ?? "–";
-    this.get(".fact-tokens").textContent = this.tokensIn + this.tokensOut
-      ? `${number(this.tokensIn + this.tokensOut)} (in ${number(this.tokensIn)}, out ${number(this.tokensOut)})` : "–";
+    if (CHANGES_PROGRESS.has(event.type)) this.refresh();
   }
 
   render() {
@@ -94,15 +74,17 @@ export class Progress {
     this.get(".words-text").textContent = job ? `${number(job.words)} / ${number(job.target_words)}` : "";
     this.get(".chunks-text").textContent = job ? `${number(job.chunks_done)} / ${job.chunks_total ? number(job.chunks_total) : "?"}` : "";
     this.get(".fact-status").textContent = job ? job.status + (job.error ? `: ${job.error}` : "") : "–";
-    this.dirty = true;
-    this.flush();
+    this.get(".fact-section").textContent = job?.section ?? "–";
+    const tokens = job ? job.tokens_in + job.tokens_out : 0;
+    this.get(".fact-tokens").textContent = tokens
+      ? `${number(tokens)} (in ${number(job.tokens_in)}, out ${number(job.tokens_out)})` : "–";
     this.renderElapsed();
   }
 
   renderElapsed() {
     const job = this.job;
     if (!job) { this.get(".fact-elapsed").textContent = "–"; return; }
-    const end = ENDED.has(job.status) && job.updated_at ? Date.parse(job.updated_at) : Date.now();
+    const end = job.ended_at ? Date.parse(job.ended_at) : Date.now();
     this.get(".fact-elapsed").textContent = elapsed(end - Date.parse(job.created_at));
   }
 }
