@@ -11,7 +11,8 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from services.gateway import auth
+from services.gateway import auth, store
+from services.gateway.recorded import reads_of
 
 WEB = Path(__file__).parent / "web"
 templates = Jinja2Templates(directory=WEB / "templates")
@@ -23,11 +24,19 @@ def static_files() -> StaticFiles:
 
 
 async def _signed_in(request: Request, template: str, **context) -> Response:
-    user_id = await auth.page_user(request)
-    if user_id is None:
-        asked = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse(f"/login?next={quote(asked, safe='/')}", status_code=303)
-    return templates.TemplateResponse(request, template, {"page": template.removesuffix(".html"), **context})
+    if await auth.page_user(request) is None:
+        return _to_login(request)
+    return _page(request, template, **context)
+
+
+def _to_login(request: Request) -> Response:
+    asked = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?next={quote(asked, safe='/')}", status_code=303)
+
+
+def _page(request: Request, template: str, status_code: int = 200, **context) -> Response:
+    return templates.TemplateResponse(request, template, {"page": template.removesuffix(".html"), **context},
+                                      status_code=status_code)
 
 
 @router.get("/")
@@ -42,8 +51,13 @@ async def job_history(request: Request) -> Response:
 
 @router.get("/jobs/{job_id}")
 async def job_page(job_id: uuid.UUID, request: Request) -> Response:
-    # Whether the job is the caller's is the API's to say (404 for another's): the page only asks it.
-    return await _signed_in(request, "job.html", job_id=str(job_id))
+    """Another user's job is answered like an unknown one: 404, nothing of it on the page."""
+    user_id = await auth.page_user(request)
+    if user_id is None:
+        return _to_login(request)
+    if await store.job_view(reads_of(request), user_id, job_id) is None:
+        return _page(request, "not_found.html", status_code=404)
+    return _page(request, "job.html", job_id=str(job_id))
 
 
 @router.get("/login")
@@ -61,7 +75,7 @@ async def _signed_out(request: Request, template: str) -> Response:
     target = _safe_next(request)
     if await auth.page_user(request) is not None:
         return RedirectResponse(target, status_code=303)
-    return templates.TemplateResponse(request, template, {"page": template.removesuffix(".html"), "next": target})
+    return _page(request, template, next=target)
 
 
 def _safe_next(request: Request) -> str:

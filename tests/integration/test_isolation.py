@@ -87,6 +87,8 @@ def test_a_session_signed_in_stranger_is_refused_alike(stack, client, database_u
         for method, path in (("POST", "/cancel"), ("POST", "/resume"), ("DELETE", "")):
             assert_same_as_unknown(browser, method, path, job_id, headers={"X-Longform-CSRF": "1"})
         assert job_id not in {j["id"] for j in browser.get("/v1/jobs").json()["jobs"]}
+        page, unknown_page = browser.get(f"/jobs/{job_id}"), browser.get(f"/jobs/{uuid.uuid4()}")
+        assert page.status_code == unknown_page.status_code == 404 and job_id not in page.text
         assert asyncio.run(_live_refusal(client.live_url(job_id), browser.cookies["longform_session"])) == 4404
         assert footprint(database_url, client.token) == owners
     assert client.job(job_id)["status"] == "completed"
