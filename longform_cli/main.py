@@ -49,6 +49,7 @@ def _client_commands(commands) -> None:
     submit.add_argument("--follow", action="store_true", help="show progress and the audit log until the job ends")
     jobs = commands.add_parser("jobs", help="your jobs, newest first")
     jobs.add_argument("--limit", type=int, default=50)
+    jobs.add_argument("--before", metavar="CURSOR", help="the next (older) page, as the previous page named it")
     commands.add_parser("status", help="one job's state").add_argument("job_id", help=_ID)
     document = commands.add_parser("document", help="download a completed job's document")
     document.add_argument("job_id", help=_ID)

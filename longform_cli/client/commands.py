@@ -104,12 +104,15 @@ def _ended(state: dict) -> int:
 
 async def jobs(args) -> int | None:
     async with Gateway(config.load()) as gateway:
-        page = (await gateway.call("GET", "/v1/jobs", params={"limit": args.limit})).json()
+        params = {"limit": args.limit} | ({"before": args.before} if args.before else {})
+        page = (await gateway.call("GET", "/v1/jobs", params=params)).json()
     table = Table("id", "status", "words", "chunks", "created", "title", box=None)
     for job in page["jobs"]:
         table.add_row(job["id"], job["status"], f"{job['words']:,}/{job['target_words']:,}",
                       f"{job['chunks_done']}/{job['chunks_total']}", job["created_at"][:19], job["title"])
     _out.print(table if page["jobs"] else "no jobs yet", markup=False)
+    if page["next_before"]:
+        _err.print(f"older jobs: longform jobs --before {page['next_before']}", markup=False)
 
 
 async def status(args) -> int | None:

@@ -4,6 +4,7 @@ and delete it, and clear failures when something is wrong."""
 
 import json
 import os
+import re
 import secrets
 import stat
 import subprocess
@@ -102,6 +103,22 @@ def test_jobs_and_status_show_the_job(cli, followed) -> None:
     assert status.returncode == 0
     fields = dict(line.split(None, 1) for line in status.stdout.splitlines())
     assert fields["id"] == job_id and fields["status"] == "completed" and fields["title"] == "River essay"
+
+
+def test_jobs_pages_through_every_job_once_newest_first(cli, api) -> None:
+    for _ in range(2):
+        api.submit(20)
+    everyone = [job["id"] for job in api.http.get("/v1/jobs", params={"limit": 200}).json()["jobs"]]
+    seen, args = [], ["jobs", "--limit", "1"]
+    while True:
+        page = cli(*args)
+        assert page.returncode == 0, page.stderr
+        seen += [job_id for job_id in everyone if job_id in page.stdout]
+        hint = re.search(r"older jobs: longform jobs --before (\S+)", page.stderr)
+        if hint is None:
+            break
+        args = ["jobs", "--limit", "1", "--before", hint.group(1)]
+    assert len(everyone) >= 3 and seen == everyone
 
 
 def test_status_shows_tokens_section_and_times_as_the_services_stored_them(cli, followed, api, query) -> None:
