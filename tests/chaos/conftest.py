@@ -31,3 +31,11 @@ def chaos_home(request) -> Iterator[Path]:
         shutil.rmtree(home, ignore_errors=True)
     else:
         print(f"chaos stack logs kept in {home}")
+
+
+@pytest.fixture(scope="module")
+def user(chaos):
+    """A signed-up user of the module's chaos stack."""
+    http = chaos.user()
+    yield http
+    http.close()

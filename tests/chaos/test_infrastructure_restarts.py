@@ -45,13 +45,6 @@ def chaos(servers, fake_llm_root, chaos_home) -> Iterator[ChaosStack]:
             yield stack
 
 
-@pytest.fixture(scope="module")
-def user(chaos):
-    http = chaos.user()
-    yield http
-    http.close()
-
-
 def _restarted(server) -> None:
     server.stop()
     time.sleep(DOWN_SECONDS)

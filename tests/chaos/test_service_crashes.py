@@ -21,13 +21,6 @@ def chaos(database_server_url, nats_url, fake_llm_root, chaos_home) -> Iterator[
             yield stack
 
 
-@pytest.fixture(scope="module")
-def user(chaos):
-    http = chaos.user()
-    yield http
-    http.close()
-
-
 @pytest.mark.parametrize("service", ["gateway", "planner", "generator", "assembler", "audit"])
 def test_a_service_killed_mid_job_loses_nothing_and_repeats_no_llm_call(chaos, user, service) -> None:
     seed = secrets.randbits(32)
