@@ -20,8 +20,8 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PASSWORD = "correct horse battery"
-SLOW_WRITER = "fake/latency:seconds=1.5"  # each chunk takes a while, so the job is watched while it runs
-TARGET = 6000
+SLOW_WRITER = "fake/latency:seconds=0.75"  # each chunk takes a while, so the job is watched while it runs
+TARGET = 20_000  # the size the issue names: a new user watches it write itself
 WAIT_MS = 60_000
 
 
