@@ -3,6 +3,7 @@ projection and a rebuild from audit.events use this same function, so they canno
 
 import uuid
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Callable
 
 from contracts.envelope import Envelope
@@ -21,6 +22,11 @@ class JobState:
     chunks_total: int = 0
     error: str | None = None
     last_seq: int = 0
+    section: str | None = None  # the section of the chunk dispatched last
+    tokens_in: int = 0  # as the providers reported them, over every LLM call of the job
+    tokens_out: int = 0
+    started_at: datetime | None = None  # when the job was planned
+    ended_at: datetime | None = None  # when it completed, failed or was cancelled; None again on resume
 
 
 def _requested(s: JobState, d: dict) -> JobState:
@@ -32,10 +38,22 @@ def _chunk_processed(s: JobState, d: dict) -> JobState:
     return replace(s, chunks_done=s.chunks_done + written, words=s.words + d["output_words"])
 
 
+def _chunk_write(s: JobState, d: dict) -> JobState:
+    return replace(s, section=d.get("section_title") or f"section {d['section_index'] + 1}")
+
+
+def _llm_call(s: JobState, d: dict) -> JobState:
+    usage = d.get("attributes") or {}
+    return replace(s, tokens_in=s.tokens_in + (usage.get("gen_ai.usage.input_tokens") or 0),
+                   tokens_out=s.tokens_out + (usage.get("gen_ai.usage.output_tokens") or 0))
+
+
 _RULES: dict[str, Callable[[JobState, dict], JobState]] = {
     "job.requested": _requested,
     "job.planned": lambda s, d: replace(s, status="writing", chunks_total=d["chunks_total"]),
     "chunk.processed": _chunk_processed,
+    "chunk.write": _chunk_write,
+    "llm.call": _llm_call,
     "document.assemble": lambda s, d: replace(s, status="assembling"),
     "document.assembled": lambda s, d: replace(s, words=d["words"]),
     "job.extend": lambda s, d: replace(s, status="extending"),
@@ -49,12 +67,26 @@ _RULES: dict[str, Callable[[JobState, dict], JobState]] = {
 }
 
 
+_ENDS = ("job.completed", "job.failed", "job.cancelled")
+
+
 def apply(state: JobState | None, envelope: Envelope, seq: int) -> JobState:
     state = state or JobState(job_id=envelope.job_id, user_id=envelope.user_id)
     rule = _RULES.get(envelope.type)
     if rule is not None:
-        state = _kept_final(state, rule(state, envelope.data), envelope.type)
+        state = _kept_final(state, _timed(rule(state, envelope.data), envelope), envelope.type)
     return replace(state, last_seq=seq)
+
+
+def _timed(s: JobState, envelope: Envelope) -> JobState:
+    """When the job started (its first plan) and ended, by the times the events happened."""
+    if envelope.type == "job.planned" and s.started_at is None:
+        return replace(s, started_at=envelope.occurred_at)
+    if envelope.type in _ENDS:
+        return replace(s, ended_at=envelope.occurred_at)
+    if envelope.type == "job.resumed":
+        return replace(s, ended_at=None)
+    return s
 
 
 def _kept_final(before: JobState, after: JobState, event_type: str) -> JobState:
@@ -64,4 +96,4 @@ def _kept_final(before: JobState, after: JobState, event_type: str) -> JobState:
     `document.assemble` may be stored after the `job.completed` it led to."""
     if before.status != "completed" or event_type == "job.completed":
         return after
-    return replace(after, status=before.status, words=before.words, error=before.error)
+    return replace(after, status=before.status, words=before.words, error=before.error, ended_at=before.ended_at)

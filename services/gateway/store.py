@@ -12,29 +12,13 @@ from services.gateway.schemas import NewJob
 from services.gateway.sources import Source
 
 SERVICE = "gateway"
-# The event types are literals, so that Postgres can use the partial index audit.events_job_progress.
 _JOB_VIEW = """
 SELECT j.id, j.mode, j.title, j.model, j.target_words, j.created_at,
        coalesce(s.status, 'requested') AS status, coalesce(s.words, 0) AS words,
        coalesce(s.chunks_done, 0) AS chunks_done, coalesce(s.chunks_total, 0) AS chunks_total,
-       s.error, s.updated_at,
-       (SELECT min(e.recorded_at) FROM audit.events e WHERE e.job_id = j.id AND e.type = 'job.planned') AS started_at,
-       CASE WHEN s.status IN ('completed', 'failed', 'cancelled') THEN
-           (SELECT max(e.recorded_at) FROM audit.events e
-            WHERE e.job_id = j.id AND e.type IN ('job.completed', 'job.failed', 'job.cancelled'))
-       END AS ended_at
+       s.error, s.updated_at, s.started_at, s.ended_at
 """
-_JOB_PROGRESS = """,
-       (SELECT coalesce(nullif(e.data->>'section_title', ''), 'section ' || ((e.data->>'section_index')::int + 1))
-        FROM audit.events e WHERE e.job_id = j.id AND e.type = 'chunk.write' ORDER BY e.seq DESC LIMIT 1) AS section,
-       t.tokens_in, t.tokens_out
-"""
-_JOB_TOKENS = """
-CROSS JOIN LATERAL (
-    SELECT coalesce(sum((e.data->'attributes'->>'gen_ai.usage.input_tokens')::bigint), 0) AS tokens_in,
-           coalesce(sum((e.data->'attributes'->>'gen_ai.usage.output_tokens')::bigint), 0) AS tokens_out
-    FROM audit.events e WHERE e.job_id = j.id AND e.type = 'llm.call') t
-"""
+_JOB_PROGRESS = ", s.section, coalesce(s.tokens_in, 0) AS tokens_in, coalesce(s.tokens_out, 0) AS tokens_out\n"
 _JOBS = "FROM gateway.jobs j LEFT JOIN audit.job_state s ON s.job_id = j.id"
 
 
@@ -84,7 +68,7 @@ async def delete_job(db: Database, user_id: uuid.UUID, job_id: uuid.UUID) -> Non
 async def job_view(reads: Reads, user_id: uuid.UUID, job_id: uuid.UUID, *, progress: bool = False):
     """The caller's job (with its section and tokens if `progress`), or None; once it is theirs,
     the request's reads go to the job's log."""
-    query = _JOB_VIEW + _JOB_PROGRESS + _JOBS + _JOB_TOKENS if progress else _JOB_VIEW + _JOBS
+    query = _JOB_VIEW + (_JOB_PROGRESS if progress else "") + _JOBS
     rows = await reads.fetch(query + " WHERE j.id = $1 AND j.user_id = $2", job_id, user_id)
     if not rows:
         return None

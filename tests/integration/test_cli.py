@@ -131,8 +131,8 @@ def test_status_shows_tokens_section_and_times_as_the_services_stored_them(cli, 
                  " WHERE c.job_id = $1 AND c.dispatched_at = (SELECT max(dispatched_at) FROM planner.chunks"
                  " WHERE job_id = $1)", uuid.UUID(job_id))
     assert job["section"] in {r["path"] for r in last}
-    events = {r["type"]: r["recorded_at"] for r in query(
-        "SELECT type, recorded_at FROM audit.events WHERE job_id = $1 AND type IN ('job.planned', 'job.completed')",
+    events = {r["type"]: r["occurred_at"] for r in query(
+        "SELECT type, occurred_at FROM audit.events WHERE job_id = $1 AND type IN ('job.planned', 'job.completed')",
         uuid.UUID(job_id))}
     times = {k: datetime.fromisoformat(job[k]) for k in ("created_at", "started_at", "ended_at")}
     assert (times["started_at"], times["ended_at"]) == (events["job.planned"], events["job.completed"])

@@ -75,14 +75,18 @@ def submit(page: Page, title: str, target: int, model: str = "") -> None:
     page.get_by_role("button", name="Start the job").click()
 
 
-def panel_seqs(page: Page) -> list[int]:
+def panel_lines(page: Page) -> list[tuple[int, str]]:
+    """(seq, type) of each line the panel holds, read at one moment (lines keep arriving)."""
     texts = page.locator("#audit-panel .log .line").evaluate_all("lines => lines.map(l => l.textContent)")
-    return [int(re.search(r"#(\d+)", text).group(1)) for text in texts]
+    return [(int(re.search(r"#(\d+)", text).group(1)), text.split()[3]) for text in texts]
+
+
+def panel_seqs(page: Page) -> list[int]:
+    return [seq for seq, _ in panel_lines(page)]
 
 
 def panel_types(page: Page) -> list[str]:
-    texts = page.locator("#audit-panel .log .line").evaluate_all("lines => lines.map(l => l.textContent)")
-    return [text.split()[3] for text in texts]
+    return [type for _, type in panel_lines(page)]
 
 
 def log_position(page: Page) -> dict:
@@ -171,10 +175,10 @@ def a_dropped_socket_loses_and_repeats_nothing(page: Page, sockets: list, job_id
     expect(panel.locator(".panel-status")).to_contain_text("Job completed", timeout=90_000)
     assert len(sockets) >= 2
     assert int(parse_qs(urlsplit(sockets[1].url).query)["after_seq"][0]) >= before_drop
-    seqs = panel_seqs(page)
+    seqs, types = map(list, zip(*panel_lines(page)))
     assert seqs == list(range(1, len(seqs) + 1))
     logged = api_get(page.context, f"/v1/jobs/{job_id}/audit?format=ndjson").text().splitlines()
-    assert [json.loads(line)["type"] for line in logged[: len(seqs)]] == panel_types(page)
+    assert [json.loads(line)["type"] for line in logged[: len(seqs)]] == types
     return seqs
 
 

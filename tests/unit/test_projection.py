@@ -9,7 +9,7 @@ import pytest
 from contracts.envelope import Envelope, Message
 from contracts.messages import (
     AssembleDocument, ChunkProcessed, DocumentAssembled, ExtendJob, JobCompleted, JobExtended, JobFailed,
-    JobPlanned, JobRequested, LlmCalled,
+    JobPlanned, JobRequested, JobResumed, LlmCalled, WriteChunk,
 )
 from services.audit.projection import JobState, apply
 
@@ -40,10 +40,11 @@ def test_a_completed_job_reports_its_final_words_and_every_chunk():
         AssembleDocument(target_words=1000), DocumentAssembled(words=1024, chunks=3, target_words=1000, round=1),
         JobCompleted(words=1024, target_words=1000),
     ])
-    assert state == JobState(
+    assert replace(state, started_at=None, ended_at=None) == JobState(
         job_id=JOB_ID, user_id=USER_ID, status="completed", title="Harbour", mode="generate",
         target_words=1000, words=1024, chunks_done=3, chunks_total=3, error=None, last_seq=8,
     )
+    assert state.started_at is not None and state.ended_at is not None and state.started_at <= state.ended_at
 
 
 @pytest.mark.parametrize("events, status, words, chunks_done", [
@@ -96,11 +97,45 @@ def test_events_of_other_types_only_advance_the_sequence():
     unknown = Envelope(event_id=uuid.uuid4(), job_id=JOB_ID, user_id=USER_ID, type="job.someday", service="x",
                        data={"anything": 1})
     after = apply(before, unknown, 42)
-    after = apply(after, _envelope(LlmCalled(attributes={"gen_ai.usage.output_tokens": 512})), 43)
-    assert after == replace(before, last_seq=43)
+    assert after == replace(before, last_seq=42)
 
 
 def test_apply_leaves_the_previous_state_unchanged():
     before = _fold([REQUESTED])
     apply(before, _envelope(PLANNED), 2)
     assert (before.status, before.chunks_total, before.last_seq) == ("requested", 0, 1)
+
+
+def _write(index: int, section_index: int, title: str) -> WriteChunk:
+    return WriteChunk(chunk_index=index, section_index=section_index, section_title=title, brief="", target_words=400,
+                      title="Harbour", instructions="A story.")
+
+
+def _call(tokens_in: int | None, tokens_out: int | None) -> LlmCalled:
+    return LlmCalled(attributes={"gen_ai.usage.input_tokens": tokens_in, "gen_ai.usage.output_tokens": tokens_out})
+
+
+def test_progress_names_the_section_written_last_and_sums_the_tokens_reported():
+    state = _fold([REQUESTED, PLANNED, _write(0, 0, "The quay"), _call(1200, 410), _write(1, 1, ""),
+                   _call(None, None), _call(900, 380)])
+    assert (state.section, state.tokens_in, state.tokens_out) == ("section 2", 2100, 790)
+
+
+def test_a_job_starts_at_its_first_plan_and_ends_at_its_last_end_until_resumed():
+    planned, failed, resumed, completed = (_envelope(m) for m in (
+        PLANNED, JobFailed(reason="provider error", words=340), JobResumed(chunks_reset=1, reason="user"),
+        JobCompleted(words=1000, target_words=1000)))
+    state = reduce(lambda s, e: apply(s, e[1], e[0]), enumerate([_envelope(REQUESTED), planned, failed], 1), None)
+    assert (state.started_at, state.ended_at) == (planned.occurred_at, failed.occurred_at)
+    state = apply(state, resumed, 4)
+    assert (state.started_at, state.ended_at) == (planned.occurred_at, None)
+    state = apply(apply(state, _envelope(PLANNED), 5), completed, 6)
+    assert (state.started_at, state.ended_at) == (planned.occurred_at, completed.occurred_at)
+
+
+def test_a_completed_job_keeps_its_end_and_still_counts_a_late_calls_tokens():
+    completed = _envelope(JobCompleted(words=1000, target_words=1000))
+    state = apply(_fold([REQUESTED, PLANNED, _call(100, 50)]), completed, 4)
+    late = _fold([JobFailed(reason="late", words=0), _call(10, 5)], state, first_seq=5)
+    assert (late.status, late.ended_at) == ("completed", completed.occurred_at)
+    assert (late.tokens_in, late.tokens_out) == (110, 55)
