@@ -261,10 +261,22 @@ class UserCreated(Message):
     name: str
 
 
+class RetentionPruned(Message):
+    """The retention policy removed a finished job's intermediate working state."""
+
+    TYPE = "job.retention_pruned"
+    status: str  # completed or failed: which window applied
+    older_than: str  # the window, e.g. "2 days, 0:00:00"
+    rows: dict[str, int]  # table -> rows deleted
+    rows_deleted: int  # their sum (the TXT log shows only flat fields)
+    kept: str
+
+
 ALL: tuple[type[Message], ...] = (
     JobRequested, JobPlanned, WriteChunk, ChunkStarted, ChunkContinued, ChunkProcessed, AssembleDocument,
     DocumentAssembled, ExtendJob, JobExtended, JobCompleted, JobFailed,
     LlmCalled, DbQueried, RowInserted, RowUpdated, ErrorRaised, UserCreated, ResumeJob, JobResumed,
     Redelivered, CancelJob, JobCancelled, ChunkStopped, DeleteJob, JobDataDeleted, JobDeleted,
+    RetentionPruned,
 )
 BY_TYPE: dict[str, type[Message]] = {m.TYPE: m for m in ALL}

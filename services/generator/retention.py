@@ -12,7 +12,8 @@ from datetime import timedelta
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from contracts.envelope import Envelope, Message
+from contracts.envelope import Envelope
+from contracts.messages import RetentionPruned
 from services.common.db import Database
 
 log = logging.getLogger(__name__)
@@ -41,17 +42,6 @@ class RetentionSettings(BaseSettings):
     @property
     def on(self) -> bool:
         return self.completed_after is not None or self.failed_after is not None
-
-
-class RetentionPruned(Message):
-    """The retention policy removed a finished job's intermediate working state."""
-
-    TYPE = "job.retention_pruned"
-    status: str  # completed or failed: which window applied
-    older_than: str  # the window, e.g. "2 days, 0:00:00"
-    rows: dict[str, int]  # table -> rows deleted
-    rows_deleted: int  # their sum (the TXT log shows only flat fields)
-    kept: str
 
 
 # A coherence version is superseded once a later one exists and the chunk after the one it
