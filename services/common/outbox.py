@@ -2,9 +2,11 @@
 
 The fast way: each transaction hands its committed events to the relay, whose one publisher sends
 them in the order they were handed over (pipelined) and, later and in batches, marks them
-published in the table. The safe way: a sweep publishes whatever the table still holds unmarked
-and is not on its way already (a crash between commit and publish, a failed publish, another
-replica's leftovers), once it has settled for `settle_seconds`. A crash loses nothing; an event
+published in the table. A publish that fails (NATS slow or away) is tried again, with backoff,
+before anything committed later, so a service's events reach the bus in commit order. The safe
+way: a sweep publishes whatever the table still holds unmarked and is not on its way already (a
+crash between commit and publish, another replica's leftovers), once it has settled for
+`settle_seconds`. A crash loses nothing; an event
 published twice is dropped by JetStream's dedupe and, past its window, by the consumers."""
 
 import asyncio
@@ -45,17 +47,22 @@ class OutboxRelay:
         await asyncio.gather(self._publish_forever(), self._mark_forever())
 
     async def _publish_forever(self) -> None:
+        failures = 0
         while True:
             await self._wake_publisher.wait()
             self._wake_publisher.clear()
             batch, self._queued = self._queued, []
             try:
                 await self.bus.publish_in_order([(c.type, c.payload, c.event_id) for c in batch])
-            except Exception as exc:  # NATS away: the sweep publishes them from the table later
+            except Exception as exc:  # NATS slow or away: the same batch again, ahead of later commits
                 _stop_if_cancelled()
-                log.warning("outbox relay: %s; %d events left to the sweep", exc, len(batch))
-                self._on_the_way.difference_update(c.event_id for c in batch)
+                failures += 1
+                log.warning("outbox relay: %s; %d events published again (retry %d)", exc, len(batch), failures)
+                self._queued = batch + self._queued
+                self._wake_publisher.set()
+                await asyncio.sleep(min(0.1 * 2**failures, 2.0))
                 continue
+            failures = 0
             self._published.extend(batch)
             self._wake_marker.set()
 

@@ -50,6 +50,7 @@ async def plan_job(envelope: Envelope, ports: Ports) -> None:
     outline, origin = (None, "source") if req.mode == "rewrite" else await outline_for(
         req, job_id, envelope.user_id, ports.db, ports.llm, s)
     async with ports.db.transaction(job_id=job_id, user_id=envelope.user_id) as tx:
+        await store.one_at_a_time(tx, job_id)
         if not await tx.claim(envelope.event_id) or not await store.insert_plan(
                 tx, job_id, envelope.user_id, req, width=s.section_width,
                 style=outline.style if outline else "", outline_source=origin):
@@ -137,6 +138,7 @@ async def cancel_job(envelope: Envelope, ports: Ports) -> None:
     """Stops dispatching, and tells the generator to abandon the writes of this epoch."""
     envelope.payload(CancelJob)
     async with ports.db.transaction(job_id=envelope.job_id, user_id=envelope.user_id) as tx:
+        await store.one_at_a_time(tx, envelope.job_id)
         if not await tx.claim(envelope.event_id):
             return
         plan = await store.lock_plan(tx, envelope.job_id)

@@ -116,6 +116,13 @@ async def cancel(tx: Tx, job_id: uuid.UUID) -> tuple[int, int, int]:
     return epoch, row["done"], row["words"]
 
 
+async def one_at_a_time(tx: Tx, job_id: uuid.UUID) -> None:
+    """Making a job's plan and cancelling it wait for each other until commit. Otherwise a cancel
+    running while the plan is inserted finds no plan (not committed yet) and notes a stop that the
+    plan's transaction, which looked for one before the stop was committed, never sees."""
+    await tx.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 2066))", str(job_id))
+
+
 async def note_stop(tx: Tx, job_id: uuid.UUID) -> None:
     """A cancel that came before the plan: the plan, once made, starts cancelled."""
     await tx.execute("INSERT INTO planner.stops (job_id) VALUES ($1) ON CONFLICT DO NOTHING", job_id)

@@ -49,6 +49,17 @@ def test_cancel_stops_the_job_and_resume_finishes_it_without_rewriting_chunks(st
         ("planner", "user", "planner-job-resume_requested")]
 
 
+def test_a_cancel_sent_as_soon_as_the_job_is_accepted_always_stops_it(client) -> None:
+    """The cancel reaches the planner before, during or just after the plan's transaction; none of
+    these orders may let the job run on to completion."""
+    jobs = [client.submit(20_000) for _ in range(10)]
+    for job_id in jobs:
+        assert client.http.post(f"/v1/jobs/{job_id}/cancel").status_code == 202
+    ended = {job_id: client.wait(job_id) for job_id in jobs}
+    assert {job_id: job["status"] for job_id, job in ended.items()} == dict.fromkeys(jobs, "cancelled")
+    assert all(job["chunks_done"] < job["chunks_total"] or job["chunks_total"] == 0 for job in ended.values())
+
+
 def test_only_a_running_job_can_be_cancelled(client) -> None:
     job_id = client.submit(50)
     assert client.wait(job_id)["status"] == "completed"
