@@ -60,8 +60,9 @@ async def write_chunk(envelope: Envelope, ports: Ports) -> None:
         if not done and draft.text:  # stored with its report, so a crash after this never pays for it again
             await store.accept_chunk(tx, job_id, cmd.chunk_index, draft.text, draft.words, cmd.target_words)
         if await tx.claim(envelope.event_id):
+            words = count_words(text) if done else draft.words
             tx.emit(Envelope.wrap(
-                _outcome(cmd, count_words(text), draft), service=store.SERVICE, job_id=job_id, user_id=user_id,
+                _outcome(cmd, words, draft), service=store.SERVICE, job_id=job_id, user_id=user_id,
                 event_id=derived_id(envelope.event_id, ChunkProcessed.TYPE),
             ))
     if not done and draft.text:

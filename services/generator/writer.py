@@ -29,14 +29,15 @@ _AS_PHRASE = {
 @dataclass
 class ChunkDraft:
     text: str = ""
+    words: int = 0  # count_words(text), counted once each time the text grows
     attempts: int = 0
     failures: int = 0
     rounds: int = 0
     last_error: str = ""
 
-    @property
-    def words(self) -> int:
-        return count_words(self.text)
+    def extend(self, piece: str) -> None:
+        self.text = joined(self.text, piece)
+        self.words = count_words(self.text)
 
 
 class ChunkWriter:
@@ -91,7 +92,7 @@ class ChunkWriter:
             await self.log.record(Call(draft.attempts, prompt, completion, kept=False, error=reason))
             return
         piece = trim_to_last_sentence(completion.text) if completion.truncated else completion.text
-        draft.text = joined(draft.text, trim_to_budget(piece, target - draft.words))
+        draft.extend(trim_to_budget(piece, target - draft.words))
         draft.rounds += 1
         await self.log.record(Call(draft.attempts, prompt, completion, kept=True), *self._continuing(draft, target))
 

@@ -44,6 +44,7 @@ class LlmCallLog:
         """Stores the call and emits its `llm.call` (and `error`) event, and the events in `also`,
         in one transaction."""
         c, p = call.completion, call.prompt
+        words = count_words(c.text) if c else 0
         async with self.db.transaction(job_id=self.job_id, user_id=self.user_id) as tx:
             call_id = await tx.fetchval(
                 f"INSERT INTO {self.db.schema}.llm_calls (job_id, purpose, chunk_index, attempt, provider, model,"
@@ -52,11 +53,11 @@ class LlmCallLog:
                 " RETURNING id",
                 self.job_id, self.purpose, self.chunk_index, call.attempt, self.provider,
                 c.model if c else (p.model or ""), p.system, p.user, c.text if c else "",
-                count_words(c.text) if c else 0, c.finish_reason if c else None, c.input_tokens if c else None,
+                words, c.finish_reason if c else None, c.input_tokens if c else None,
                 c.output_tokens if c else None, c.latency_ms if c else call.latency_ms,
                 c.first_token_ms if c else None, call.kept, call.error,
             )
-            tx.emit(self._envelope(LlmCalled(attributes=self._attributes(call, call_id))))
+            tx.emit(self._envelope(LlmCalled(attributes=self._attributes(call, call_id, words))))
             if call.error and c is None:
                 tx.emit(self._envelope(ErrorRaised(
                     message=call.error, context=f"{self.purpose} call {call.attempt} ({self.provider})",
@@ -69,7 +70,7 @@ class LlmCallLog:
     def _envelope(self, message) -> Envelope:
         return Envelope.wrap(message, service=self.db.service, job_id=self.job_id, user_id=self.user_id)
 
-    def _attributes(self, call: Call, call_id: int) -> dict:
+    def _attributes(self, call: Call, call_id: int, words: int) -> dict:
         c = call.completion
         return {
             "gen_ai.operation.name": "chat",
@@ -86,7 +87,7 @@ class LlmCallLog:
             "longform.attempt": call.attempt,
             "longform.chunk_index": self.chunk_index,
             "longform.kept": call.kept,
-            "longform.output_words": count_words(c.text) if c else 0,
+            "longform.output_words": words,
             "longform.prompt_summary": summary(call.prompt.user),
             "longform.response_summary": summary(c.text) if c else "",
             "longform.stored_as": f"{self.db.schema}.llm_calls/{call_id}",
