@@ -46,6 +46,13 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         await conn.set_type_codec(name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
+async def _nothing_to_reset(conn: asyncpg.Connection) -> None:
+    """A connection goes back to the pool as it came: the services take only transaction-scoped
+    locks, set only transaction-local settings and never LISTEN, and the pool rolls back a
+    transaction left open before calling this. So asyncpg's reset query (RESET ALL, UNLISTEN *,
+    ...), one more round trip after every use of a connection, has nothing to do."""
+
+
 # The payload goes as text, so the JSON written is the very JSON published after the commit.
 _OUTBOX_INSERT = ("INSERT INTO {schema}.outbox (event_id, type, payload) VALUES ($1, $2, $3::text::jsonb) "
                   "ON CONFLICT (event_id) DO NOTHING")
@@ -73,6 +80,7 @@ class Database:
         pool = await asyncpg.create_pool(
             url, min_size=1, max_size=max_size, statement_cache_size=0 if is_pooled(url, pooled) else 100,
             server_settings={"application_name": instance or service}, init=_init_connection,
+            reset=_nothing_to_reset,
         )
         return cls(pool, service, instance)
 
