@@ -71,10 +71,18 @@ _ENDS = ("job.completed", "job.failed", "job.cancelled")
 
 
 def apply(state: JobState | None, envelope: Envelope, seq: int) -> JobState:
+    """A malformed event (a field missing or of the wrong type) is stored like any other but
+    changes no state: the audit service persists every event, and one that no handler could take
+    must not fail the batch it came in, and with it every other event of that batch."""
     state = state or JobState(job_id=envelope.job_id, user_id=envelope.user_id)
     rule = _RULES.get(envelope.type)
     if rule is not None:
-        state = _kept_final(state, _timed(rule(state, envelope.data), envelope), envelope.type)
+        try:
+            after = rule(state, envelope.data)
+        except (KeyError, TypeError, ValueError):
+            after = None
+        if after is not None:
+            state = _kept_final(state, _timed(after, envelope), envelope.type)
     return replace(state, last_seq=seq)
 
 

@@ -29,8 +29,11 @@ def test_a_message_that_can_never_be_handled_fails_its_job_with_the_traceback(st
     final = client.wait(job_id)
     assert final["status"] == "failed"
     assert "generator could not handle chunk.write" in final["error"] and "resume with POST" in final["error"]
-    errors = [e for e in client.audit(job_id) if e["type"] == "error" and e["service"] == "generator"]
+    log = client.audit(job_id)
+    errors = [e for e in log if e["type"] == "error" and e["service"] == "generator"]
     assert errors and "ValidationError" in errors[0]["data"]["traceback"]
+    # The audit service stores the message no handler could take, like every other event.
+    assert [e["data"] for e in log if e["event_id"] == str(poison.event_id)] == [poison.data]
     assert client.http.post(f"/v1/jobs/{job_id}/resume").status_code == 202
     client.wait_for(job_id, lambda job: job["status"] != "failed")
     resumed = client.wait(job_id)

@@ -139,3 +139,17 @@ def test_a_completed_job_keeps_its_end_and_still_counts_a_late_calls_tokens():
     late = _fold([JobFailed(reason="late", words=0), _call(10, 5)], state, first_seq=5)
     assert (late.status, late.ended_at) == ("completed", completed.occurred_at)
     assert (late.tokens_in, late.tokens_out) == (110, 55)
+
+
+@pytest.mark.parametrize("event_type, data", [
+    ("chunk.write", {"chunk_index": 1}),  # a command no handler could take: its section is missing
+    ("llm.call", {"attributes": {"gen_ai.usage.input_tokens": "many"}}),
+    ("job.planned", {}),
+    ("job.requested", {"title": "x"}),
+    ("chunk.processed", {"output_words": None}),
+])
+def test_a_malformed_event_changes_nothing_but_the_sequence(event_type, data):
+    before = _fold([REQUESTED, PLANNED, _chunk(0, 340), _call(100, 50)])
+    malformed = Envelope(event_id=uuid.uuid4(), job_id=JOB_ID, user_id=USER_ID, type=event_type, service="x",
+                         data=data)
+    assert apply(before, malformed, 99) == replace(before, last_seq=99)
