@@ -12,12 +12,12 @@ import random
 import shutil
 import signal
 import tempfile
-import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from bench.harness import BackgroundLoop
 from fake_llm import running_fake_llm
 from longform_cli.embedded import EmbeddedNats, EmbeddedPostgres
 from longform_cli.stack import SERVICES
@@ -25,26 +25,17 @@ from tests.chaos import verdict
 from tests.chaos.crashes import ChaosStack, chaos_stack
 
 
-class Killer:
+class Killer(BackgroundLoop):
     """Every `every` seconds (jittered), notes what each running job has complete, then kills a
     random victim: a service (SIGKILL; the supervisor starts it again) or a server (stopped for a
     moment, then started)."""
 
     def __init__(self, stack: ChaosStack, servers: dict, rng: random.Random, every: float) -> None:
+        super().__init__()
         self.stack, self.servers, self.rng, self.every = stack, servers, rng, every
         self.jobs: list[str] = []
         self.snapshots: dict[str, list[verdict.Snapshot]] = {}
         self.kills: Counter = Counter()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> "Killer":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
 
     def _run(self) -> None:
         victims = list(SERVICES) + list(self.servers)

@@ -5,7 +5,7 @@ import tempfile
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Self
 
 import httpx
 import psutil
@@ -52,22 +52,33 @@ def service_processes(config: StackConfig) -> list[str]:
     return [process for service in SERVICES for process in config.processes(service)]
 
 
-class PeakMemory:
-    """Samples the resident memory of each named supervisor child every 0.1 s."""
+class BackgroundLoop:
+    """Runs `_run` on a daemon thread for as long as the `with` block lasts; `_run` ends when
+    `_stop` is set."""
 
-    def __init__(self, supervisor: Supervisor, processes: list[str]) -> None:
-        self.supervisor = supervisor
-        self.peaks = dict.fromkeys(processes, 0)
+    def __init__(self) -> None:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self) -> "PeakMemory":
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
     def __exit__(self, *exc) -> None:
         self._stop.set()
         self._thread.join()
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+
+class PeakMemory(BackgroundLoop):
+    """Samples the resident memory of each named supervisor child every 0.1 s."""
+
+    def __init__(self, supervisor: Supervisor, processes: list[str]) -> None:
+        super().__init__()
+        self.supervisor = supervisor
+        self.peaks = dict.fromkeys(processes, 0)
 
     def cpu_seconds(self) -> dict[str, float]:
         """CPU time (user + system) each process has used so far, its own children included."""

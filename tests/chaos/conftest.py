@@ -9,6 +9,8 @@ from typing import Iterator
 import pytest
 
 from fake_llm import running_fake_llm
+from tests.chaos.crashes import ChaosStack, chaos_stack
+from tests.conftest import fresh_database
 
 # Every LLM call takes a moment, so a kill lands in the middle of one more often than not.
 LLM_LATENCY = "latency:seconds=0.3"
@@ -31,6 +33,20 @@ def chaos_home(request) -> Iterator[Path]:
         shutil.rmtree(home, ignore_errors=True)
     else:
         print(f"chaos stack logs kept in {home}")
+
+
+@pytest.fixture(scope="module")
+def chaos_env() -> dict[str, str]:
+    """Settings the module's stack gets on top of the chaos defaults."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def chaos(database_server_url, nats_url, fake_llm_root, chaos_home, chaos_env) -> Iterator[ChaosStack]:
+    """The module's stack, on the session's Postgres server (a fresh database) and NATS."""
+    with fresh_database(database_server_url) as database_url:
+        with chaos_stack(chaos_home, database_url, nats_url, fake_llm_root, chaos_env) as stack:
+            yield stack
 
 
 @pytest.fixture(scope="module")

@@ -5,15 +5,11 @@ that found each message handled before."""
 
 import asyncio
 import uuid
-from typing import Iterator
 
 import nats
-import pytest
 
 from contracts.subjects import Subjects
 from tests.chaos import verdict
-from tests.chaos.crashes import ChaosStack, chaos_stack
-from tests.conftest import fresh_database
 
 STATE = {  # what each service stored for the job, in a comparable form
     "plan": "SELECT state, epoch, extension_round FROM planner.plans WHERE job_id = $1",
@@ -23,13 +19,6 @@ STATE = {  # what each service stored for the job, in a comparable form
     "document": "SELECT md5(body), words, round FROM assembler.documents WHERE job_id = $1",
     "job": "SELECT status, words, chunks_done, chunks_total FROM audit.job_state WHERE job_id = $1",
 }
-
-
-@pytest.fixture(scope="module")
-def chaos(database_server_url, nats_url, fake_llm_root, chaos_home) -> Iterator[ChaosStack]:
-    with fresh_database(database_server_url) as database_url:
-        with chaos_stack(chaos_home, database_url, nats_url, fake_llm_root) as stack:
-            yield stack
 
 
 def _state(database_url: str, job_id: str) -> dict:

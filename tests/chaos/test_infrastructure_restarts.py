@@ -15,7 +15,6 @@ from typing import Iterator
 import pytest
 
 from longform_cli.embedded import EmbeddedNats, EmbeddedPostgres
-from tests.chaos import verdict
 from tests.chaos.crashes import ChaosStack, chaos_stack
 from tests.conftest import fresh_database
 

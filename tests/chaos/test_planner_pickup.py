@@ -5,24 +5,19 @@ AckWait), with the pick-up in the job's log as a `job.resumed` from the planner,
 import asyncio
 import signal
 import time
-from typing import Iterator
 
 import nats
 import pytest
 
 from contracts.subjects import Subjects
 from tests.chaos import verdict
-from tests.chaos.crashes import ChaosStack, chaos_stack
-from tests.conftest import fresh_database
+from tests.chaos.crashes import ChaosStack
 
 
 @pytest.fixture(scope="module")
-def chaos(database_server_url, nats_url, fake_llm_root, chaos_home) -> Iterator[ChaosStack]:
+def chaos_env() -> dict[str, str]:
     # An AckWait longer than the test: only the pick-up on start can move the job on in time.
-    with fresh_database(database_server_url) as database_url:
-        with chaos_stack(chaos_home, database_url, nats_url, fake_llm_root,
-                         {"LONGFORM_ACK_WAIT_SECONDS": "120"}) as stack:
-            yield stack
+    return {"LONGFORM_ACK_WAIT_SECONDS": "120"}
 
 
 async def _reports_held(nats_url: str, subjects: Subjects) -> int:

@@ -4,21 +4,10 @@ no committed event is lost, and no chunk stored before the kill is sent to the L
 
 import random
 import secrets
-from typing import Iterator
 
 import pytest
 
-from tests.chaos.crashes import ChaosStack, chaos_stack
-from tests.conftest import fresh_database
-
 TARGET_WORDS = 800  # about eight chunks of up to 100 words, two sections at a time
-
-
-@pytest.fixture(scope="module")
-def chaos(database_server_url, nats_url, fake_llm_root, chaos_home) -> Iterator[ChaosStack]:
-    with fresh_database(database_server_url) as database_url:
-        with chaos_stack(chaos_home, database_url, nats_url, fake_llm_root) as stack:
-            yield stack
 
 
 @pytest.mark.parametrize("service", ["gateway", "planner", "generator", "assembler", "audit"])

@@ -120,6 +120,9 @@ def test_a_user_watches_a_job_live_then_finds_it_in_job_history(browser) -> None
     the_panel_stays_until_dismissed(page)
     job_history_opens_the_document_and_replays_the_log(page, title, job_id, seqs)
     another_user_sees_none_of_it(browser(), job_id)
+    job = api_get(page.context, f"/v1/jobs/{job_id}").json()  # what the user watched was the whole job
+    assert (job["status"], job["target_words"]) == ("completed", TARGET) and job["words"] >= TARGET
+    assert len(seqs) > job["chunks_total"]  # the panel held more than one line per chunk
 
 
 def panel_sockets(page: Page) -> list:
