@@ -24,10 +24,15 @@ class JobRequested(Message):
 
 
 class JobPlanned(Message):
+    """`outline_source`: "llm", "code" (made in code: `fallback` says what it replaced), "single"
+    (a tiny target, one chunk) or "source" (a rewrite's passages)."""
+
     TYPE = "job.planned"
     sections: int
     chunks_total: int
     planned_words: int
+    outline_source: str = ""
+    fallback: str = ""
 
 
 class WriteChunk(Message):
@@ -59,6 +64,34 @@ class ChunkProcessed(Message):
     passed: bool
     attempts: int
     reason: str = ""
+
+
+class SummarizeChunk(Message):
+    """Fold a stored chunk into the job's memory (rolling summary and ledger). Dispatched by the
+    generator once the chunk is stored and the chunk before it (`previous_chunk_index`) has been
+    folded in, so each section's memory is built in order and nothing waits for it."""
+
+    TYPE = "chunk.summarize"
+    chunk_index: int
+    previous_chunk_index: int | None = None
+    model: str | None = None
+    style: str = ""  # the plan's style sheet, carried into the first version of the memory
+    epoch: int = 0  # the epoch the chunk was written in: a cancelled one is folded in code, not by the LLM
+
+
+class ChunkSummarized(Message):
+    """A chunk was folded into the memory. `made_by` says how: `llm` (the summariser's reply as
+    asked), `prose` (a reply without the asked format, used as the summary) or `code` (no usable
+    reply: built from the previous summary and the chunk's first and last sentences);
+    `fallback` says what the fallback replaced, empty when none was needed."""
+
+    TYPE = "chunk.summarized"
+    chunk_index: int
+    version: int
+    summary_words: int
+    ledger_entries: int
+    made_by: Literal["llm", "prose", "code"]
+    fallback: str = ""
 
 
 class ChunkStarted(Message):
@@ -277,6 +310,6 @@ ALL: tuple[type[Message], ...] = (
     DocumentAssembled, ExtendJob, JobExtended, JobCompleted, JobFailed,
     LlmCalled, DbQueried, RowInserted, RowUpdated, ErrorRaised, UserCreated, ResumeJob, JobResumed,
     Redelivered, CancelJob, JobCancelled, ChunkStopped, DeleteJob, JobDataDeleted, JobDeleted,
-    RetentionPruned,
+    RetentionPruned, SummarizeChunk, ChunkSummarized,
 )
 BY_TYPE: dict[str, type[Message]] = {m.TYPE: m for m in ALL}

@@ -49,5 +49,7 @@ class LlmSettings(ServiceSettings):
     openai_api_key: SecretStr | None = Field(default=None, validation_alias="OPENAI_API_KEY")
     anthropic_api_key: SecretStr | None = Field(default=None, validation_alias="ANTHROPIC_API_KEY")
 
-    def model_for(self, role: str) -> str:
-        return getattr(self, f"llm_{role}_model", None) or self.llm_model
+    def model_for(self, role: str, job_model: str | None = None) -> str:
+        """The role's own model when one is set, else the job's, else the default. (The writer
+        is the exception: a job's model overrides the writer's, at the call.)"""
+        return getattr(self, f"llm_{role}_model", None) or job_model or self.llm_model

@@ -12,5 +12,5 @@ class GeneratorSettings(LlmSettings):
     tokens_per_word: float = 1.6  # caps max_tokens from the remaining budget
     summary_words: int = 250  # the rolling summary's bound
     ledger_entries: int = 30  # the ledger's bound
-    summary_attempts: int = 3
-    summary_wait_seconds: float = 120.0  # how long a summary waits for the one before it
+    summary_attempts: int = 3  # unusable summaries are asked again, then the memory is made in code
+    summary_workers: int = 2  # summaries made at once by one replica (each section's in order)

@@ -1,6 +1,5 @@
 """The generator's handler: WriteChunk in; the chunk, a new coherence version and ChunkProcessed out."""
 
-import asyncio
 import logging
 from dataclasses import dataclass
 
@@ -15,8 +14,8 @@ from services.common.logs import bind_job
 from services.common.ops import count_chunk
 from services.generator import store
 from services.generator.config import GeneratorSettings
-from services.generator.memory import Memory
-from services.generator.summarizer import remember
+from services.generator.memory import Memory, stored_memory
+from services.generator.summarizing import summarize_when_ready
 from services.generator.writer import ChunkDraft, ChunkWriter
 
 log = logging.getLogger(__name__)
@@ -30,9 +29,9 @@ class Ports:
 
 
 async def write_chunk(envelope: Envelope, ports: Ports) -> None:
-    """Writes the chunk and reports it at once; the summary of it is made afterwards, so the next
-    chunk of the section starts while the summariser works (it sees the state one chunk behind,
-    plus the previous chunk's own tail)."""
+    """Writes the chunk and reports it at once. Its summary is a step of its own (chunk.summarize),
+    started with the report when the chunk before it is folded in, else by that chunk's summary;
+    the next chunk of the section starts meanwhile, from the latest memory and this chunk's tail."""
     cmd = envelope.payload(WriteChunk)
     job_id, user_id = envelope.job_id, envelope.user_id
     bind_job(job_id)
@@ -46,7 +45,7 @@ async def write_chunk(envelope: Envelope, ports: Ports) -> None:
                                   service=store.SERVICE, job_id=job_id, user_id=user_id))
     draft = ChunkDraft(attempts=context["attempts"])
     if not done and not stopped:  # a chunk written before is never sent to the LLM again
-        draft = await _write(cmd, envelope, ports, context["tail"], _memory(context, cmd), draft)
+        draft = await _write(cmd, envelope, ports, context["tail"], stored_memory(context, cmd.style), draft)
     text = await _stored_text(ports.db, envelope, cmd.chunk_index) if done else draft.text
     async with ports.db.transaction(job_id=job_id, user_id=user_id) as tx:
         if not done and await store.stopped(tx, job_id, cmd.epoch):  # cancelled or deleted meanwhile
@@ -58,7 +57,9 @@ async def write_chunk(envelope: Envelope, ports: Ports) -> None:
                     event_id=derived_id(envelope.event_id, ChunkStopped.TYPE)))
             return
         if not done and draft.text:  # stored with its report, so a crash after this never pays for it again
-            await store.accept_chunk(tx, job_id, cmd.chunk_index, draft.text, draft.words, cmd.target_words)
+            await store.accept_chunk(tx, job_id, cmd.chunk_index, draft.text, draft.words, cmd.target_words,
+                                     cmd.previous_chunk_index)
+            await summarize_when_ready(tx, envelope, cmd)
         if await tx.claim(envelope.event_id):
             words = count_words(text) if done else draft.words
             tx.emit(Envelope.wrap(
@@ -68,43 +69,6 @@ async def write_chunk(envelope: Envelope, ports: Ports) -> None:
     if not done and draft.text:
         count_chunk(draft.words, passed=draft.words >= cmd.target_words)
         log.info("chunk %d stored: %d of %d words", cmd.chunk_index, draft.words, cmd.target_words)
-    if text:
-        await _remember(ports, envelope, cmd, text)
-
-
-async def _remember(ports: Ports, envelope: Envelope, cmd: WriteChunk, text: str) -> None:
-    """A new version of the coherence state for this chunk, unless one was stored before. It
-    folds this chunk into the latest state once the chunk before it has been folded in."""
-    job_id, user_id, chunk_index = envelope.job_id, envelope.user_id, cmd.chunk_index
-    row = await _state_after(ports, envelope, cmd.previous_chunk_index, chunk_index)
-    if row is None:
-        return
-    new = await remember(ports.llm, ports.db, ports.settings, _memory(row, cmd), text, job_id=job_id,
-                         user_id=user_id, chunk_index=chunk_index)
-    if new is not None:
-        async with ports.db.transaction(job_id=job_id, user_id=user_id) as tx:
-            await store.add_coherence(tx, job_id, chunk_index, new.summary, new.ledger, new.style)
-
-
-def _memory(row, cmd: WriteChunk) -> Memory:
-    """The stored coherence state, or the plan's style sheet before the first version."""
-    if row["version"] is None:
-        return Memory(style=cmd.style)
-    return Memory(row["summary"], row["ledger"], row["style"])
-
-
-async def _state_after(ports: Ports, envelope: Envelope, previous: int | None, chunk_index: int):
-    """The latest coherence row once `previous` has its version; None if this chunk has one."""
-    job_id, user_id = envelope.job_id, envelope.user_id
-    for _ in range(int(ports.settings.summary_wait_seconds / 0.5)):
-        async with ports.db.transaction(job_id=job_id, user_id=user_id) as tx:
-            row = await store.coherence_after(tx, job_id, chunk_index, previous)
-        if row["mine"]:
-            return None
-        if row["ready"]:
-            return row
-        await asyncio.sleep(0.5)
-    return row  # the previous summary failed or is stuck: go on without it
 
 
 async def _write(cmd: WriteChunk, envelope: Envelope, ports: Ports, tail: str, memory: Memory,

@@ -1,12 +1,13 @@
 """Wiring only: settings, connections, subscribers."""
 
-from contracts.messages import DeleteJob, JobCancelled, WriteChunk
+from contracts.messages import DeleteJob, JobCancelled, SummarizeChunk, WriteChunk
 from services.common.bus import Bus
 from services.common.db import Database
 from services.common.llm import provider_from_settings
 from services.common.runtime import serve
 from services.generator.config import GeneratorSettings
 from services.generator.handlers import Ports, delete_job, job_cancelled, write_chunk
+from services.generator.summarizing import summarize_chunk
 from services.generator.retention import RetentionSettings, run_retention
 
 
@@ -19,6 +20,8 @@ async def main() -> None:
         ports = Ports(db, llm, settings)
         bus.subscribe(WriteChunk.TYPE, lambda envelope: write_chunk(envelope, ports),
                       ack_wait=settings.ack_wait_seconds, max_deliver=10, workers=settings.chunk_workers)
+        bus.subscribe(SummarizeChunk.TYPE, lambda envelope: summarize_chunk(envelope, ports),
+                      ack_wait=settings.ack_wait_seconds, max_deliver=10, workers=settings.summary_workers)
         bus.subscribe(JobCancelled.TYPE, lambda envelope: job_cancelled(envelope, ports))
         bus.subscribe(DeleteJob.TYPE, lambda envelope: delete_job(envelope, ports))
         return [lambda: run_retention(db, retention)] if retention.on else []

@@ -38,35 +38,59 @@ async def stop(tx: Tx, job_id: uuid.UUID, epoch: int) -> None:
         " ON CONFLICT (job_id) DO UPDATE SET epoch = greatest(generator.stops.epoch, excluded.epoch)", job_id, epoch)
 
 
-async def accept_chunk(tx: Tx, job_id: uuid.UUID, chunk_index: int, text: str, words: int, target: int) -> None:
+async def accept_chunk(tx: Tx, job_id: uuid.UUID, chunk_index: int, text: str, words: int, target: int,
+                       previous: int | None) -> None:
     await tx.execute(
-        "INSERT INTO generator.chunks (job_id, chunk_index, text, words, target_words) VALUES ($1,$2,$3,$4,$5)"
-        " ON CONFLICT (job_id, chunk_index) DO NOTHING",
-        job_id, chunk_index, text, words, target,
+        "INSERT INTO generator.chunks (job_id, chunk_index, text, words, target_words, previous_chunk_index)"
+        " VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (job_id, chunk_index) DO NOTHING",
+        job_id, chunk_index, text, words, target, previous,
     )
 
 
-async def coherence_after(tx: Tx, job_id: uuid.UUID, chunk_index: int, previous: int | None):
-    """In one statement: whether this chunk already has its version, whether `previous` has one
-    (true when there is no previous), and the latest state."""
+async def lock_memory(tx: Tx, job_id: uuid.UUID) -> None:
+    """Orders memory versions, and the "is the chunk before folded in?" checks against them,
+    when sections finish at the same time: whichever of a chunk's store and its predecessor's
+    summary commits second sees the other and starts the chunk's summary."""
+    await tx.execute("SELECT pg_advisory_xact_lock(hashtext($1))", str(job_id))
+
+
+async def memory_includes(tx: Tx, job_id: uuid.UUID, chunk_index: int | None) -> bool:
+    """Whether the chunk has been folded into the memory (true when there is no chunk)."""
+    return await tx.fetchval(
+        "SELECT $2::int IS NULL OR EXISTS (SELECT 1 FROM generator.coherence WHERE job_id = $1"
+        " AND caused_by_chunk = $2)", job_id, chunk_index)
+
+
+async def summary_context(tx: Tx, job_id: uuid.UUID, chunk_index: int):
+    """In one statement: whether the chunk is folded in already, its text, and the latest state."""
     return await tx.fetchrow(
         "SELECT EXISTS (SELECT 1 FROM generator.coherence WHERE job_id = $1 AND caused_by_chunk = $2) AS mine,"
-        " ($3::int IS NULL OR EXISTS (SELECT 1 FROM generator.coherence WHERE job_id = $1 AND caused_by_chunk = $3))"
-        "  AS ready, c.version, c.summary, c.ledger, c.style"
-        + _LATEST_STATE,
-        job_id, chunk_index, previous,
+        " (SELECT text FROM generator.chunks WHERE job_id = $1 AND chunk_index = $2) AS text,"
+        " c.version, c.summary, c.ledger, c.style" + _LATEST_STATE,
+        job_id, chunk_index,
     )
 
 
-async def add_coherence(tx: Tx, job_id: uuid.UUID, chunk_index: int, summary: str, ledger: str, style: str) -> None:
-    """A new version; the advisory lock orders versions when sections finish at the same time."""
-    await tx.execute("SELECT pg_advisory_xact_lock(hashtext($1))", str(job_id))
-    await tx.execute(
-        "INSERT INTO generator.coherence (job_id, version, caused_by_chunk, summary, ledger, style)"
-        " SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5 FROM generator.coherence WHERE job_id = $1"
-        " AND NOT EXISTS (SELECT 1 FROM generator.coherence WHERE job_id = $1 AND caused_by_chunk = $2)",
-        job_id, chunk_index, summary, ledger, style,
+async def add_coherence(tx: Tx, job_id: uuid.UUID, chunk_index: int, summary: str, ledger: str, style: str,
+                        made_by: str) -> int | None:
+    """A new version (its number), or None when the chunk was folded in before."""
+    await lock_memory(tx, job_id)
+    return await tx.fetchval(
+        "INSERT INTO generator.coherence (job_id, version, caused_by_chunk, summary, ledger, style, made_by)"
+        " SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5, $6 FROM generator.coherence WHERE job_id = $1"
+        " AND NOT EXISTS (SELECT 1 FROM generator.coherence WHERE job_id = $1 AND caused_by_chunk = $2)"
+        " RETURNING version",
+        job_id, chunk_index, summary, ledger, style, made_by,
     )
+
+
+async def waiting_on(tx: Tx, job_id: uuid.UUID, chunk_index: int) -> list[int]:
+    """Stored chunks whose summary waited for this chunk's, and not folded in yet."""
+    rows = await tx.fetch(
+        "SELECT n.chunk_index FROM generator.chunks n WHERE n.job_id = $1 AND n.previous_chunk_index = $2"
+        " AND NOT EXISTS (SELECT 1 FROM generator.coherence c WHERE c.job_id = $1"
+        " AND c.caused_by_chunk = n.chunk_index) ORDER BY 1", job_id, chunk_index)
+    return [r["chunk_index"] for r in rows]
 
 
 async def full_text(tx: Tx, job_id: uuid.UUID, chunk_index: int) -> str:

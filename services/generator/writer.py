@@ -15,7 +15,11 @@ from services.common.retry import retry_delay
 from services.generator.config import GeneratorSettings
 from services.generator.memory import Memory
 from services.generator.prompts import chunk_prompt, template
+from services.generator.cleaning import cleaned, cut_notes, scaffolding
 from services.generator.quality import joined, rejection_reason, trim_to_budget, trim_to_last_sentence
+
+TINY_TARGET = 50  # a chunk this small ends at most TINY_SLACK words past its budget (README, L7)
+TINY_SLACK = 3
 
 
 _AS_PHRASE = {
@@ -23,7 +27,13 @@ _AS_PHRASE = {
     "refusal": "a refusal",
     "reply repeats the prompt": "a reply repeating the prompt",
     "reply repeats an earlier paragraph": "a reply repeating an earlier paragraph",
+    "reply is mostly echo or repetition": "replies that were mostly echo or repetition",
 }
+
+
+def _users_words(cmd: WriteChunk) -> tuple[str, ...]:
+    """What the user wrote: a reply may reuse it; everything else in the prompt is scaffolding."""
+    return cmd.title, cmd.instructions, cmd.source_text or ""
 
 
 @dataclass
@@ -65,7 +75,7 @@ class ChunkWriter:
                     break
                 await asyncio.sleep(retry_delay(draft.failures, err.retry_after))
                 continue
-            await self._judge(draft, prompt, completion, tail, cmd.target_words)
+            await self._judge(draft, prompt, completion, cmd, tail)
         return draft
 
     def _prompt(self, cmd: WriteChunk, tail: str, draft: ChunkDraft) -> Prompt:
@@ -83,18 +93,23 @@ class ChunkWriter:
         draft.last_error = f"provider failed ({err})"
         await self.log.record(Call(draft.attempts, prompt, None, kept=False, error=str(err), latency_ms=err.latency_ms))
 
-    async def _judge(self, draft: ChunkDraft, prompt: Prompt, completion: Completion, tail: str,
-                     target: int) -> None:
-        reason = rejection_reason(completion.text, prompt.user, f"{tail}\n\n{draft.text}")
+    async def _judge(self, draft: ChunkDraft, prompt: Prompt, completion: Completion, cmd: WriteChunk,
+                     tail: str) -> None:
+        earlier = f"{tail}\n\n{draft.text}"
+        clean = cleaned(completion.text, scaffolding(f"{prompt.system}\n{prompt.user}", *_users_words(cmd)), earlier)
+        reason = rejection_reason(completion.text, prompt.user, earlier, clean)
+        notes = cut_notes(clean)
         if reason:
             draft.failures += 1
             draft.last_error = f"provider returned {_AS_PHRASE.get(reason, reason)}"
-            await self.log.record(Call(draft.attempts, prompt, completion, kept=False, error=reason))
+            await self.log.record(Call(draft.attempts, prompt, completion, kept=False, error=reason, notes=notes))
             return
-        piece = trim_to_last_sentence(completion.text) if completion.truncated else completion.text
-        draft.extend(trim_to_budget(piece, target - draft.words))
+        piece = trim_to_last_sentence(clean.text) if completion.truncated else clean.text
+        target = cmd.target_words
+        draft.extend(trim_to_budget(piece, target - draft.words, TINY_SLACK if target <= TINY_TARGET else None))
         draft.rounds += 1
-        await self.log.record(Call(draft.attempts, prompt, completion, kept=True), *self._continuing(draft, target))
+        await self.log.record(Call(draft.attempts, prompt, completion, kept=True, notes=notes),
+                              *self._continuing(draft, target))
 
     def _continuing(self, draft: ChunkDraft, target: int) -> list[ChunkContinued]:
         """`job.chunk_continued` when the kept text is short and the writer will ask for the rest."""

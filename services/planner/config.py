@@ -8,7 +8,7 @@ class PlannerSettings(LlmSettings):
     section_width: int = 1  # sections written concurrently; 1 is fully sequential
     extension_margin: float = 0.02  # extension budgets ask this much over what is missing
     single_chunk_words: int = 50  # targets up to this are one chunk, with no outline
-    outline_attempts: int = 3  # malformed outlines are asked again, then planned in code
+    outline_attempts: int = 2  # an unusable outline is asked once more, then planned in code
     min_section_words: int = 150  # an outline finer than this is rejected
     source_slice_chars: int = 65_536  # the rewrite source is read in slices of this size
     ack_wait_seconds: float = 30.0  # a crashed planner's messages are redelivered after this (heartbeats keep live ones)

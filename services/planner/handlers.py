@@ -16,7 +16,7 @@ from services.planner import store
 from services.planner.config import PlannerSettings
 from services.planner.dispatch import next_sections
 from services.planner.plan import Section, chunks_of, with_handoffs
-from services.planner.planning import extension_sections, outline_for, store_outline, store_passages
+from services.planner.planning import Planned, extension_sections, outline_for, store_outline, store_passages
 
 SERVICE = "planner"
 
@@ -47,13 +47,14 @@ async def plan_job(envelope: Envelope, ports: Ports) -> None:
     async with ports.db.transaction(job_id=job_id, user_id=envelope.user_id) as tx:
         if await store.plan_exists(tx, job_id):
             return  # planned before: never ask the LLM for the outline again
-    outline, origin = (None, "source") if req.mode == "rewrite" else await outline_for(
+    planned = Planned(None, "source") if req.mode == "rewrite" else await outline_for(
         req, job_id, envelope.user_id, ports.db, ports.llm, s)
+    outline = planned.outline
     async with ports.db.transaction(job_id=job_id, user_id=envelope.user_id) as tx:
         await store.one_at_a_time(tx, job_id)
         if not await tx.claim(envelope.event_id) or not await store.insert_plan(
                 tx, job_id, envelope.user_id, req, width=s.section_width,
-                style=outline.style if outline else "", outline_source=origin):
+                style=outline.style if outline else "", outline_source=planned.source):
             return
         if outline:
             await store_outline(tx, job_id, outline, s.chunk_words)
@@ -61,7 +62,8 @@ async def plan_job(envelope: Envelope, ports: Ports) -> None:
             await store_passages(tx, job_id, req, s)
         sections, chunks, words = await store.count_planned(tx, job_id)
         decision = Decision(tx, envelope)
-        decision.emit(JobPlanned(sections=sections, chunks_total=chunks, planned_words=words))
+        decision.emit(JobPlanned(sections=sections, chunks_total=chunks, planned_words=words,
+                                 outline_source=planned.source, fallback=planned.fallback))
         if await store.take_stop(tx, job_id):  # cancelled while the outline was being written
             await _cancel(decision)
             return

@@ -26,6 +26,20 @@ def depth_for(target_words: int) -> int:
     return 1 if target_words <= 10_000 else 2 if target_words <= 150_000 else 3
 
 
+def schema(depth: int) -> dict:
+    """The outline's JSON schema, spelled out to its depth (no $ref: grammar-constrained
+    servers such as llama.cpp turn it into a grammar, and not all of them follow references)."""
+    node: dict = {"type": "object", "required": ["title", "brief", "words"], "properties": {
+        "title": {"type": "string"}, "brief": {"type": "string"}, "words": {"type": "integer"}}}
+    for _ in range(depth - 1):
+        node = {"type": "object", "required": ["title", "brief", "children"], "properties": {
+            "title": {"type": "string"}, "brief": {"type": "string"}, "children": {"type": "array", "items": node}}}
+    style = {"type": "object", "properties": {k: {"type": "string"} for k in
+                                              ("tone", "tense", "point_of_view", "audience")}}
+    return {"type": "object", "required": ["style", "nodes"],
+            "properties": {"style": style, "nodes": {"type": "array", "items": node}}}
+
+
 def prompt_fields(target_words: int, section_words: int, min_section_words: int) -> dict:
     depth = depth_for(target_words)
     return {"depth": depth, "levels": _LEVELS[depth], "min_section_words": min_section_words,

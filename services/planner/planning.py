@@ -3,6 +3,7 @@ LLM's outlines keep failing), the source's passages for `rewrite`."""
 
 import math
 import uuid
+from dataclasses import dataclass
 
 from contracts.messages import JobRequested
 from contracts.wordcount import count_words
@@ -12,38 +13,50 @@ from services.common.llm.ask import ask
 from services.common.llm.calls import LlmCallLog
 from services.planner import store
 from services.planner.config import PlannerSettings
-from services.planner.outline import Outline, OutlineError, parse_outline, prompt_fields
+from services.planner.outline import Outline, OutlineError, parse_outline, prompt_fields, schema
 from services.planner.plan import PlannedChunk, Section, chunks_of, fallback_sections, with_handoffs
 from services.planner.prompts import template
 from services.planner.source import TargetShares, passage_words, passages, source_slices
 
 
+@dataclass(frozen=True)
+class Planned:
+    outline: Outline | None  # None for a rewrite: its plan is the source's passages
+    source: str  # "single", "llm" or "code"
+    fallback: str = ""  # what an outline made in code replaced
+
+
 async def outline_for(req: JobRequested, job_id: uuid.UUID, user_id: uuid.UUID, db: Database,
-                      llm: LlmProvider, s: PlannerSettings) -> tuple[Outline, str]:
-    """The outline and where it came from: "single", "llm" or "code" (the LLM's failed)."""
+                      llm: LlmProvider, s: PlannerSettings) -> Planned:
+    """The LLM's outline, or one made in code: for tiny targets, or when no reply was usable."""
     section_words = s.chunk_words * s.chunks_per_section
     if req.target_words <= s.single_chunk_words:
-        return Outline([Section(req.title, "The whole text.", req.target_words)], ""), "single"
+        return Planned(Outline([Section(req.title, "The whole text.", req.target_words)], ""), "single")
     fields = prompt_fields(req.target_words, section_words, s.min_section_words)
     prompt = Prompt(
-        system=template("outline_system").strip(), model=s.model_for("planner"),
+        system=template("outline_system").strip(), model=s.model_for("planner", req.model),
         user=template("outline").format(title=req.title, instructions=req.instructions,
                                         target_words=req.target_words, **fields),
         max_tokens=min(16_000, 400 + fields["sections"] * 120), headers={"x-longform-chunk": f"{job_id}:outline"},
+        schema=schema(fields["depth"]), schema_name="outline",
     )
     log = LlmCallLog(db, provider=llm.name, job_id=job_id, user_id=user_id, purpose="outline")
     parsed: list[Outline] = []
+    problems: list[str] = []
 
     def judge(completion) -> str | None:
         try:
             parsed.append(parse_outline(completion.text, req.target_words, s.min_section_words))
         except OutlineError as problem:
-            return f"unusable outline: {problem}"
+            problems.append(f"unusable outline: {problem}")
+            return problems[-1]
         return None
 
     if await ask(llm, prompt, log, attempts=s.outline_attempts, judge=judge):
-        return parsed[-1], "llm"
-    return Outline(fallback_sections(req.target_words, section_words), ""), "code"
+        return Planned(parsed[-1], "llm")
+    return Planned(Outline(fallback_sections(req.target_words, section_words), ""), "code",
+                   f"no usable outline in {s.outline_attempts} attempts ({problems[-1] if problems else 'provider errors'}):"
+                   " the outline was made in code")
 
 
 async def store_outline(tx: Tx, job_id: uuid.UUID, outline: Outline, chunk_words: int) -> None:

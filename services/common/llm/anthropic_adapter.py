@@ -1,11 +1,17 @@
-"""Anthropic's Messages API through the official SDK, streamed for time to first token."""
+"""Anthropic's Messages API through the official SDK, streamed for time to first token.
+Structured output is a forced tool whose input schema is the asked schema; the reply's text is
+then the tool input as JSON."""
 
+import json
 import time
 
 import anthropic
 
-from services.common.llm.base import Completion, Prompt
+from services.common.llm.base import Completion, LlmError, Prompt
 from services.common.llm.errors import classified
+from services.common.llm.structured import FormatMemory
+
+_DELTAS = ("text", "input_json")  # the stream's events that carry the reply
 
 
 class AnthropicProvider:
@@ -16,25 +22,42 @@ class AnthropicProvider:
         client = anthropic.AsyncAnthropic(api_key=api_key, base_url=base_url, max_retries=0, timeout=timeout)
         # Taken now: the SDK imports its resources on first use, which would stall the first job.
         self.messages = client.messages
+        self.formats = FormatMemory(self.name)
 
     async def complete(self, prompt: Prompt) -> Completion:
-        return await classified(lambda started: self._stream(prompt, started), anthropic.APIError)
-
-    async def _stream(self, prompt: Prompt, started: float) -> Completion:
         model = prompt.model or self.default_model
-        parts: list[str] = []
+        structured = self.formats.structured(model, prompt.schema)
+        try:
+            return await classified(lambda started: self._stream(prompt, model, structured, started),
+                                    anthropic.APIError)
+        except LlmError as err:
+            raise self.formats.refusal(err, model, "tools") if structured else err
+
+    async def _stream(self, prompt: Prompt, model: str, structured: bool, started: float) -> Completion:
         first_token_ms = None
+        tool = {"tools": [{"name": prompt.schema_name, "description": f"Give the {prompt.schema_name}.",
+                           "input_schema": prompt.schema}],
+                "tool_choice": {"type": "tool", "name": prompt.schema_name}} if structured else {}
         async with self.messages.stream(
             model=model, max_tokens=prompt.max_tokens, system=prompt.system,
-            messages=[{"role": "user", "content": prompt.user}], extra_headers=prompt.headers,
+            messages=[{"role": "user", "content": prompt.user}], extra_headers=prompt.headers, **tool,
         ) as stream:
-            async for text in stream.text_stream:
-                first_token_ms = first_token_ms or max(1, int((time.perf_counter() - started) * 1000))
-                parts.append(text)
+            async for event in stream:
+                if event.type in _DELTAS and first_token_ms is None:
+                    first_token_ms = max(1, int((time.perf_counter() - started) * 1000))
             final = await stream.get_final_message()
         return Completion(
-            text="".join(parts), truncated=final.stop_reason == "max_tokens",
+            text=_text(final), truncated=final.stop_reason == "max_tokens",
             finish_reason=final.stop_reason or "unknown", model=model,
             input_tokens=final.usage.input_tokens, output_tokens=final.usage.output_tokens,
             latency_ms=max(1, int((time.perf_counter() - started) * 1000)), first_token_ms=first_token_ms,
+            output_format="tool" if structured else "text",
         )
+
+
+def _text(message) -> str:
+    """The reply's text, or the forced tool's input as JSON."""
+    for block in message.content:
+        if block.type == "tool_use":
+            return json.dumps(block.input)
+    return "".join(block.text for block in message.content if block.type == "text")

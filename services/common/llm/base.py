@@ -11,6 +11,11 @@ class Prompt:
     max_tokens: int
     model: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    # Structured output, where the provider offers it: a JSON schema the reply must follow
+    # (OpenAI response_format json_schema; Anthropic a forced tool). Asked in plain text where
+    # the provider or model refuses it; the prompt always says the form in words too.
+    schema: dict | None = None
+    schema_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -23,6 +28,8 @@ class Completion:
     output_tokens: int | None
     latency_ms: int
     first_token_ms: int | None
+    output_format: str = "text"  # "json_schema", "tool" or "text": how the reply was asked for
+    usage_estimated: bool = False  # the provider reported no usage: the token counts are ours
 
 
 class LlmError(Exception):

@@ -3,7 +3,7 @@ prompt and reply) and announced by an `llm.call` audit event in the same transac
 OpenTelemetry GenAI attribute names and a link to the stored row."""
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from contracts.envelope import Envelope, Message
 from contracts.messages import ErrorRaised, LlmCalled
@@ -27,6 +27,7 @@ class Call:
     kept: bool
     error: str | None = None
     latency_ms: int = 0
+    notes: dict = field(default_factory=dict)  # more attributes of the event: what was cut, a fallback
 
 
 class LlmCallLog:
@@ -92,8 +93,15 @@ class LlmCallLog:
             "longform.response_summary": summary(c.text) if c else "",
             "longform.stored_as": f"{self.db.schema}.llm_calls/{call_id}",
             "service.instance.id": self.db.instance,  # OpenTelemetry's name: which replica made the call
+            "longform.output_format": c.output_format if c else _asked_format(call.prompt),
+            "longform.usage_estimated": c.usage_estimated if c else None,
             "error.type": call.error,
+            **call.notes,
         }
+
+
+def _asked_format(prompt: Prompt) -> str:
+    return "structured" if prompt.schema else "text"
 
 
 def _outcome(call: Call) -> str:

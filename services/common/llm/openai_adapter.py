@@ -6,12 +6,14 @@ chunk needs (bench/e2e_job.py)."""
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import openai
 
-from services.common.llm.base import Completion, Prompt
+from services.common.llm.base import Completion, LlmError, Prompt
 from services.common.llm.errors import classified
+from services.common.llm.structured import FormatMemory
+from services.common.llm.tokens import TokenCounter
 
 
 @dataclass
@@ -41,17 +43,27 @@ class OpenAIProvider:
         self.completions = client.chat.completions
         # OpenAI's newer models take max_completion_tokens; compatible servers know max_tokens.
         self.limit_field = "max_completion_tokens" if name == "openai" else "max_tokens"
+        self.formats = FormatMemory(name)
+        self.tokens = TokenCounter(base_url if name != "openai" else None)
 
     async def complete(self, prompt: Prompt) -> Completion:
-        return await classified(lambda started: self._stream(prompt, started), openai.APIError)
-
-    async def _stream(self, prompt: Prompt, started: float) -> Completion:
         model = prompt.model or self.default_model
+        structured = self.formats.structured(model, prompt.schema)
+        try:
+            completion = await classified(lambda started: self._stream(prompt, model, structured, started),
+                                          openai.APIError)
+        except LlmError as err:
+            raise self.formats.refusal(err, model, "response_format") if structured else err
+        return completion if completion.input_tokens is not None else await self._counted(prompt, completion)
+
+    async def _stream(self, prompt: Prompt, model: str, structured: bool, started: float) -> Completion:
         reply = _Reply()
+        shape = {"response_format": {"type": "json_schema", "json_schema": {
+            "name": prompt.schema_name, "schema": prompt.schema, "strict": False}}} if structured else {}
         async with self.completions.with_streaming_response.create(
             model=model, stream=True, stream_options={"include_usage": True},
             messages=[{"role": "system", "content": prompt.system}, {"role": "user", "content": prompt.user}],
-            extra_headers=prompt.headers, **{self.limit_field: prompt.max_tokens},
+            extra_headers=prompt.headers, **{self.limit_field: prompt.max_tokens}, **shape,
         ) as response:
             async for line in response.iter_lines():
                 if line.startswith("data:") and line[5:].strip() != "[DONE]":
@@ -61,7 +73,13 @@ class OpenAIProvider:
             text="".join(reply.parts), truncated=reply.finish == "length", finish_reason=reply.finish or "unknown",
             model=model, input_tokens=usage.get("prompt_tokens"), output_tokens=usage.get("completion_tokens"),
             latency_ms=_ms_since(started), first_token_ms=reply.first_token_ms,
+            output_format="json_schema" if structured else "text",
         )
+
+    async def _counted(self, prompt: Prompt, completion: Completion) -> Completion:
+        """The server reported no usage: count the tokens ourselves, marked estimated."""
+        return replace(completion, input_tokens=await self.tokens.count(f"{prompt.system}\n{prompt.user}"),
+                       output_tokens=await self.tokens.count(completion.text), usage_estimated=True)
 
 
 def _ms_since(started: float) -> int:

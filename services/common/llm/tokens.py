@@ -1,0 +1,49 @@
+"""Token counts when a provider reports none (a stream without usage, an older server): the
+server's own tokenizer where it has one, else an estimate. Either way the figure is marked
+estimated in the `llm.call` event, and a job's tokens are never 0 when calls were made."""
+
+import math
+
+import httpx
+
+CHARS_PER_TOKEN = 4.0  # English prose in common BPE vocabularies; CJK runs closer to one a character
+_CJK_HINT = 0x2E80
+
+
+def estimated_tokens(text: str) -> int:
+    """About one token per four characters, and one per CJK character; at least 1 for any text."""
+    if not text:
+        return 0
+    wide = sum(1 for ch in text if ord(ch) >= _CJK_HINT)
+    return max(1, math.ceil((len(text) - wide) / CHARS_PER_TOKEN) + wide)
+
+
+class TokenCounter:
+    """Asks the server's tokenizer (llama-cpp-python: /extras/tokenize/count; llama.cpp:
+    /tokenize) once per text; the first endpoint that answers is kept, and when none does, or
+    one stops answering, the estimate is used from then on."""
+
+    def __init__(self, base_url: str | None, timeout: float = 2.0) -> None:
+        root = (base_url or "").rstrip("/").removesuffix("/v1")
+        self._endpoints = [f"{root}/extras/tokenize/count", f"{root}/tokenize"] if root else []
+        self._client = httpx.AsyncClient(timeout=timeout) if root else None
+
+    async def count(self, text: str) -> int:
+        for endpoint in list(self._endpoints):
+            tokens = await self._ask(endpoint, text)
+            if tokens is not None:
+                self._endpoints = [endpoint]
+                return tokens
+            self._endpoints.remove(endpoint)
+        return estimated_tokens(text)
+
+    async def _ask(self, endpoint: str, text: str) -> int | None:
+        body = {"input": text} if endpoint.endswith("/count") else {"content": text}
+        try:
+            response = await self._client.post(endpoint, json=body)
+            data = response.json() if response.status_code == 200 else {}
+        except (httpx.HTTPError, ValueError):
+            return None
+        if isinstance(data.get("count"), int):
+            return data["count"]
+        return len(data["tokens"]) if isinstance(data.get("tokens"), list) else None

@@ -1,0 +1,68 @@
+"""The memory step (SPEC C2, C4): `chunk.summarize` folds one stored chunk into the memory and
+answers `chunk.summarized`. It is started by events, never by a wait: the chunk's store starts
+it when the chunk before it is folded in already, otherwise that chunk's summary does. Each
+section's memory is therefore built in order, and nothing holds a worker while it waits."""
+
+import uuid
+
+from contracts.envelope import Envelope, derived_id
+from contracts.messages import ChunkSummarized, SummarizeChunk, WriteChunk
+from services.common.db import Tx
+from services.common.logs import bind_job
+from services.generator import store
+from services.generator.memory import folded_in_code, stored_memory
+from services.generator.summarizer import Remembered, remember
+
+_CANCELLED = "the job was cancelled: folded in code, without an LLM call"
+
+
+def summarize_command(job_id: uuid.UUID, user_id: uuid.UUID | None, cmd: SummarizeChunk) -> Envelope:
+    """One id per chunk, whichever event starts it, so the two paths cannot start it twice."""
+    return Envelope.wrap(cmd, service=store.SERVICE, job_id=job_id, user_id=user_id,
+                         event_id=derived_id(job_id, SummarizeChunk.TYPE, cmd.chunk_index))
+
+
+async def summarize_when_ready(tx: Tx, envelope: Envelope, cmd: WriteChunk) -> None:
+    """Called in the transaction that stores the chunk."""
+    await store.lock_memory(tx, envelope.job_id)
+    if await store.memory_includes(tx, envelope.job_id, cmd.previous_chunk_index):
+        tx.emit(summarize_command(envelope.job_id, envelope.user_id, SummarizeChunk(
+            chunk_index=cmd.chunk_index, previous_chunk_index=cmd.previous_chunk_index, model=cmd.model,
+            style=cmd.style, epoch=cmd.epoch)))
+
+
+async def summarize_chunk(envelope: Envelope, ports) -> None:
+    cmd = envelope.payload(SummarizeChunk)
+    job_id, user_id = envelope.job_id, envelope.user_id
+    bind_job(job_id)
+    async with ports.db.transaction(job_id=job_id, user_id=user_id) as tx:
+        row = await store.summary_context(tx, job_id, cmd.chunk_index)
+        stopped = await store.stopped(tx, job_id, cmd.epoch)
+    if row["mine"] or row["text"] is None:
+        return  # folded in before (a redelivery), or the chunk is gone with its job
+    memory = stored_memory(row, cmd.style)
+    s = ports.settings
+    if stopped:
+        made = Remembered(folded_in_code(memory, row["text"], max_summary_words=s.summary_words), "code", _CANCELLED)
+    else:
+        made = await remember(ports.llm, ports.db, s, memory, row["text"], job_id=job_id, user_id=user_id,
+                              chunk_index=cmd.chunk_index, model=cmd.model)
+    async with ports.db.transaction(job_id=job_id, user_id=user_id) as tx:
+        await _store(tx, envelope, cmd, made)
+
+
+async def _store(tx: Tx, envelope: Envelope, cmd: SummarizeChunk, made: Remembered) -> None:
+    job_id, user_id, new = envelope.job_id, envelope.user_id, made.memory
+    if not await tx.claim(envelope.event_id):
+        return
+    version = await store.add_coherence(tx, job_id, cmd.chunk_index, new.summary, new.ledger, new.style, made.made_by)
+    if version is None:
+        return
+    tx.emit(Envelope.wrap(ChunkSummarized(
+        chunk_index=cmd.chunk_index, version=version, summary_words=len(new.summary.split()),
+        ledger_entries=len(new.ledger.splitlines()), made_by=made.made_by, fallback=made.fallback,
+    ), service=store.SERVICE, job_id=job_id, user_id=user_id, event_id=derived_id(envelope.event_id, "summarized")))
+    for waiting in await store.waiting_on(tx, job_id, cmd.chunk_index):
+        tx.emit(summarize_command(job_id, user_id, SummarizeChunk(
+            chunk_index=waiting, previous_chunk_index=cmd.chunk_index, model=cmd.model, style=cmd.style,
+            epoch=cmd.epoch)))
