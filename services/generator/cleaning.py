@@ -30,6 +30,7 @@ _CLOSING = re.compile(
     r"(?:\n|^)[^\n]{0,60}\b(?:I hope (?:this|that|you)|let me know if|feel free to|would you like me"
     r"|is there anything else|happy to help|want me to (?:continue|write))\b[^\n]*\s*$", re.I)
 _NON_WORD = re.compile(r"[^\w]+")
+_WORD = re.compile(r"\S+")
 
 
 @dataclass
@@ -47,7 +48,7 @@ class Cleaned:
 
 
 def _normal(words: list[str]) -> tuple[str, ...]:
-    return tuple(w for w in (_NON_WORD.sub("", word.lower()) for word in words) if w)
+    return tuple(_NON_WORD.sub("", word.lower()) for word in words)
 
 
 def shingles(text: str, size: int = SHINGLE) -> set[tuple[str, ...]]:
@@ -55,13 +56,27 @@ def shingles(text: str, size: int = SHINGLE) -> set[tuple[str, ...]]:
     return {words[i:i + size] for i in range(len(words) - size + 1)}
 
 
-def scaffolding(prompt: str, *user_texts: str) -> set[tuple[str, ...]]:
-    """The prompt's 8-word runs that the user did not write: labels, state blocks, instructions."""
-    theirs = set().union(*(shingles(text) for text in user_texts)) if user_texts else set()
-    return shingles(prompt) - theirs
+@dataclass(frozen=True)
+class Scaffold:
+    """The prompt's 8-word runs and whole sentences (of 3 words or more) the user did not write:
+    labels, state blocks, instructions."""
+
+    runs: frozenset
+    sentences: frozenset
 
 
-def cleaned(reply: str, scaffold: set[tuple[str, ...]], earlier: str = "") -> Cleaned:
+def _sentence_keys(text: str) -> set[tuple[str, ...]]:
+    keys = (_normal(piece.split()) for line in text.splitlines() for piece in split_sentences(line))
+    return {key for key in keys if len(key) >= 3}
+
+
+def scaffolding(prompt: str, *user_texts: str) -> Scaffold:
+    theirs = "\n".join(user_texts)
+    return Scaffold(frozenset(shingles(prompt) - shingles(theirs)),
+                    frozenset(_sentence_keys(prompt) - _sentence_keys(theirs)))
+
+
+def cleaned(reply: str, scaffold: Scaffold, earlier: str = "") -> Cleaned:
     """The reply without chatter, scaffolding, or sentences already written in `earlier`."""
     result = Cleaned(reply)
     for pattern in (_TEMPLATE_TOKEN, _ROLE_LINE, _QUOTE_FENCE, _LABEL_LINE):
@@ -73,23 +88,40 @@ def cleaned(reply: str, scaffold: set[tuple[str, ...]], earlier: str = "") -> Cl
     return result
 
 
-def _drop_sentences(result: Cleaned, scaffold: set, seen: set, seen_sentences: set) -> None:
-    """Sentences echoing the scaffolding, or repeating earlier text (or this reply's own), go."""
+def _drop_sentences(result: Cleaned, scaffold: Scaffold, seen: set, seen_sentences: set) -> None:
+    """Sentences echoing the scaffolding, or repeating earlier text (or this reply's own), go; an
+    8-word run of scaffolding inside a sentence that is mostly the model's own goes alone."""
     kept_paragraphs = []
     for paragraph in re.split(r"\n\s*\n", result.text):
-        kept = []
-        for sentence in split_sentences(paragraph):
-            words = _normal(sentence.split())
-            own = {words[i:i + SHINGLE] for i in range(len(words) - SHINGLE + 1)}
-            if own & scaffold or _repeats(words, own, seen, seen_sentences):
-                result.cuts.append(sentence.strip())
+        pieces = split_sentences(paragraph)
+        words = _normal(paragraph.split())
+        echo = {i + k for i in range(len(words) - SHINGLE + 1) if words[i:i + SHINGLE] in scaffold.runs
+                for k in range(SHINGLE)}
+        kept, start = [], 0
+        for piece in pieces:
+            spans = [m.span() for m in _WORD.finditer(piece)]
+            own_words = words[start:start + len(spans)]
+            echoed = [k for k in range(len(spans)) if start + k in echo]
+            start += len(spans)
+            own = {own_words[i:i + SHINGLE] for i in range(len(own_words) - SHINGLE + 1)}
+            if (len(echoed) * 2 >= len(spans) or own_words in scaffold.sentences
+                    or _repeats(own_words, own, seen, seen_sentences)):
+                result.cuts.append(piece.strip())
                 continue
-            kept.append(sentence)
+            kept.append(_without(piece, [spans[k] for k in echoed], result.cuts))
             seen |= own
-            seen_sentences.add(words)
+            seen_sentences.add(own_words)
         if kept:
             kept_paragraphs.append("".join(kept).strip())
     result.text = "\n\n".join(kept_paragraphs)
+
+
+def _without(piece: str, spans: list[tuple[int, int]], cuts: list[str]) -> str:
+    """The sentence without the echoed words (runs of them, cut where they stand)."""
+    for begin, end in reversed(spans):
+        cuts.append(piece[begin:end])
+        piece = piece[:begin] + piece[end:]
+    return piece
 
 
 def _repeats(words: tuple, own: set, seen: set, seen_sentences: set) -> bool:

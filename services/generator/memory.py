@@ -51,8 +51,12 @@ def stored_memory(row, style: str) -> Memory:
 
 
 def read_reply(reply: str) -> Reading | None:
-    """The reply as JSON, as labelled text, or as prose; None when it holds no words."""
-    return _as_json(reply) or _as_labelled(reply) or (Reading(reply.strip(), "", False) if reply.split() else None)
+    """The reply as JSON, as labelled text, or as prose; None when it holds no words, or is JSON
+    (a structured reply cut short, or of another shape) without a summary in it."""
+    found = _as_json(reply) or _as_labelled(reply)
+    if found or reply.lstrip().startswith(("{", "[")):
+        return found
+    return Reading(reply.strip(), "", False) if reply.split() else None
 
 
 def _as_json(reply: str) -> Reading | None:
