@@ -43,9 +43,9 @@ class ChaosStack:
         http.headers["Authorization"] = f"Bearer {token}"
         return http
 
-    def submit(self, http: httpx.Client, target_words: int) -> str:
+    def submit(self, http: httpx.Client, target_words: int, **fields) -> str:
         body = {"mode": "generate", "title": "Chaos", "target_words": target_words,
-                "instructions": "A field guide to imaginary rivers."}
+                "instructions": "A field guide to imaginary rivers."} | fields
         return _retried(lambda: http.post("/v1/jobs", json=body)).json()["id"]
 
     def crash_at_random_point(self, job_id: str, service: str, rng: random.Random) -> Snapshot:
@@ -78,6 +78,15 @@ class ChaosStack:
     def redelivered(self, job_id: str, message_type: str) -> list[dict]:
         return [r for r in verdict.events_of(self.database_url, job_id, "job.redelivered")
                 if r["message_type"] == message_type]
+
+    def summaries(self, job_id: str, chunks: int, timeout: float = 60.0) -> dict[int, str]:
+        """How each chunk was folded into the memory (`made_by`), once all `chunks` are: the last
+        summaries may land after the job completed."""
+        deadline = time.monotonic() + timeout
+        while len(made := {e["chunk_index"]: e["made_by"] for e in verdict.events_of(
+                self.database_url, job_id, "chunk.summarized")}) < chunks and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return made
 
     def judge(self, job_id: str, snapshots: list[Snapshot]) -> verdict.Verdict:
         return verdict.judge(self.database_url, self.llm_root, job_id, snapshots)

@@ -22,3 +22,17 @@ def test_a_service_killed_mid_job_loses_nothing_and_repeats_no_llm_call(chaos, u
     if service == "generator" and before.writing:  # the crash and the resume are in the job's log
         redelivered = chaos.redelivered(job_id, "chunk.write")
         assert redelivered and all(r["delivery"] >= 2 for r in redelivered)
+
+
+def test_a_generator_killed_while_the_provider_ignores_every_format_loses_nothing(chaos, user) -> None:
+    """Summaries degrade to prose and the outline to one made in code; a crash still loses and
+    repeats nothing, and every chunk is folded into the memory once."""
+    seed = secrets.randbits(32)
+    job_id = chaos.submit(user, TARGET_WORDS, model="fake/ignore_formats+chatty+latency:seconds=0.3")
+    before = chaos.crash_at_random_point(job_id, "generator", random.Random(seed))
+    chaos.wait_until_ended(job_id)
+    outcome = chaos.judge(job_id, [before])
+    assert outcome.problems() == [], f"seed {seed}, killed after chunks {sorted(before.chunks_done)}"
+    assert outcome.words >= TARGET_WORDS
+    made = chaos.summaries(job_id, outcome.chunks_planned)
+    assert sorted(made) == list(range(outcome.chunks_planned)) and set(made.values()) == {"prose"}

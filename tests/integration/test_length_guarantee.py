@@ -8,6 +8,7 @@ import pytest
 
 from contracts.wordcount import count_words
 from services.generator.quality import paragraphs
+from tests.scaffolding import scaffolding_in
 
 
 def _assert_complete_and_clean(client, job_id: str, target: int) -> dict:
@@ -16,6 +17,7 @@ def _assert_complete_and_clean(client, job_id: str, target: int) -> dict:
     document = client.document(job_id)
     assert count_words(document) == final["words"] >= target
     assert [p for p, n in Counter(paragraphs(document)).items() if n > 1] == []
+    assert scaffolding_in(document) == []
     return final
 
 
@@ -23,6 +25,13 @@ def _assert_complete_and_clean(client, job_id: str, target: int) -> dict:
 def test_targets_from_one_word_up_complete_at_or_above_target(client, target) -> None:
     final = _assert_complete_and_clean(client, client.submit(target), target)
     assert final["words"] <= target * 1.05 + 5
+
+
+@pytest.mark.parametrize("target", [1, 2, 7, 23, 50])
+def test_tiny_targets_end_at_most_three_words_over_even_when_replies_run_long(client, target) -> None:
+    job_id = client.submit(target, model="fake/ignore_formats+chatty+random_length:min=2,max=4")
+    final = _assert_complete_and_clean(client, job_id, target)
+    assert target <= final["words"] <= target + 3
 
 
 def test_a_sixty_thousand_word_job_completes_at_or_above_target(client) -> None:
@@ -36,6 +45,10 @@ def test_a_sixty_thousand_word_job_completes_at_or_above_target(client) -> None:
     "empty:probability=0.3",
     "rate_limit:probability=0.3,retry_after=1",
     "refusal:probability=0.3",
+    "ignore_formats+random_length",
+    "ignore_formats+chatty+random_length+empty:probability=0.1+server_error:probability=0.1",
+    "reject_formats+random_length",
+    "no_usage+ignore_formats",
 ])
 def test_misbehaving_providers_still_deliver_at_least_the_target(client, behaviour) -> None:
     _assert_complete_and_clean(client, client.submit(2500, model=f"fake/{behaviour}"), 2500)

@@ -1,0 +1,82 @@
+"""The memory (rolling summary and ledger) is a step of its own, started by events: no handler
+waits or polls for it, each section's chunks are folded in order, and a summariser that ignores
+the asked format, or gives nothing usable, degrades to a fallback made in code (SPEC C2, C4, L6)."""
+
+import uuid
+from collections import Counter
+
+import asyncpg
+
+from services.common.db import Database
+from services.common.llm.openai_adapter import OpenAIProvider
+from services.generator.config import GeneratorSettings
+from services.generator.memory import Memory
+from services.generator.summarizer import remember
+
+CHUNK = ("Ada reached the river at dusk. The ferry was gone and the ferryman with it. She slept under the "
+         "willows and woke to bells. By noon she had found the bridge the old maps promised.")
+
+
+def _summarized(log: list[dict]) -> list[dict]:
+    return [e for e in log if e["type"] == "chunk.summarized"]
+
+
+def _all_folded_in(client, job_id: str, chunks: int) -> list[dict]:
+    """The log once every chunk's summary is in it: the last may land after job.completed."""
+    return client.audit_until(job_id, lambda log: len(_summarized(log)) >= chunks, timeout=60)
+
+
+def test_each_chunk_is_folded_in_once_after_the_chunk_before_it(client, query) -> None:
+    job_id = client.submit(9000)
+    final = client.wait(job_id)
+    assert final["status"] == "completed"
+    log = _all_folded_in(client, job_id, final["chunks_total"])
+    commands = Counter(e["data"]["chunk_index"] for e in log if e["type"] == "chunk.summarize")
+    assert commands == Counter(range(final["chunks_total"]))  # one command per chunk, whichever event started it
+    assert sorted(e["data"]["chunk_index"] for e in _summarized(log)) == list(range(final["chunks_total"]))
+    job = uuid.UUID(job_id)
+    version = {r["caused_by_chunk"]: r["version"] for r in query(
+        "SELECT caused_by_chunk, version FROM generator.coherence WHERE job_id = $1", job)}
+    follows = {r["chunk_index"]: r["previous_chunk_index"] for r in query(
+        "SELECT chunk_index, previous_chunk_index FROM generator.chunks WHERE job_id = $1", job)}
+    chained = [k for k, previous in follows.items() if previous is not None]
+    assert len(chained) >= final["chunks_total"] // 2
+    assert all(version[k] > version[follows[k]] for k in chained)
+
+
+def test_the_log_holds_no_poll_noise(client) -> None:
+    job_id = client.submit(12_000)
+    final = client.wait(job_id, timeout=180)
+    log = _all_folded_in(client, job_id, final["chunks_total"])
+    types = Counter(e["type"] for e in log)
+    assert types["llm.call"] >= 2 * final["chunks_total"]  # a write and a summary per chunk
+    assert types["db.query"] <= 10 * types["llm.call"], types
+
+
+def test_a_provider_that_ignores_every_format_still_completes_with_fallbacks_logged(client) -> None:
+    job_id = client.submit(4321, model="fake/ignore_formats+random_length")
+    final = client.wait(job_id, timeout=180)
+    assert final["status"] == "completed" and final["words"] >= 4321
+    log = _all_folded_in(client, job_id, final["chunks_total"])
+    (planned,) = [e["data"] for e in log if e["type"] == "job.planned"]
+    assert planned["outline_source"] == "code" and "no usable outline in 2 attempts" in planned["fallback"]
+    outline_calls = [e for e in log if e["type"] == "llm.call" and e["data"]["attributes"]["longform.purpose"] == "outline"]
+    assert len(outline_calls) == 2
+    made = [e["data"] for e in _summarized(log)]
+    assert {m["made_by"] for m in made} == {"prose"} and all("its prose was used" in m["fallback"] for m in made)
+
+
+async def test_a_summariser_with_nothing_usable_leaves_a_memory_made_in_code(stack, fake_llm_server,
+                                                                            database_url) -> None:
+    llm = OpenAIProvider(name="openai-compatible", model="fake-writer", api_key="k",
+                         base_url=fake_llm_server.openai_base_url, timeout=10)
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
+    try:
+        made = await remember(llm, Database(pool, "generator"), GeneratorSettings(database_url=database_url),
+                              Memory(summary="Ada leaves the mill town."), CHUNK, job_id=uuid.uuid4(), user_id=None,
+                              chunk_index=0, model="fake/empty")
+    finally:
+        await pool.close()
+    assert made.made_by == "code" and "no usable summary in 3 attempts (last: empty reply)" in made.fallback
+    assert made.memory.summary == ("Ada leaves the mill town. Ada reached the river at dusk. "
+                                   "By noon she had found the bridge the old maps promised.")
