@@ -26,6 +26,12 @@ What the reply is (fake_llm.structured), read from the system prompt and user me
 Text is seeded by the prompt (and the request's `seed`), honoured exactly unless max_tokens
 (tokens ~ ceil(words * 4 / 3)) cuts it, which reports finish_reason "length".
 
+Structured output (fake_llm.formats): OpenAI `response_format` {"type": "json_schema",
+"json_schema": {"name", "schema"}} gets bare JSON; an Anthropic request with `tools` and
+`tool_choice` gets a `tool_use` block (streamed as `input_json_delta`s, stop_reason tool_use).
+Schema name `outline`: the outline above; `memory`: {"summary": <the asked words>, "ledger":
+[{"name", "description"}, 3-8]}; any other: JSON built from the schema (fake_llm.schema_reply).
+
 Misbehaviour comes from the header x-fake-behaviour, a model named `fake/<spec>`, the
 /_control script queue, the /_control default, or $FAKE_LLM_DEFAULT at startup, in that order
 (see fake_llm.behaviours). The text grammar:
@@ -35,8 +41,11 @@ Misbehaviour comes from the header x-fake-behaviour, a model named `fake/<spec>`
 
 e.g. `fake/empty:probability=0.3+rate_limit:probability=0.1,retry_after=1+random_length`.
 Every behaviour takes `probability` (0-1, default 1); for each request the behaviours are drawn
-for in order, the first hit applies, and if none hits the request is answered normally. Draws
-are seeded by the prompt and the server's request counter. Kinds and their params:
+for in order, the first hit applies, and if none hits the request is answered normally. Traits
+(ignore_formats, chatty, reject_formats, no_usage) are drawn for each on its own and apply on top
+of that one, so `ignore_formats+chatty+random_length+empty:probability=0.1` is a chatty provider
+that never follows a format, writes a random length and sometimes nothing. Draws are seeded by
+the prompt and the server's request counter. Kinds and their params:
 
     normal                            the reply above
     short          fraction=0.3       that fraction of the words, finish_reason stop
@@ -51,6 +60,18 @@ are seeded by the prompt and the server's request counter. Kinds and their param
     latency        seconds=1          the reply after `seconds` (streams: the first token),
                                       without holding up concurrent requests
     hang           max_seconds=600    no answer until the client gives up (logged as 499)
+  traits:
+    ignore_formats                    never a format: prose for outlines, summaries, JSON
+                                      schemas and forced tools (outline/summary asks: at most
+                                      300 words); no JSON, no labels
+    chatty         preamble=0.7, closing=0.5, echo=0.4, template=0.4, label=0.3
+                                      the chance of each decoration around prose: a "Here is"
+                                      preamble, a closing remark, 2-4 lines of the prompt echoed,
+                                      chat-template tokens, a stray "SUMMARY:" (fake_llm.chatter)
+    reject_formats                    400 naming `response_format` / `tools` when the request
+                                      carries it; requests without it are answered as usual
+    no_usage                          no usage in replies or streams (Anthropic: zeros, which its
+                                      SDK requires)
 
 short and random_length scale the words of outlines and summaries too; truncated cuts an
 outline's JSON mid-way, as a token limit would.

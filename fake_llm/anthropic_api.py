@@ -7,6 +7,7 @@ from typing import Any
 from fastapi.responses import JSONResponse
 
 from fake_llm.exchange import InvalidRequest
+from fake_llm.formats import anthropic_format
 from fake_llm.prose import stream_pieces
 from fake_llm.replies import Conversation, Reply, content_text
 
@@ -29,7 +30,11 @@ class AnthropicDialect:
             system=content_text(body.get("system")),
             max_tokens=cap,
             stream=bool(body.get("stream")),
+            asked_format=anthropic_format(body),
         )
+
+    def refusal(self, parameter: str) -> JSONResponse:
+        return self.error(400, f"{parameter}: Extra inputs are not permitted")
 
     def error(self, status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
         error = {"type": _ERROR_TYPES.get(status, "api_error"), "message": message}
@@ -37,21 +42,28 @@ class AnthropicDialect:
         return JSONResponse(body, status_code=status, headers=headers)
 
     def completion(self, body: dict[str, Any], reply: Reply) -> dict[str, Any]:
-        content = [{"type": "text", "text": reply.text}] if reply.text else []
-        usage = {"input_tokens": reply.input_tokens, "output_tokens": reply.output_tokens}
-        return {**_message(body, content, _stop_reason(reply)), "usage": usage}
+        if _as_tool(body, reply):
+            content = [{**_tool_block(body), "input": _tool_input(reply.text)}]
+        else:
+            content = [{"type": "text", "text": reply.text}] if reply.text else []
+        return {**_message(body, content, _stop_reason(body, reply)), "usage": _usage(reply)}
 
     def stream_events(self, body: dict[str, Any], reply: Reply) -> list[str]:
-        opening = {**_message(body, [], None), "usage": {"input_tokens": reply.input_tokens, "output_tokens": 1}}
+        """Usage fields are required by the SDK: a reply without usage (no_usage) reports zeros."""
+        opening = {**_message(body, [], None), "usage": {"input_tokens": _usage(reply)["input_tokens"],
+                                                         "output_tokens": int(reply.usage)}}
+        tool = _as_tool(body, reply)
+        block = {**_tool_block(body), "input": {}} if tool else {"type": "text", "text": ""}
         events = [
             _sse("message_start", {"message": opening}),
-            _sse("content_block_start", {"index": 0, "content_block": {"type": "text", "text": ""}}),
+            _sse("content_block_start", {"index": 0, "content_block": block}),
             _sse("ping", {}),
         ]
         for piece in stream_pieces(reply.text):
-            events.append(_sse("content_block_delta", {"index": 0, "delta": {"type": "text_delta", "text": piece}}))
-        usage = {"input_tokens": reply.input_tokens, "output_tokens": reply.output_tokens}
-        delta = {"stop_reason": _stop_reason(reply), "stop_sequence": None}
+            delta = {"type": "input_json_delta", "partial_json": piece} if tool else {"type": "text_delta", "text": piece}
+            events.append(_sse("content_block_delta", {"index": 0, "delta": delta}))
+        usage = _usage(reply)
+        delta = {"stop_reason": _stop_reason(body, reply), "stop_sequence": None}
         return events + [
             _sse("content_block_stop", {"index": 0}),
             _sse("message_delta", {"delta": delta, "usage": usage}),
@@ -71,8 +83,33 @@ def _message(body: dict[str, Any], content: list[Any], stop_reason: str | None) 
     }
 
 
-def _stop_reason(reply: Reply) -> str:
-    return "max_tokens" if reply.hit_token_limit else "end_turn"
+def _stop_reason(body: dict[str, Any], reply: Reply) -> str:
+    if reply.hit_token_limit:
+        return "max_tokens"
+    return "tool_use" if _as_tool(body, reply) else "end_turn"
+
+
+def _as_tool(body: dict[str, Any], reply: Reply) -> bool:
+    return reply.structured and anthropic_format(body) is not None
+
+
+def _tool_block(body: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "tool_use", "id": f"toolu_fake_{uuid.uuid4().hex[:20]}", "name": anthropic_format(body).name}
+
+
+def _tool_input(text: str) -> dict[str, Any]:
+    """The tool's input; a JSON text cut short by a token limit gives an empty one."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _usage(reply: Reply) -> dict[str, int]:
+    if not reply.usage:
+        return {"input_tokens": 0, "output_tokens": 0}
+    return {"input_tokens": reply.input_tokens, "output_tokens": reply.output_tokens}
 
 
 def _sse(event: str, payload: dict[str, Any]) -> str:

@@ -32,8 +32,15 @@ KINDS = frozenset(
         "slow",
         "latency",
         "hang",
+        "ignore_formats",
+        "chatty",
+        "reject_formats",
+        "no_usage",
     }
 )
+# Traits apply on top of whatever else the chain picks, each by its own draw: a provider that
+# ignores formats may also be slow, short or failing.
+TRAITS = frozenset({"ignore_formats", "chatty", "reject_formats", "no_usage"})
 
 # A "+" followed by a digit is an exponent ("1e+3"), not the start of the next behaviour.
 _CHAIN_SEPARATOR = re.compile(r"\+(?=\s*[A-Za-z_])")
@@ -71,10 +78,15 @@ class BehaviourChain:
     behaviours: tuple[Behaviour, ...] = (NORMAL,)
 
     def pick(self, rng: random.Random) -> Behaviour:
+        """The one behaviour (not a trait) this request gets."""
         for behaviour in self.behaviours:
-            if rng.random() < behaviour.param(PROBABILITY, 1.0):
+            if behaviour.kind not in TRAITS and rng.random() < behaviour.param(PROBABILITY, 1.0):
                 return behaviour
         return NORMAL
+
+    def traits(self, rng: random.Random) -> dict[str, Behaviour]:
+        """The traits whose draws hit, by kind."""
+        return {b.kind: b for b in self.behaviours if b.kind in TRAITS and rng.random() < b.param(PROBABILITY, 1.0)}
 
     def as_json(self) -> dict[str, Any] | list[dict[str, Any]]:
         forms = [behaviour.as_json() for behaviour in self.behaviours]

@@ -30,6 +30,8 @@ class Dialect(Protocol):
 
     def error(self, status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse: ...
 
+    def refusal(self, parameter: str) -> JSONResponse: ...
+
     def completion(self, body: dict[str, Any], reply: Reply) -> dict[str, Any]: ...
 
     def stream_events(self, body: dict[str, Any], reply: Reply) -> list[str]: ...
@@ -55,15 +57,24 @@ async def answer(request: Request, dialect: Dialect, state: FakeLLMState) -> Res
         return dialect.error(400, str(problem))
     # Seeded by the request counter too: a repeated prompt draws afresh, and a fresh server fed
     # the same requests in the same order draws the same outcomes.
-    behaviour = chain.pick(seeded_rng(conversation.prompt_fingerprint(), entry.index))
-    entry.spec, entry.behaviour = chain.as_text(), behaviour.as_json()
-    response = await _failure(request, dialect, behaviour)
+    rng = seeded_rng(conversation.prompt_fingerprint(), entry.index)
+    behaviour, traits = chain.pick(rng), chain.traits(rng)
+    entry.spec, entry.behaviour, entry.traits = chain.as_text(), behaviour.as_json(), sorted(traits)
+    entry.format = conversation.asked_format.as_text() if conversation.asked_format else None
+    response = _refused_format(dialect, conversation) if "reject_formats" in traits else None
+    response = response or await _failure(request, dialect, behaviour)
     if response is None:
-        reply = compose_reply(conversation, behaviour)
+        reply = compose_reply(conversation, behaviour, traits)
         entry.reply = reply.kind
         response = await _deliver(dialect, body, reply, conversation.stream, behaviour)
     entry.status = response.status_code
     return response
+
+
+def _refused_format(dialect: Dialect, conversation: Conversation) -> Response | None:
+    """A provider without structured output answers 400 naming the parameter it does not know."""
+    asked = conversation.asked_format
+    return dialect.refusal(asked.parameter) if asked else None
 
 
 def _model_spec(body: dict[str, Any]) -> str | None:

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi.responses import JSONResponse
 
 from fake_llm.exchange import InvalidRequest
+from fake_llm.formats import openai_format
 from fake_llm.prose import stream_pieces
 from fake_llm.replies import Conversation, Reply
 
@@ -38,7 +39,13 @@ class OpenAIDialect:
             max_tokens=cap,
             stream=bool(body.get("stream")),
             seed=body.get("seed"),
+            asked_format=openai_format(body),
         )
+
+    def refusal(self, parameter: str) -> JSONResponse:
+        error = {"message": f"Unrecognized request argument supplied: {parameter}",
+                 "type": "invalid_request_error", "param": parameter, "code": None}
+        return JSONResponse({"error": error}, status_code=400)
 
     def error(self, status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
         error = {
@@ -52,11 +59,12 @@ class OpenAIDialect:
     def completion(self, body: dict[str, Any], reply: Reply) -> dict[str, Any]:
         message = {"role": "assistant", "content": reply.text, "refusal": None}
         choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": _finish_reason(reply)}
-        return {**_envelope(body, "chat.completion"), "choices": [choice], "usage": _usage(reply)}
+        usage = {"usage": _usage(reply)} if reply.usage else {}
+        return {**_envelope(body, "chat.completion"), "choices": [choice], **usage}
 
     def stream_events(self, body: dict[str, Any], reply: Reply) -> list[str]:
         envelope = _envelope(body, "chat.completion.chunk")
-        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        include_usage = bool((body.get("stream_options") or {}).get("include_usage")) and reply.usage
         usage_field = {"usage": None} if include_usage else {}
 
         def chunk(delta: dict[str, Any], finish_reason: str | None = None) -> str:

@@ -7,12 +7,17 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from fake_llm.behaviours import Behaviour
+from fake_llm.chatter import chattered
+from fake_llm.formats import AskedFormat
 from fake_llm.prose import approx_tokens, count_words, first_words, seeded_rng, words_within_tokens
-from fake_llm.structured import asked_for, write_reply
+from fake_llm.schema_reply import schema_reply
+from fake_llm.structured import PROSE, Ask, asked_for, write_reply
 
 REFUSAL = "I'm sorry, but I can't help with that."
 DEFAULT_FRACTION = 0.3
 DEFAULT_RANDOM_MIN, DEFAULT_RANDOM_MAX = 0.2, 1.8
+IGNORED_FORMAT_WORDS = 300  # prose instead of an outline or a summary: at most this long
+_KIND_OF_SCHEMA = {"outline": "outline", "memory": "summary"}
 USER_ROLES = frozenset({"user"})
 PROMPT_ROLES = frozenset({"system", "developer", "user"})  # OpenAI sends the system prompt as a message
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -26,6 +31,7 @@ class Conversation:
     max_tokens: int | None
     stream: bool
     seed: Any = None
+    asked_format: AskedFormat | None = None  # structured output the request asks for
 
     def last_user_text(self) -> str:
         texts = self._texts_from(USER_ROLES)
@@ -53,7 +59,9 @@ class Reply:
     hit_token_limit: bool
     input_tokens: int
     output_tokens: int
-    kind: str | None  # "prose", "outline" or "summary"; None when the text was not generated
+    kind: str | None  # "prose", "outline", "summary" or "json"; None when the text was not generated
+    structured: bool = False  # the text is JSON following the asked format (a tool's input, for Anthropic)
+    usage: bool = True  # False: the reply reports no token usage (trait no_usage)
 
 
 def content_text(content: Any) -> str:
@@ -66,28 +74,43 @@ def content_text(content: Any) -> str:
     return ""
 
 
-def compose_reply(conversation: Conversation, behaviour: Behaviour) -> Reply:
-    text, hit_limit, kind = _behaviour_text(conversation, behaviour)
+def compose_reply(conversation: Conversation, behaviour: Behaviour,
+                  traits: dict[str, Behaviour] | None = None) -> Reply:
+    traits = traits or {}
+    text, hit_limit, kind, structured = _behaviour_text(conversation, behaviour, traits)
     cap = conversation.max_tokens
     if cap is not None and approx_tokens(text) > cap:
         text, hit_limit = first_words(text, words_within_tokens(cap)), True
-    return Reply(text, hit_limit, approx_tokens(conversation.all_text()), approx_tokens(text), kind)
+    return Reply(text, hit_limit, approx_tokens(conversation.all_text()), approx_tokens(text), kind, structured,
+                 usage="no_usage" not in traits)
 
 
-def _behaviour_text(conversation: Conversation, behaviour: Behaviour) -> tuple[str, bool, str | None]:
-    """The reply text, whether it stopped at a token limit, and what kind of text it is."""
+def _behaviour_text(conversation: Conversation, behaviour: Behaviour,
+                    traits: dict[str, Behaviour]) -> tuple[str, bool, str | None, bool]:
+    """The reply text, whether it stopped at a token limit, what kind of text it is, and whether
+    it is JSON in the asked format."""
     if behaviour.kind == "empty":
-        return "", False, None
+        return "", False, None, False
     if behaviour.kind == "refusal":
-        return REFUSAL, False, None
+        return REFUSAL, False, None, False
     if behaviour.kind == "echo":
-        return _CONTROL_CHARACTERS.sub("", conversation.last_user_text()), False, None
+        return _CONTROL_CHARACTERS.sub("", conversation.last_user_text()), False, None, False
     ask = asked_for(conversation.prompt_text(), conversation.last_user_text())
+    wanted = None if "ignore_formats" in traits else conversation.asked_format
+    if "ignore_formats" in traits and ask.kind != PROSE:
+        ask = Ask(PROSE, min(ask.words, IGNORED_FORMAT_WORDS))
     ask = replace(ask, words=_words_written(ask.words, conversation, behaviour))
-    text = write_reply(ask, seeded_rng(conversation.seed, conversation.prompt_fingerprint()))
+    rng = seeded_rng(conversation.seed, conversation.prompt_fingerprint())
+    if wanted:
+        text, kind = schema_reply(wanted.name, wanted.schema, ask.words, ask.depth, rng), _KIND_OF_SCHEMA.get(
+            wanted.name, "json")
+    else:
+        text, kind = write_reply(ask, rng), ask.kind
+    if "chatty" in traits and kind == PROSE:
+        text = chattered(text, conversation.last_user_text(), traits["chatty"], rng)
     if behaviour.kind == "truncated":
-        return first_words(text, _fraction_of(count_words(text), behaviour)), True, ask.kind
-    return text, False, ask.kind
+        return first_words(text, _fraction_of(count_words(text), behaviour)), True, kind, wanted is not None
+    return text, False, kind, wanted is not None
 
 
 def _words_written(wanted: int, conversation: Conversation, behaviour: Behaviour) -> int:

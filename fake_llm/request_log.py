@@ -19,7 +19,9 @@ class LoggedRequest:
     messages: list[Any]
     chunk: str | None
     spec: str | None = None  # the chain asked for; `behaviour` is the one its draw picked
-    reply: str | None = None  # "prose", "outline" or "summary" when the reply was generated text
+    reply: str | None = None  # "prose", "outline", "summary" or "json" when the reply was generated text
+    traits: list[str] = field(default_factory=list)  # the traits whose draws hit (ignore_formats, chatty, ...)
+    format: str | None = None  # structured output asked for: "json_schema:<name>" or "tool:<name>"
     status: int | None = None
     time: float = field(default_factory=time.time)
     index: int = -1

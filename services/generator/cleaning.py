@@ -37,14 +37,21 @@ _WORD = re.compile(r"\S+")
 class Cleaned:
     text: str
     cuts: list[str] = field(default_factory=list)
+    echo_words: int = 0  # of the cut words, those that echoed the prompt or repeated text (not chatter)
 
     @property
     def cut_words(self) -> int:
         return sum(count_words(cut) for cut in self.cuts)
 
-    def cut(self, pattern: re.Pattern, replacement: str = "") -> None:
-        self.cuts += [m.group(0).strip() for m in pattern.finditer(self.text) if m.group(0).strip()]
-        self.text = pattern.sub(replacement, self.text)
+    def cut(self, pattern: re.Pattern, *, echo: bool = False) -> None:
+        found = [m.group(0).strip() for m in pattern.finditer(self.text) if m.group(0).strip()]
+        self.cuts += found
+        self.echo_words += sum(count_words(cut) for cut in found) if echo else 0
+        self.text = pattern.sub("", self.text)
+
+    def echoed(self, text: str) -> None:
+        self.cuts.append(text.strip())
+        self.echo_words += count_words(text)
 
 
 def _normal(words: list[str]) -> tuple[str, ...]:
@@ -79,8 +86,9 @@ def scaffolding(prompt: str, *user_texts: str) -> Scaffold:
 def cleaned(reply: str, scaffold: Scaffold, earlier: str = "") -> Cleaned:
     """The reply without chatter, scaffolding, or sentences already written in `earlier`."""
     result = Cleaned(reply)
-    for pattern in (_TEMPLATE_TOKEN, _ROLE_LINE, _QUOTE_FENCE, _LABEL_LINE):
+    for pattern in (_TEMPLATE_TOKEN, _ROLE_LINE, _QUOTE_FENCE):
         result.cut(pattern)
+    result.cut(_LABEL_LINE, echo=True)
     result.cut(_PREAMBLE)
     result.cut(_CLOSING)
     _drop_sentences(result, scaffold, shingles(earlier), {_normal(s.split()) for s in split_sentences(earlier)})
@@ -106,9 +114,9 @@ def _drop_sentences(result: Cleaned, scaffold: Scaffold, seen: set, seen_sentenc
             own = {own_words[i:i + SHINGLE] for i in range(len(own_words) - SHINGLE + 1)}
             if (len(echoed) * 2 >= len(spans) or own_words in scaffold.sentences
                     or _repeats(own_words, own, seen, seen_sentences)):
-                result.cuts.append(piece.strip())
+                result.echoed(piece)
                 continue
-            kept.append(_without(piece, [spans[k] for k in echoed], result.cuts))
+            kept.append(_without(piece, [spans[k] for k in echoed], result))
             seen |= own
             seen_sentences.add(own_words)
         if kept:
@@ -116,10 +124,10 @@ def _drop_sentences(result: Cleaned, scaffold: Scaffold, seen: set, seen_sentenc
     result.text = "\n\n".join(kept_paragraphs)
 
 
-def _without(piece: str, spans: list[tuple[int, int]], cuts: list[str]) -> str:
+def _without(piece: str, spans: list[tuple[int, int]], result: Cleaned) -> str:
     """The sentence without the echoed words (runs of them, cut where they stand)."""
     for begin, end in reversed(spans):
-        cuts.append(piece[begin:end])
+        result.echoed(piece[begin:end])
         piece = piece[:begin] + piece[end:]
     return piece
 

@@ -20,16 +20,19 @@ def paragraphs(text: str) -> list[str]:
     return [" ".join(p.split()) for p in re.split(r"\n\s*\n", text) if len(p.strip()) >= _MIN_PARAGRAPH_CHARS]
 
 
-def rejection_reason(reply: str, prompt: str, earlier: str, clean=None) -> str | None:
+def rejection_reason(reply: str, prompt: str, earlier: str, clean=None, needed: int = 0) -> str | None:
     """Why a reply must be discarded and retried, or None if it is usable prose. `clean` is the
     reply with chatter, scaffolding and repeats cut (services/generator/cleaning.py): the echo
-    and repeat checks look at what would be kept."""
+    and repeat checks look at what would be kept. A reply that is mostly echo is kept only when
+    what is left gives the `needed` words."""
     if count_words(reply) == 0:
         return "empty reply"
     if _REFUSAL.match(reply) and count_words(reply) < 80:
         return "refusal"
     text = reply if clean is None else clean.text
-    if clean is not None and count_words(text) < max(clean.cut_words, 1):
+    if clean is not None and not text.split():
+        return "empty reply" if not clean.echo_words else "reply is mostly echo or repetition"
+    if clean is not None and count_words(text) < min(clean.echo_words, needed):
         return "reply is mostly echo or repetition"
     prompt_text = " ".join(prompt.split())
     if any(p in prompt_text for p in paragraphs(text)) or " ".join(text.split())[:200] in prompt_text:

@@ -97,7 +97,7 @@ class ChunkWriter:
                      tail: str) -> None:
         earlier = f"{tail}\n\n{draft.text}"
         clean = cleaned(completion.text, scaffolding(f"{prompt.system}\n{prompt.user}", *_users_words(cmd)), earlier)
-        reason = rejection_reason(completion.text, prompt.user, earlier, clean)
+        reason = rejection_reason(completion.text, prompt.user, earlier, clean, cmd.target_words - draft.words)
         notes = cut_notes(clean)
         if reason:
             draft.failures += 1

@@ -5,8 +5,6 @@ the asked format, or gives nothing usable, degrades to a fallback made in code (
 import uuid
 from collections import Counter
 
-import asyncpg
-
 from services.common.db import Database
 from services.common.llm.openai_adapter import OpenAIProvider
 from services.generator.config import GeneratorSettings
@@ -70,13 +68,13 @@ async def test_a_summariser_with_nothing_usable_leaves_a_memory_made_in_code(sta
                                                                             database_url) -> None:
     llm = OpenAIProvider(name="openai-compatible", model="fake-writer", api_key="k",
                          base_url=fake_llm_server.openai_base_url, timeout=10)
-    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
+    db = await Database.connect(database_url, "generator", max_size=2)
     try:
-        made = await remember(llm, Database(pool, "generator"), GeneratorSettings(database_url=database_url),
+        made = await remember(llm, db, GeneratorSettings(database_url=database_url),
                               Memory(summary="Ada leaves the mill town."), CHUNK, job_id=uuid.uuid4(), user_id=None,
                               chunk_index=0, model="fake/empty")
     finally:
-        await pool.close()
+        await db.close()
     assert made.made_by == "code" and "no usable summary in 3 attempts (last: empty reply)" in made.fallback
     assert made.memory.summary == ("Ada leaves the mill town. Ada reached the river at dusk. "
                                    "By noon she had found the bridge the old maps promised.")

@@ -82,7 +82,8 @@ def test_what_was_cut_is_noted_for_the_event() -> None:
 
 def test_a_reply_that_is_mostly_echo_is_rejected() -> None:
     reply = PROMPT + "\n\nThe river was high."
-    assert rejection_reason(reply, PROMPT, TAIL, _clean(reply)) == "reply is mostly echo or repetition"
+    assert rejection_reason(reply, PROMPT, TAIL, _clean(reply), needed=300) == "reply is mostly echo or repetition"
+    assert rejection_reason(reply, PROMPT, TAIL, _clean(reply), needed=4) is None  # what is left is enough
 
 
 def test_a_clean_reply_is_accepted_and_unchanged() -> None:

@@ -10,6 +10,7 @@ import anthropic
 from services.common.llm.base import Completion, LlmError, Prompt
 from services.common.llm.errors import classified
 from services.common.llm.structured import FormatMemory
+from services.common.llm.tokens import TokenCounter
 
 _DELTAS = ("text", "input_json")  # the stream's events that carry the reply
 
@@ -23,15 +24,17 @@ class AnthropicProvider:
         # Taken now: the SDK imports its resources on first use, which would stall the first job.
         self.messages = client.messages
         self.formats = FormatMemory(self.name)
+        self.tokens = TokenCounter(None)  # a reply without usage: estimated
 
     async def complete(self, prompt: Prompt) -> Completion:
         model = prompt.model or self.default_model
         structured = self.formats.structured(model, prompt.schema)
         try:
-            return await classified(lambda started: self._stream(prompt, model, structured, started),
-                                    anthropic.APIError)
+            completion = await classified(lambda started: self._stream(prompt, model, structured, started),
+                                          anthropic.APIError)
         except LlmError as err:
             raise self.formats.refusal(err, model, "tools") if structured else err
+        return await self.tokens.completed(prompt, completion)
 
     async def _stream(self, prompt: Prompt, model: str, structured: bool, started: float) -> Completion:
         first_token_ms = None

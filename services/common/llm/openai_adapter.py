@@ -6,7 +6,7 @@ chunk needs (bench/e2e_job.py)."""
 
 import json
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import openai
 
@@ -54,7 +54,7 @@ class OpenAIProvider:
                                           openai.APIError)
         except LlmError as err:
             raise self.formats.refusal(err, model, "response_format") if structured else err
-        return completion if completion.input_tokens is not None else await self._counted(prompt, completion)
+        return await self.tokens.completed(prompt, completion)
 
     async def _stream(self, prompt: Prompt, model: str, structured: bool, started: float) -> Completion:
         reply = _Reply()
@@ -75,11 +75,6 @@ class OpenAIProvider:
             latency_ms=_ms_since(started), first_token_ms=reply.first_token_ms,
             output_format="json_schema" if structured else "text",
         )
-
-    async def _counted(self, prompt: Prompt, completion: Completion) -> Completion:
-        """The server reported no usage: count the tokens ourselves, marked estimated."""
-        return replace(completion, input_tokens=await self.tokens.count(f"{prompt.system}\n{prompt.user}"),
-                       output_tokens=await self.tokens.count(completion.text), usage_estimated=True)
 
 
 def _ms_since(started: float) -> int:

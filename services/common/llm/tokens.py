@@ -3,8 +3,11 @@ server's own tokenizer where it has one, else an estimate. Either way the figure
 estimated in the `llm.call` event, and a job's tokens are never 0 when calls were made."""
 
 import math
+from dataclasses import replace
 
 import httpx
+
+from services.common.llm.base import Completion, Prompt
 
 CHARS_PER_TOKEN = 4.0  # English prose in common BPE vocabularies; CJK runs closer to one a character
 _CJK_HINT = 0x2E80
@@ -27,6 +30,15 @@ class TokenCounter:
         root = (base_url or "").rstrip("/").removesuffix("/v1")
         self._endpoints = [f"{root}/extras/tokenize/count", f"{root}/tokenize"] if root else []
         self._client = httpx.AsyncClient(timeout=timeout) if root else None
+
+    async def completed(self, prompt: Prompt, completion: Completion) -> Completion:
+        """The completion with its tokens, counted here when the provider reported none (or
+        zeros for a reply that has text)."""
+        reported = completion.input_tokens and (completion.output_tokens or not completion.text)
+        if reported:
+            return completion
+        return replace(completion, input_tokens=await self.count(f"{prompt.system}\n{prompt.user}"),
+                       output_tokens=await self.count(completion.text), usage_estimated=True)
 
     async def count(self, text: str) -> int:
         for endpoint in list(self._endpoints):
