@@ -3,7 +3,10 @@ target is the record's `length`, against the fake LLM server ignoring length (or
 configured by LONGFORM_LLM_* when --real is given). Reports per length bucket: the share of jobs
 >= target, median and max overshoot, LongWriter's length score S_l, and LLM tokens per word.
 
-Run: .venv/bin/python -m bench.length [--behaviour random_length] [--limit N]"""
+Also: the run's wall time, and db.query events per LLM call (the audit log's share of SQL).
+
+Run: .venv/bin/python -m bench.length [--behaviour random_length] [--limit N]
+A provider that ignores every format: --behaviour "ignore_formats+chatty+random_length+..."."""
 
 import argparse
 import json
@@ -26,17 +29,22 @@ def length_score(delivered: int, required: int) -> float:
     return 100 * max(0.0, 1 - (required / max(delivered, 1) - 1) / 2)
 
 
-def _tokens(http, job_id: str) -> tuple[int, int]:
-    inputs = outputs = 0
+def _from_log(http, job_id: str) -> dict:
+    """Tokens, LLM calls, db.query events and fallbacks, from the job's audit log."""
+    found = {"input_tokens": 0, "output_tokens": 0, "llm_calls": 0, "db_queries": 0, "fallbacks": 0}
     for line in http.get(f"/v1/jobs/{job_id}/audit").iter_lines():
         event = json.loads(line)
         if event["type"] == "llm.call":
-            inputs += event["data"]["attributes"]["gen_ai.usage.input_tokens"] or 0
-            outputs += event["data"]["attributes"]["gen_ai.usage.output_tokens"] or 0
-    return inputs, outputs
+            found["llm_calls"] += 1
+            found["input_tokens"] += event["data"]["attributes"]["gen_ai.usage.input_tokens"] or 0
+            found["output_tokens"] += event["data"]["attributes"]["gen_ai.usage.output_tokens"] or 0
+        found["db_queries"] += event["type"] == "db.query"
+        found["fallbacks"] += bool(event["type"] in ("chunk.summarized", "job.planned") and event["data"].get("fallback"))
+    return found
 
 
 def run(url: str, records: list[dict]) -> list[dict]:
+    started = time.monotonic()
     with closing(signed_up(url)) as http:
         jobs = [(http.post("/v1/jobs", json={"mode": "generate", "title": r["prompt"][:80], "instructions": r["prompt"],
                                             "target_words": r["length"]}).json()["id"], r["length"]) for r in records]
@@ -44,9 +52,8 @@ def run(url: str, records: list[dict]) -> list[dict]:
         for job_id, target in jobs:
             while (state := http.get(f"/v1/jobs/{job_id}").json())["status"] not in ("completed", "failed"):
                 time.sleep(0.3)
-            inputs, outputs = _tokens(http, job_id)
             results.append({"target": target, "words": state["words"], "status": state["status"],
-                            "input_tokens": inputs, "output_tokens": outputs})
+                            "seconds": time.monotonic() - started, **_from_log(http, job_id)})
     return results
 
 
@@ -65,8 +72,21 @@ def report(results: list[dict]) -> list[dict]:
             "length_score": round(statistics.mean(length_score(r["words"], r["target"]) for r in group), 1),
             "input_tokens_per_word": round(sum(r["input_tokens"] for r in group) / words, 2),
             "output_tokens_per_word": round(sum(r["output_tokens"] for r in group) / words, 2),
+            "db_query_events_per_llm_call": round(sum(r["db_queries"] for r in group)
+                                                  / max(1, sum(r["llm_calls"] for r in group)), 2),
+            "fallbacks": sum(r["fallbacks"] for r in group),
         })
     return rows
+
+
+def totals(results: list[dict]) -> dict:
+    """The whole run: jobs at or above target, wall time (all jobs submitted at once, until the
+    last ended), and db.query events per LLM call over every job."""
+    return {"jobs": len(results), "at_or_above_target": sum(r["words"] >= r["target"] for r in results),
+            "completed": sum(r["status"] == "completed" for r in results),
+            "wall_seconds": round(max(r["seconds"] for r in results), 1),
+            "db_query_events_per_llm_call": round(sum(r["db_queries"] for r in results)
+                                                  / max(1, sum(r["llm_calls"] for r in results)), 2)}
 
 
 def main() -> None:
@@ -79,8 +99,8 @@ def main() -> None:
     records = records[: args.limit] if args.limit else records
     env = {k: v for k, v in os.environ.items() if k.startswith("LONGFORM_LLM_")}
     with running_stack(width=args.width, fake_behaviour=args.behaviour, extra_env=env) as (config, _):
-        rows = report(run(config.gateway_url, records))
-    print(json.dumps(rows, indent=2))
+        results = run(config.gateway_url, records)
+    print(json.dumps({"buckets": report(results), "totals": totals(results)}, indent=2))
 
 
 if __name__ == "__main__":

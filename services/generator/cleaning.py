@@ -14,7 +14,10 @@ SHINGLE = 8
 _TEMPLATE_TOKEN = re.compile(
     r"<\|[a-z_]{2,20}\|>|</?(?:start_of_turn|end_of_turn|bos|eos|s)>(?:\s*(?:user|model|assistant)\b)?"
     r"|\[/?INST\]|^\s*###\s*(?:Response|Instruction|Input|Assistant|User)\s*:?\s*$", re.I | re.M)
-_ROLE_LINE = re.compile(r"^\s*(?:user|model|assistant|system)\s*:?\s*$", re.I | re.M)
+# A role marker on a line of its own; or a leaked turn token decoded as junk glued to the role
+# ("に通報model", "pembelianmodel"), as a base model served with a chat template writes it.
+_ROLE_LINE = re.compile(r"^\s*(?:user|model|assistant|system)\s*:?\s*$|^[ \t]*\S*[^\x00-\x7f]\S*model[ \t]*$"
+                        r"|^[ \t]*[a-z]+model[ \t]*$", re.I | re.M)
 _QUOTE_FENCE = re.compile(r'^\s*(?:"""|```)\w*\s*$', re.M)
 _LABEL_LINE = re.compile(
     r"^\s*(?:SUMMARY|LEDGER|Document title|What the user asked for|Style sheet|Where this part belongs"

@@ -41,9 +41,9 @@ def _context(cmd: WriteChunk, memory: Memory) -> str:
 
 def chunk_prompt(cmd: WriteChunk, memory: Memory, *, tail: str, written: str, remaining: int,
                  tail_words: int) -> str:
-    """The first call of a chunk sees the previous chunk's tail; continuations see their own."""
-    return template("continue" if written else "chunk").format(
-        context=_context(cmd, memory), task=_TASKS[cmd.mode],
-        tail=last_words(written or tail, tail_words) or "(this is the very beginning of the document)",
-        words=remaining,
-    )
+    """The first call of a chunk sees the previous chunk's tail; continuations see their own. The
+    text to carry on from comes last, so a base model that merely continues its prompt carries
+    on from it (and one that echoes the prompt echoes the scaffolding first, which is cut)."""
+    text = last_words(written or tail, tail_words)
+    name = "continue" if written else "chunk" if text else "begin"
+    return template(name).format(context=_context(cmd, memory), task=_TASKS[cmd.mode], tail=text, words=remaining)

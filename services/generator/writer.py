@@ -18,6 +18,8 @@ from services.generator.prompts import chunk_prompt, template
 from services.generator.cleaning import cleaned, cut_notes, scaffolding
 from services.generator.quality import joined, rejection_reason, trim_to_budget, trim_to_last_sentence
 
+MOSTLY_ECHO = "reply is mostly echo or repetition"
+ECHO_RETRIES = 2  # a chunk's mostly-echo replies asked again before what is left of one is kept
 TINY_TARGET = 50  # a chunk this small ends at most TINY_SLACK words past its budget (README, L7)
 TINY_SLACK = 3
 
@@ -43,6 +45,7 @@ class ChunkDraft:
     attempts: int = 0
     failures: int = 0
     rounds: int = 0
+    echoes: int = 0  # replies rejected as mostly echo
     last_error: str = ""
 
     def extend(self, piece: str) -> None:
@@ -99,6 +102,12 @@ class ChunkWriter:
         clean = cleaned(completion.text, scaffolding(f"{prompt.system}\n{prompt.user}", *_users_words(cmd)), earlier)
         reason = rejection_reason(completion.text, prompt.user, earlier, clean, cmd.target_words - draft.words)
         notes = cut_notes(clean)
+        if reason == MOSTLY_ECHO:
+            draft.echoes += 1
+            if draft.echoes > ECHO_RETRIES:  # degrade: what is left after the cut is the model's own
+                notes["longform.fallback"] = (f"mostly echo or repetition {draft.echoes} times in this chunk: kept"
+                                              f" the {count_words(clean.text)} words left after cutting it")
+                reason = None
         if reason:
             draft.failures += 1
             draft.last_error = f"provider returned {_AS_PHRASE.get(reason, reason)}"

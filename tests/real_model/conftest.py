@@ -40,7 +40,7 @@ def real_model_url(tmp_path_factory) -> Iterator[str]:
     server = subprocess.Popen(
         [model.parent / "venv" / "bin" / "python", "-m", "llama_cpp.server", "--model", str(model),
          "--model_alias", MODEL, "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "8192",
-         "--n_threads", "2"], stdout=log, stderr=subprocess.STDOUT)
+         "--n_threads", "2", "--chat_format", "gemma", "--interrupt_requests", "false"], stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/v1"
     try:
         _wait_until_answering(url, server)

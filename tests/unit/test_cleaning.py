@@ -33,7 +33,7 @@ def test_an_echoed_prompt_block_is_cut_and_the_prose_kept() -> None:
 
 
 def test_the_instruction_sentences_of_the_template_never_reach_the_text() -> None:
-    reply = f"{PROSE} Continue the document from there, seamlessly. Write the next part of the document."
+    reply = f"{PROSE} Reply with the new text only. Write the next part of the document."
     assert _clean(reply).text == PROSE
 
 

@@ -88,3 +88,13 @@ def test_other_client_errors_are_not_taken_for_a_format_refusal() -> None:
 def test_estimated_tokens_are_never_zero_for_text() -> None:
     assert estimated_tokens("") == 0 and estimated_tokens("a") == 1
     assert estimated_tokens("word " * 400) == 500 and estimated_tokens("雨が降る") == 4
+
+
+def test_a_server_error_naming_the_format_is_a_refusal_too() -> None:
+    """llama-cpp-python's server answers a json_schema response_format with a 500 naming it."""
+    formats = FormatMemory("openai-compatible")
+    err = LlmError("server_error", "Error code: 500 - {'loc': ('body', 'response_format', 'type'), 'msg': \"Input"
+                   " should be 'text' or 'json_object'\"}", retryable=True)
+    assert formats.refusal(err, "gemma", "response_format").kind == FORMAT_REFUSED
+    assert formats.refusal(LlmError("server_error", "Error code: 500 - overloaded", retryable=True), "x",
+                           "response_format").kind == "server_error"

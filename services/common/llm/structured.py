@@ -6,7 +6,8 @@ and the one retry policy asks again at once."""
 from services.common.llm.base import LlmError
 
 FORMAT_REFUSED = "format_refused"
-_CLIENT_ERRORS = ("BadRequestError", "UnprocessableEntityError", "NotFoundError")
+# llama-cpp-python's server answers a json_schema response_format with a 500 naming the field.
+_REFUSING_ERRORS = ("BadRequestError", "UnprocessableEntityError", "NotFoundError", "server_error")
 _PARAMETERS = ("response_format", "json_schema", "tools", "tool_choice", "input_schema")
 
 
@@ -24,7 +25,7 @@ class FormatMemory:
         """The error to raise: FORMAT_REFUSED (remembered) when the provider refused the
         parameter, the error itself otherwise."""
         text = str(err).lower()
-        if err.kind not in _CLIENT_ERRORS or not any(name in text for name in _PARAMETERS):
+        if err.kind not in _REFUSING_ERRORS or not any(name in text for name in _PARAMETERS):
             return err
         self._plain.add(model)
         return LlmError(FORMAT_REFUSED, f"{self.provider} model {model} refused {parameter} ({err}); asked in"

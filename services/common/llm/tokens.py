@@ -26,7 +26,7 @@ class TokenCounter:
     /tokenize) once per text; the first endpoint that answers is kept, and when none does, or
     one stops answering, the estimate is used from then on."""
 
-    def __init__(self, base_url: str | None, timeout: float = 2.0) -> None:
+    def __init__(self, base_url: str | None, timeout: float = 10.0) -> None:
         root = (base_url or "").rstrip("/").removesuffix("/v1")
         self._endpoints = [f"{root}/extras/tokenize/count", f"{root}/tokenize"] if root else []
         self._client = httpx.AsyncClient(timeout=timeout) if root else None
@@ -42,7 +42,10 @@ class TokenCounter:
 
     async def count(self, text: str) -> int:
         for endpoint in list(self._endpoints):
-            tokens = await self._ask(endpoint, text)
+            try:
+                tokens = await self._ask(endpoint, text)
+            except httpx.TimeoutException:
+                break  # a busy server (its tokenizer waits behind generations): estimated this time
             if tokens is not None:
                 self._endpoints = [endpoint]
                 return tokens
@@ -54,6 +57,8 @@ class TokenCounter:
         try:
             response = await self._client.post(endpoint, json=body)
             data = response.json() if response.status_code == 200 else {}
+        except httpx.TimeoutException:
+            raise
         except (httpx.HTTPError, ValueError):
             return None
         if isinstance(data.get("count"), int):
