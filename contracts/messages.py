@@ -53,6 +53,7 @@ class WriteChunk(Message):
     handoff_out: str = ""  # what the section after this one picks up
     source_text: str | None = None  # rewrite: the passage of the source this chunk reworks
     epoch: int = 0  # the plan's epoch at dispatch: a cancel stops every write of its epoch or before
+    last: bool = False  # the plan's last chunk when dispatched: no chunk needs its memory unless the job is extended
 
 
 class ChunkProcessed(Message):
@@ -77,6 +78,7 @@ class SummarizeChunk(Message):
     model: str | None = None
     style: str = ""  # the plan's style sheet, carried into the first version of the memory
     epoch: int = 0  # the epoch the chunk was written in: a cancelled one is folded in code, not by the LLM
+    last: bool = False  # the plan's last chunk: folded in code, since no chunk waits for its memory
 
 
 class ChunkSummarized(Message):

@@ -8,6 +8,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from typing import Callable
+
 import httpx
 
 from longform_cli.embedded import free_port
@@ -90,13 +92,19 @@ def _ops_env(config: StackConfig, process: str) -> dict[str, str]:
     return {"LONGFORM_OPS_PORT": str(config.ops_ports[process])} if process in config.ops_ports else {}
 
 
-def wait_until_healthy(url: str, timeout: float = 60.0) -> None:
+def answers(url: str, timeout: float, alive: Callable[[], bool] = lambda: True) -> bool:
+    """Whether `url` answers 200 within `timeout` seconds (no longer once `alive()` is false)."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and alive():
         try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return
+            if httpx.get(url, timeout=2).status_code == 200:
+                return True
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    raise TimeoutError(f"the gateway at {url} was not healthy within {timeout:.0f} s")
+    return False
+
+
+def wait_until_healthy(url: str, timeout: float = 60.0) -> None:
+    if not answers(f"{url}/healthz", timeout):
+        raise TimeoutError(f"the gateway at {url} was not healthy within {timeout:.0f} s")

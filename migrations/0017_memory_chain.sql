@@ -3,7 +3,9 @@
 -- the summary that completes one can start the next without anyone waiting or polling; each
 -- version says how it was made, since a reply that ignored the asked format degrades to a
 -- fallback rather than blocking the job.
-ALTER TABLE generator.chunks ADD COLUMN previous_chunk_index integer;
+ALTER TABLE generator.chunks
+    ADD COLUMN previous_chunk_index integer,
+    ADD COLUMN last_of_plan boolean NOT NULL DEFAULT false;
 ALTER TABLE generator.coherence
     ADD COLUMN made_by text NOT NULL DEFAULT 'llm' CHECK (made_by IN ('llm', 'prose', 'code'));
 
@@ -11,5 +13,7 @@ CREATE INDEX chunks_by_previous ON generator.chunks (job_id, previous_chunk_inde
 
 COMMENT ON COLUMN generator.chunks.previous_chunk_index IS
     'The chunk whose memory this one''s summary folds onto (the chunk before it, when it was written at dispatch); null when none.';
+COMMENT ON COLUMN generator.chunks.last_of_plan IS
+    'The plan''s last chunk when it was dispatched: its memory is folded in code, since no chunk waits for it unless the document is extended.';
 COMMENT ON COLUMN generator.coherence.made_by IS
     'llm: the summariser''s reply as asked; prose: a reply without the asked format, used as the summary; code: built in code from the previous summary and the chunk''s first and last sentences.';

@@ -92,9 +92,10 @@ def cleaned(reply: str, scaffold: Scaffold, earlier: str = "") -> Cleaned:
     for pattern in (_TEMPLATE_TOKEN, _ROLE_LINE, _QUOTE_FENCE):
         result.cut(pattern)
     result.cut(_LABEL_LINE, echo=True)
-    result.cut(_PREAMBLE)
-    result.cut(_CLOSING)
     _drop_sentences(result, scaffold, shingles(earlier), {_normal(s.split()) for s in split_sentences(earlier)})
+    result.text = result.text.strip()
+    result.cut(_PREAMBLE)  # once the echo before it is gone, a preamble opens the text
+    result.cut(_CLOSING)
     result.text = re.sub(r"\n{3,}", "\n\n", re.sub(r"[ \t]{2,}", " ", result.text)).strip()
     return result
 

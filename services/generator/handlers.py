@@ -58,7 +58,7 @@ async def write_chunk(envelope: Envelope, ports: Ports) -> None:
             return
         if not done and draft.text:  # stored with its report, so a crash after this never pays for it again
             await store.accept_chunk(tx, job_id, cmd.chunk_index, draft.text, draft.words, cmd.target_words,
-                                     cmd.previous_chunk_index)
+                                     cmd.previous_chunk_index, cmd.last)
             await summarize_when_ready(tx, envelope, cmd)
         if await tx.claim(envelope.event_id):
             words = count_words(text) if done else draft.words

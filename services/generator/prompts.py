@@ -1,5 +1,6 @@
 """Prompt templates live in files beside this module; this fills them in."""
 
+import re
 from functools import cache
 from pathlib import Path
 
@@ -30,12 +31,16 @@ def _handoff(cmd: WriteChunk) -> str:
 
 
 def _context(cmd: WriteChunk, memory: Memory) -> str:
+    """Empty parts of the state are left out: every line a prompt carries is one more line a
+    model that echoes its prompt echoes."""
     source = template("source_block").format(source=cmd.source_text) if cmd.source_text else ""
+    blocks = template("memory_blocks").format(summary=memory.summary, ledger=memory.ledger or "(none yet)")
     return template("context").format(
-        title=cmd.title, instructions=cmd.instructions, style=memory.style or "(none given)",
+        title=cmd.title, instructions=cmd.instructions,
+        style_line=f"Style sheet: {memory.style}\n" if memory.style else "",
         position=cmd.position or "the next part", section_title=cmd.section_title, brief=cmd.brief,
-        handoff=_handoff(cmd), summary=memory.summary or "(nothing written yet)",
-        ledger=memory.ledger or "(none yet)", source_block=source,
+        handoff=f"{_handoff(cmd)}\n" if _handoff(cmd) else "", memory_blocks=blocks if memory.summary else "",
+        source_block=source,
     )
 
 
@@ -46,4 +51,5 @@ def chunk_prompt(cmd: WriteChunk, memory: Memory, *, tail: str, written: str, re
     on from it (and one that echoes the prompt echoes the scaffolding first, which is cut)."""
     text = last_words(written or tail, tail_words)
     name = "continue" if written else "chunk" if text else "begin"
-    return template(name).format(context=_context(cmd, memory), task=_TASKS[cmd.mode], tail=text, words=remaining)
+    prompt = template(name).format(context=_context(cmd, memory), task=_TASKS[cmd.mode], tail=text, words=remaining)
+    return re.sub(r"\n{3,}", "\n\n", prompt)

@@ -39,11 +39,11 @@ async def stop(tx: Tx, job_id: uuid.UUID, epoch: int) -> None:
 
 
 async def accept_chunk(tx: Tx, job_id: uuid.UUID, chunk_index: int, text: str, words: int, target: int,
-                       previous: int | None) -> None:
+                       previous: int | None, last: bool) -> None:
     await tx.execute(
-        "INSERT INTO generator.chunks (job_id, chunk_index, text, words, target_words, previous_chunk_index)"
-        " VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (job_id, chunk_index) DO NOTHING",
-        job_id, chunk_index, text, words, target, previous,
+        "INSERT INTO generator.chunks (job_id, chunk_index, text, words, target_words, previous_chunk_index,"
+        " last_of_plan) VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (job_id, chunk_index) DO NOTHING",
+        job_id, chunk_index, text, words, target, previous, last,
     )
 
 
@@ -84,13 +84,12 @@ async def add_coherence(tx: Tx, job_id: uuid.UUID, chunk_index: int, summary: st
     )
 
 
-async def waiting_on(tx: Tx, job_id: uuid.UUID, chunk_index: int) -> list[int]:
+async def waiting_on(tx: Tx, job_id: uuid.UUID, chunk_index: int):
     """Stored chunks whose summary waited for this chunk's, and not folded in yet."""
-    rows = await tx.fetch(
-        "SELECT n.chunk_index FROM generator.chunks n WHERE n.job_id = $1 AND n.previous_chunk_index = $2"
-        " AND NOT EXISTS (SELECT 1 FROM generator.coherence c WHERE c.job_id = $1"
+    return await tx.fetch(
+        "SELECT n.chunk_index, n.last_of_plan FROM generator.chunks n WHERE n.job_id = $1"
+        " AND n.previous_chunk_index = $2 AND NOT EXISTS (SELECT 1 FROM generator.coherence c WHERE c.job_id = $1"
         " AND c.caused_by_chunk = n.chunk_index) ORDER BY 1", job_id, chunk_index)
-    return [r["chunk_index"] for r in rows]
 
 
 async def full_text(tx: Tx, job_id: uuid.UUID, chunk_index: int) -> str:

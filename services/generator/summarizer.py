@@ -33,7 +33,7 @@ async def remember(llm: LlmProvider, db: Database, settings: GeneratorSettings, 
         system=template("summarizer_system").strip(),
         user=template("summarize").format(summary=memory.summary or "(nothing yet)",
                                           ledger=memory.ledger or "(empty)", text=text, summary_words=words),
-        max_tokens=math.ceil(words * 2 * settings.tokens_per_word) + 256, model=settings.model_for("summary", model),
+        max_tokens=math.ceil(words * settings.tokens_per_word) + 256, model=settings.model_for("summary", model),
         headers={"x-longform-chunk": f"{job_id}:{chunk_index}:summary"}, schema=SCHEMA, schema_name=SCHEMA_NAME,
     )
     log = LlmCallLog(db, provider=llm.name, job_id=job_id, user_id=user_id, purpose="summarize",

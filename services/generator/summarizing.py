@@ -14,6 +14,7 @@ from services.generator.memory import folded_in_code, stored_memory
 from services.generator.summarizer import Remembered, remember
 
 _CANCELLED = "the job was cancelled: folded in code, without an LLM call"
+_LAST = "the plan's last chunk: folded in code, without an LLM call (no chunk waits for its memory)"
 
 
 def summarize_command(job_id: uuid.UUID, user_id: uuid.UUID | None, cmd: SummarizeChunk) -> Envelope:
@@ -28,7 +29,7 @@ async def summarize_when_ready(tx: Tx, envelope: Envelope, cmd: WriteChunk) -> N
     if await store.memory_includes(tx, envelope.job_id, cmd.previous_chunk_index):
         tx.emit(summarize_command(envelope.job_id, envelope.user_id, SummarizeChunk(
             chunk_index=cmd.chunk_index, previous_chunk_index=cmd.previous_chunk_index, model=cmd.model,
-            style=cmd.style, epoch=cmd.epoch)))
+            style=cmd.style, epoch=cmd.epoch, last=cmd.last)))
 
 
 async def summarize_chunk(envelope: Envelope, ports) -> None:
@@ -42,8 +43,9 @@ async def summarize_chunk(envelope: Envelope, ports) -> None:
         return  # folded in before (a redelivery), or the chunk is gone with its job
     memory = stored_memory(row, cmd.style)
     s = ports.settings
-    if stopped:
-        made = Remembered(folded_in_code(memory, row["text"], max_summary_words=s.summary_words), "code", _CANCELLED)
+    if stopped or cmd.last:
+        made = Remembered(folded_in_code(memory, row["text"], max_summary_words=s.summary_words), "code",
+                          _CANCELLED if stopped else _LAST)
     else:
         made = await remember(ports.llm, ports.db, s, memory, row["text"], job_id=job_id, user_id=user_id,
                               chunk_index=cmd.chunk_index, model=cmd.model)
@@ -64,5 +66,5 @@ async def _store(tx: Tx, envelope: Envelope, cmd: SummarizeChunk, made: Remember
     ), service=store.SERVICE, job_id=job_id, user_id=user_id, event_id=derived_id(envelope.event_id, "summarized")))
     for waiting in await store.waiting_on(tx, job_id, cmd.chunk_index):
         tx.emit(summarize_command(job_id, user_id, SummarizeChunk(
-            chunk_index=waiting, previous_chunk_index=cmd.chunk_index, model=cmd.model, style=cmd.style,
-            epoch=cmd.epoch)))
+            chunk_index=waiting["chunk_index"], previous_chunk_index=cmd.chunk_index, model=cmd.model,
+            style=cmd.style, epoch=cmd.epoch, last=waiting["last_of_plan"])))

@@ -192,7 +192,7 @@ def _write_command(plan, row, total: int) -> WriteChunk:
         instructions=plan["instructions"], previous_chunk_index=previous if row["previous_done"] else None,
         position=f"chunk {row['chunk_index'] + 1} of {total}", model=plan["model"], mode=plan["mode"],
         style=plan["style"], handoff_in=row["handoff_in"], handoff_out=row["handoff_out"],
-        source_text=row["source_text"], epoch=plan["epoch"],
+        source_text=row["source_text"], epoch=plan["epoch"], last=row["chunk_index"] == total - 1,
     )
 
 

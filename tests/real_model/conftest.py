@@ -5,14 +5,13 @@ own (a fresh database, its own bus prefix) writes with it."""
 
 import secrets
 import subprocess
-import time
 from pathlib import Path
 from typing import Iterator
 
-import httpx
 import pytest
 
 from longform_cli.embedded import free_port
+from longform_cli.stack import answers
 from tests.conftest import fresh_database
 from tests.integration.conftest import Stack, start_stack
 
@@ -43,24 +42,13 @@ def real_model_url(tmp_path_factory) -> Iterator[str]:
          "--n_threads", "2", "--chat_format", "gemma", "--interrupt_requests", "false"], stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/v1"
     try:
-        _wait_until_answering(url, server)
+        if not answers(f"{url}/models", 120, alive=lambda: server.poll() is None):
+            raise RuntimeError(f"llama-cpp-python's server did not answer at {url} (exit {server.poll()})")
         yield url
     finally:
         server.terminate()
         server.wait(timeout=30)
         log.close()
-
-
-def _wait_until_answering(url: str, server: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and server.poll() is None:
-        try:
-            if httpx.get(f"{url}/models", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError(f"llama-cpp-python's server did not answer at {url} (exit {server.poll()})")
 
 
 @pytest.fixture(scope="session")

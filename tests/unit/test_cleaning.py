@@ -13,7 +13,7 @@ INSTRUCTIONS = "A newsletter for the members of a rowing club about the spring r
 CMD = WriteChunk(chunk_index=1, section_index=0, section_title="The regatta", brief="Open with the race day.",
                  target_words=300, title="Spring regatta", instructions=INSTRUCTIONS)
 MEMORY = Memory(summary="The club prepares its boats for the spring regatta while the river runs high after the rain.",
-                ledger="- Marta Vinter: captain of the women's eight")
+                ledger="- Marta Vinter: captain of the women's eight", style="warm, past tense")
 TAIL = "The boathouse doors stood open before dawn. Oars leaned against the wall in neat rows, still wet."
 PROMPT = template("system") + "\n" + chunk_prompt(CMD, MEMORY, tail=TAIL, written="", remaining=300, tail_words=150)
 SCAFFOLD = scaffolding(PROMPT, CMD.title, CMD.instructions)
@@ -96,3 +96,11 @@ def test_no_run_of_eight_words_from_the_scaffolding_survives_any_echo() -> None:
     for line in lines:
         result = _clean(f"{PROSE}\n\n{line}\n\n{PROSE.replace('first', 'last')}")
         assert not shingles(result.text) & SCAFFOLD.runs, line
+
+
+def test_a_preamble_after_an_echo_and_a_label_is_cut_too() -> None:
+    """The fake's chatty order: template token, echoed prompt lines, preamble, stray label, text."""
+    echo = "\n".join(PROMPT.splitlines()[:3])
+    reply = (f"<start_of_turn>model\n\n{echo}\n\nSure! Here is the next part of the document:\n\nSUMMARY:\n\n{PROSE}"
+             "\n\nLet me know if you want me to continue.\n\n<|im_end|>")
+    assert _clean(reply).text == PROSE
