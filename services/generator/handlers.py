@@ -1,7 +1,7 @@
 """The generator's handler: WriteChunk in; the chunk, a new coherence version and ChunkProcessed out."""
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from contracts.envelope import Envelope, derived_id
 from contracts.messages import ChunkProcessed, ChunkStarted, ChunkStopped, JobCancelled, WriteChunk
@@ -14,6 +14,7 @@ from services.common.logs import bind_job
 from services.common.ops import count_chunk
 from services.generator import store
 from services.generator.config import GeneratorSettings
+from services.generator.echoes import EchoMemory
 from services.generator.memory import Memory, stored_memory
 from services.generator.summarizing import summarize_when_ready
 from services.generator.writer import ChunkDraft, ChunkWriter
@@ -26,6 +27,7 @@ class Ports:
     db: Database
     llm: LlmProvider
     settings: GeneratorSettings
+    echoes: EchoMemory = field(default_factory=EchoMemory)  # models that echo the full prompt (per process)
 
 
 async def write_chunk(envelope: Envelope, ports: Ports) -> None:
@@ -80,7 +82,7 @@ async def _write(cmd: WriteChunk, envelope: Envelope, ports: Ports, tail: str, m
         async with ports.db.transaction(job_id=envelope.job_id, user_id=envelope.user_id) as tx:
             return await store.stopped(tx, envelope.job_id, cmd.epoch)
 
-    return await ChunkWriter(ports.llm, log, ports.settings, memory, stopped).write(cmd, tail, draft)
+    return await ChunkWriter(ports.llm, log, ports.settings, memory, stopped, ports.echoes).write(cmd, tail, draft)
 
 
 async def job_cancelled(envelope: Envelope, ports: Ports) -> None:

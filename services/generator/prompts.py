@@ -53,3 +53,14 @@ def chunk_prompt(cmd: WriteChunk, memory: Memory, *, tail: str, written: str, re
     name = "continue" if written else "chunk" if text else "begin"
     prompt = template(name).format(context=_context(cmd, memory), task=_TASKS[cmd.mode], tail=text, words=remaining)
     return re.sub(r"\n{3,}", "\n\n", prompt)
+
+
+def lean_prompt(cmd: WriteChunk, *, tail: str, written: str, remaining: int, tail_words: int) -> str:
+    """For a model that echoes the full prompt (services/generator/echoes.py): the request, the
+    title, the source passage of a rewrite, and the text to carry on from; no state blocks."""
+    instructions = " ".join(cmd.instructions.split()).rstrip(".")
+    fields = {"words": remaining, "instructions": instructions, "title": cmd.title,
+              "tail": last_words(written or tail, tail_words)}
+    if cmd.source_text:
+        return template("lean_rewrite").format(source=cmd.source_text, **fields).strip()
+    return template("lean").format(**fields).strip()

@@ -14,7 +14,8 @@ from services.common.llm.calls import Call, LlmCallLog
 from services.common.retry import retry_delay
 from services.generator.config import GeneratorSettings
 from services.generator.memory import Memory
-from services.generator.prompts import chunk_prompt, template
+from services.generator.echoes import EchoMemory
+from services.generator.prompts import chunk_prompt, lean_prompt, template
 from services.generator.cleaning import cleaned, cut_notes, scaffolding
 from services.generator.quality import joined, rejection_reason, trim_to_budget, trim_to_last_sentence
 
@@ -55,7 +56,9 @@ class ChunkDraft:
 
 class ChunkWriter:
     def __init__(self, llm: LlmProvider, log: LlmCallLog, settings: GeneratorSettings, memory: Memory,
-                 stopped: Callable[[], Awaitable[bool]] | None = None) -> None:
+                 stopped: Callable[[], Awaitable[bool]] | None = None, echoes: EchoMemory | None = None) -> None:
+        self.echoes = echoes or EchoMemory()
+        self.shape = "full"  # of the prompt of the attempt under way: "full", or "lean" for a model that echoes
         self.stopped = stopped  # asked before every call after the first: the job may have been cancelled
         self.llm = llm
         self.log = log
@@ -83,10 +86,12 @@ class ChunkWriter:
 
     def _prompt(self, cmd: WriteChunk, tail: str, draft: ChunkDraft) -> Prompt:
         remaining = max(cmd.target_words - draft.words, min(self.settings.min_request_words, cmd.target_words))
-        user = chunk_prompt(cmd, self.memory, tail=tail, written=draft.text, remaining=remaining,
-                            tail_words=self.settings.tail_words)
+        model = cmd.model or self.settings.model_for("writer")
+        shape = {"tail": tail, "written": draft.text, "remaining": remaining, "tail_words": self.settings.tail_words}
+        self.shape = "lean" if draft.echoes > 0 or self.echoes.lean(model) else "full"
+        user = lean_prompt(cmd, **shape) if self.shape == "lean" else chunk_prompt(cmd, self.memory, **shape)
         return Prompt(
-            system=template("system").strip(), user=user, model=cmd.model or self.settings.model_for("writer"),
+            system=template("system").strip(), user=user, model=model,
             max_tokens=math.ceil(remaining * self.settings.tokens_per_word) + 64,
             headers={"x-longform-chunk": f"{self.log.job_id}:{cmd.chunk_index}"},
         )
@@ -101,10 +106,11 @@ class ChunkWriter:
         earlier = f"{tail}\n\n{draft.text}"
         clean = cleaned(completion.text, scaffolding(f"{prompt.system}\n{prompt.user}", *_users_words(cmd)), earlier)
         reason = rejection_reason(completion.text, prompt.user, earlier, clean, cmd.target_words - draft.words)
-        notes = cut_notes(clean)
+        notes = cut_notes(clean) | {"longform.prompt": self.shape}
         if reason == MOSTLY_ECHO:
             draft.echoes += 1
-            if draft.echoes > ECHO_RETRIES:  # degrade: what is left after the cut is the model's own
+            self.echoes.echoed(prompt.model, str(self.log.job_id), cmd.chunk_index)
+            if draft.echoes > ECHO_RETRIES and clean.text.split():  # degrade: what is left is the model's own
                 notes["longform.fallback"] = (f"mostly echo or repetition {draft.echoes} times in this chunk: kept"
                                               f" the {count_words(clean.text)} words left after cutting it")
                 reason = None

@@ -12,4 +12,5 @@ class PlannerSettings(LlmSettings):
     min_section_words: int = 150  # an outline finer than this is rejected
     source_slice_chars: int = 65_536  # the rewrite source is read in slices of this size
     ack_wait_seconds: float = 30.0  # a crashed planner's messages are redelivered after this (heartbeats keep live ones)
+    plan_workers: int = 4  # jobs planned at once: one slow outline call does not hold up the others
     progress_workers: int = 4  # chunk reports handled at once (one job's wait on its plan's row lock)

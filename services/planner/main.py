@@ -19,7 +19,7 @@ async def main() -> None:
     async def wire(db: Database, bus: Bus) -> list:
         ports = Ports(db, llm, settings)
         wait = settings.ack_wait_seconds
-        bus.subscribe(JobRequested.TYPE, lambda e: plan_job(e, ports), ack_wait=wait)
+        bus.subscribe(JobRequested.TYPE, lambda e: plan_job(e, ports), ack_wait=wait, workers=settings.plan_workers)
         bus.subscribe(ChunkProcessed.TYPE, lambda e: chunk_processed(e, ports), ack_wait=wait,
                       workers=settings.progress_workers)
         bus.subscribe(ExtendJob.TYPE, lambda e: extend_job(e, ports), ack_wait=wait)
