@@ -9,6 +9,8 @@ class GeneratorSettings(LlmSettings):
     max_rounds_per_chunk: int = 10  # initial call plus continuations
     min_request_words: int = 60  # a continuation asks for at least this much, so a stingy model still converges
     tail_words: int = 150  # how much of the previous chunk each prompt carries
+    lean_tail_words: int = 40  # ... and each lean prompt, for a model that echoes (services/generator/echoes.py)
+    lean_request_words: int = 250  # at most this much asked of such a model in one call: it loops past it
     tokens_per_word: float = 1.6  # caps max_tokens from the remaining budget
     summary_words: int = 250  # the rolling summary's bound
     ledger_entries: int = 30  # the ledger's bound

@@ -3,7 +3,8 @@ instructions) mostly with an echo of it, as a small base model does, is asked wi
 prompt instead: the user's request, the title and the text to carry on from, nothing to echo
 but them. Within a chunk this follows its first mostly-echo reply; a model that did it in
 LEAN_AFTER chunks gets the lean prompt for every chunk from then on (per process). The shape of
-each prompt is in its `llm.call` event."""
+each prompt is in its `llm.call` event. The summariser keeps one too: a model that gave no
+usable summary for LEAN_AFTER chunks is not asked again, the memory is made in code (logged)."""
 
 LEAN_AFTER = 2
 

@@ -28,6 +28,7 @@ class Ports:
     llm: LlmProvider
     settings: GeneratorSettings
     echoes: EchoMemory = field(default_factory=EchoMemory)  # models that echo the full prompt (per process)
+    summary_echoes: EchoMemory = field(default_factory=EchoMemory)  # models whose summaries are never usable
 
 
 async def write_chunk(envelope: Envelope, ports: Ports) -> None:

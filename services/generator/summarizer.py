@@ -40,21 +40,22 @@ async def remember(llm: LlmProvider, db: Database, settings: GeneratorSettings, 
                      chunk_index=chunk_index)
     readings: list[Reading] = []
     problems: list[str] = []
-    scaffold = scaffolding(f"{prompt.system}\n{prompt.user}", text)
+    scaffold = scaffolding(f"{prompt.system}\n{prompt.user}", text, memory.summary)
 
     def judge(completion) -> str | None:
+        """Whatever the form, what a model echoed of the prompt is cut (a small model echoes the
+        prompt's own SUMMARY: line); the chunk's sentences stay, an extractive summary."""
         reading = read_reply(completion.text)
-        if reading is not None and not reading.as_asked:  # prose: cut what a chatty model wraps around it
-            reading = Reading(cleaned(reading.summary, scaffold).text, "", False)
-        if reading is None or reading.as_asked:
-            problem = None if reading else "empty reply"
+        if reading is not None:
+            reading = Reading(cleaned(reading.summary, scaffold).text, reading.ledger, reading.as_asked)
+        if reading is None or not reading.summary.split():
+            problems.append("empty reply" if reading is None else "reply is all chatter or echo of the prompt")
+        elif rejection_reason(reading.summary, "", "") == "refusal":
+            problems.append("refusal")
         else:
-            problem = rejection_reason(reading.summary, prompt.user, "")
-        if problem is None:
             readings.append(reading)
-        else:
-            problems.append(problem)
-        return problem
+            return None
+        return problems[-1]
 
     bound = math.ceil(words * 1.5)
     if await ask(llm, prompt, log, attempts=settings.summary_attempts, judge=judge):

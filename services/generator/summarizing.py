@@ -10,11 +10,17 @@ from contracts.messages import ChunkSummarized, SummarizeChunk, WriteChunk
 from services.common.db import Tx
 from services.common.logs import bind_job
 from services.generator import store
+from services.generator.echoes import LEAN_AFTER
 from services.generator.memory import folded_in_code, stored_memory
 from services.generator.summarizer import Remembered, remember
 
 _CANCELLED = "the job was cancelled: folded in code, without an LLM call"
 _LAST = "the plan's last chunk: folded in code, without an LLM call (no chunk waits for its memory)"
+
+
+def _unusable(model: str) -> str:
+    return (f"{model} gave no usable summary for {LEAN_AFTER} chunks: folded in code, without an LLM call,"
+            " from now on")
 
 
 def summarize_command(job_id: uuid.UUID, user_id: uuid.UUID | None, cmd: SummarizeChunk) -> Envelope:
@@ -42,13 +48,16 @@ async def summarize_chunk(envelope: Envelope, ports) -> None:
     if row["mine"] or row["text"] is None:
         return  # folded in before (a redelivery), or the chunk is gone with its job
     memory = stored_memory(row, cmd.style)
-    s = ports.settings
-    if stopped or cmd.last:
-        made = Remembered(folded_in_code(memory, row["text"], max_summary_words=s.summary_words), "code",
-                          _CANCELLED if stopped else _LAST)
+    s, model = ports.settings, ports.settings.model_for("summary", cmd.model)
+    in_code = _CANCELLED if stopped else _LAST if cmd.last else _unusable(model) if ports.summary_echoes.lean(
+        model) else ""
+    if in_code:
+        made = Remembered(folded_in_code(memory, row["text"], max_summary_words=s.summary_words), "code", in_code)
     else:
         made = await remember(ports.llm, ports.db, s, memory, row["text"], job_id=job_id, user_id=user_id,
                               chunk_index=cmd.chunk_index, model=cmd.model)
+        if made.made_by == "code":
+            ports.summary_echoes.echoed(model, str(job_id), cmd.chunk_index)
     async with ports.db.transaction(job_id=job_id, user_id=user_id) as tx:
         await _store(tx, envelope, cmd, made)
 

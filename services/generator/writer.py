@@ -85,14 +85,19 @@ class ChunkWriter:
         return draft
 
     def _prompt(self, cmd: WriteChunk, tail: str, draft: ChunkDraft) -> Prompt:
-        remaining = max(cmd.target_words - draft.words, min(self.settings.min_request_words, cmd.target_words))
-        model = cmd.model or self.settings.model_for("writer")
-        shape = {"tail": tail, "written": draft.text, "remaining": remaining, "tail_words": self.settings.tail_words}
+        s = self.settings
+        remaining = max(cmd.target_words - draft.words, min(s.min_request_words, cmd.target_words))
+        model = cmd.model or s.model_for("writer")
         self.shape = "lean" if draft.echoes > 0 or self.echoes.lean(model) else "full"
-        user = lean_prompt(cmd, **shape) if self.shape == "lean" else chunk_prompt(cmd, self.memory, **shape)
+        if self.shape == "lean":  # a model that echoes and loops: less to echo, less room to loop in
+            remaining = min(remaining, s.lean_request_words)
+            user = lean_prompt(cmd, tail=tail, written=draft.text, remaining=remaining, tail_words=s.lean_tail_words)
+        else:
+            user = chunk_prompt(cmd, self.memory, tail=tail, written=draft.text, remaining=remaining,
+                                tail_words=s.tail_words)
         return Prompt(
             system=template("system").strip(), user=user, model=model,
-            max_tokens=math.ceil(remaining * self.settings.tokens_per_word) + 64,
+            max_tokens=math.ceil(remaining * s.tokens_per_word) + 64,
             headers={"x-longform-chunk": f"{self.log.job_id}:{cmd.chunk_index}"},
         )
 

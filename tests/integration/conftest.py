@@ -35,12 +35,14 @@ def fake_llm_server():
         yield server
 
 
-def start_stack(home, database_url: str, nats_url: str, bus_prefix: str, llm_env: dict) -> Iterator[Stack]:
-    """The five services on this database and bus prefix, stopped when the caller is done."""
+def start_stack(home, database_url: str, nats_url: str, bus_prefix: str, llm_env: dict,
+                width: int = 3) -> Iterator[Stack]:
+    """The five services on this database and bus prefix, stopped when the caller is done. The
+    suite exercises parallel sections (width 3) unless told otherwise."""
     prepare_database(database_url)
     config = StackConfig(
         home=home, database_url=database_url, nats_url=nats_url, gateway_port=free_port(), bus_prefix=bus_prefix,
-        llm_env=llm_env, extra_env={"LONGFORM_SECTION_WIDTH": "3"},  # the suite exercises parallel sections
+        llm_env=llm_env, extra_env={"LONGFORM_SECTION_WIDTH": str(width)},
     )
     supervisor = build_supervisor(config)
     supervisor.start_all()

@@ -27,5 +27,7 @@ def real_stack(database_server_url, nats_url, real_model_url, tmp_path_factory) 
     llm_env = {"LONGFORM_LLM_PROVIDER": "openai-compatible", "LONGFORM_LLM_BASE_URL": real_model_url,
                "LONGFORM_LLM_MODEL": MODEL, "LONGFORM_LLM_TIMEOUT_SECONDS": "600"}
     with fresh_database(database_server_url) as database_url:
+        # One section at a time: the server answers one request at a time anyway, and fewer
+        # first calls go out with the full prompt before the model is known to echo it.
         yield from start_stack(tmp_path_factory.mktemp("real-stack"), database_url, nats_url,
-                               f"lfreal{secrets.token_hex(4)}", llm_env)
+                               f"lfreal{secrets.token_hex(4)}", llm_env, width=1)
