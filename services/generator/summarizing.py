@@ -18,9 +18,16 @@ _CANCELLED = "the job was cancelled: folded in code, without an LLM call"
 _LAST = "the plan's last chunk: folded in code, without an LLM call (no chunk waits for its memory)"
 
 
-def _unusable(model: str) -> str:
-    return (f"{model} gave no usable summary for {LEAN_AFTER} chunks: folded in code, without an LLM call,"
-            " from now on")
+def _why_no_call(stopped: bool, last: bool, unusable_model: str | None) -> str:
+    """Why the chunk is folded in code without asking the LLM, or "" when it is asked."""
+    if stopped:
+        return _CANCELLED
+    if last:
+        return _LAST
+    if unusable_model:
+        return (f"{unusable_model} gave no usable summary for {LEAN_AFTER} chunks: folded in code, without an"
+                " LLM call, from now on")
+    return ""
 
 
 def summarize_command(job_id: uuid.UUID, user_id: uuid.UUID | None, cmd: SummarizeChunk) -> Envelope:
@@ -49,8 +56,7 @@ async def summarize_chunk(envelope: Envelope, ports) -> None:
         return  # folded in before (a redelivery), or the chunk is gone with its job
     memory = stored_memory(row, cmd.style)
     s, model = ports.settings, ports.settings.model_for("summary", cmd.model)
-    in_code = _CANCELLED if stopped else _LAST if cmd.last else _unusable(model) if ports.summary_echoes.lean(
-        model) else ""
+    in_code = _why_no_call(stopped, cmd.last, model if ports.summary_echoes.lean(model) else None)
     if in_code:
         made = Remembered(folded_in_code(memory, row["text"], max_summary_words=s.summary_words), "code", in_code)
     else:
