@@ -8,7 +8,9 @@ Base URLs (verified against openai 3.x and anthropic 2.x SDKs):
 Endpoints: POST /v1/chat/completions, GET /v1/models, POST /v1/messages, and the control API
 under /_control (see fake_llm.control). Every request is logged at GET /_control/requests, with
 the x-longform-chunk header, the chain asked for (`spec`), the behaviour its draw picked
-(`behaviour`) and the kind of text generated (`reply`: "prose", "outline", "summary" or null).
+(`behaviour`), the traits whose draws hit (`traits`), the structured output asked for (`format`:
+"json_schema:<name>", "tool:<name>" or null) and the kind of text generated (`reply`: "prose",
+"outline", "summary", "json" or null).
 
 What the reply is (fake_llm.structured), read from the system prompt and user messages:
 - `OUTLINE_JSON` in the prompt: a planner's outline as JSON (fake_llm.outline),
@@ -27,10 +29,15 @@ Text is seeded by the prompt (and the request's `seed`), honoured exactly unless
 (tokens ~ ceil(words * 4 / 3)) cuts it, which reports finish_reason "length".
 
 Structured output (fake_llm.formats): OpenAI `response_format` {"type": "json_schema",
-"json_schema": {"name", "schema"}} gets bare JSON; an Anthropic request with `tools` and
-`tool_choice` gets a `tool_use` block (streamed as `input_json_delta`s, stop_reason tool_use).
-Schema name `outline`: the outline above; `memory`: {"summary": <the asked words>, "ledger":
-[{"name", "description"}, 3-8]}; any other: JSON built from the schema (fake_llm.schema_reply).
+"json_schema": {"name", "schema"}} gets bare JSON (no fence); an Anthropic request whose
+`tool_choice` forces a tool ({"type": "tool", "name"} or {"type": "any"}) gets a `tool_use` block
+{"type": "tool_use", "id": "toolu_fake_...", "name", "input"}, stop_reason tool_use, streamed as
+content_block_start (input {}), `input_json_delta`s whose `partial_json` pieces concatenate to
+the JSON, content_block_stop, message_delta. Tools the model may skip (tool_choice auto/none) and
+response_format {"type": "text"} get text as above. Schema name `outline`: the outline above;
+`memory`: {"summary": <one paragraph of the asked words>, "ledger": [{"name", "description"},
+3-8]}; any other: JSON built from the schema (fake_llm.schema_reply: strings as short prose,
+numbers, booleans, arrays of 1-3 items, nested objects).
 
 Misbehaviour comes from the header x-fake-behaviour, a model named `fake/<spec>`, the
 /_control script queue, the /_control default, or $FAKE_LLM_DEFAULT at startup, in that order
@@ -39,13 +46,15 @@ Misbehaviour comes from the header x-fake-behaviour, a model named `fake/<spec>`
     spec      := behaviour ("+" behaviour)*
     behaviour := kind [":" param "=" number ("," param "=" number)*]
 
-e.g. `fake/empty:probability=0.3+rate_limit:probability=0.1,retry_after=1+random_length`.
+e.g. `fake/empty:probability=0.3+rate_limit:probability=0.1,retry_after=1+random_length`. As JSON
+(control API) a behaviour is {"kind": K, param: number, ...} and a chain a list of them.
 Every behaviour takes `probability` (0-1, default 1); for each request the behaviours are drawn
-for in order, the first hit applies, and if none hits the request is answered normally. Traits
-(ignore_formats, chatty, reject_formats, no_usage) are drawn for each on its own and apply on top
-of that one, so `ignore_formats+chatty+random_length+empty:probability=0.1` is a chatty provider
-that never follows a format, writes a random length and sometimes nothing. Draws are seeded by
-the prompt and the server's request counter. Kinds and their params:
+for in order, the first hit applies, and if none hits the request is answered normally (normal).
+Traits (ignore_formats, chatty, reject_formats, no_usage) are not candidates for that one pick:
+each trait, wherever it stands in the chain, gets its own draw and, when it hits, applies on top
+of whatever was picked, so `ignore_formats+chatty+random_length+empty:probability=0.1` is a chatty
+provider that never follows a format, writes a random length and sometimes nothing. Draws are
+seeded by the prompt and the server's request counter. Kinds and their params:
 
     normal                            the reply above
     short          fraction=0.3       that fraction of the words, finish_reason stop
@@ -65,16 +74,20 @@ the prompt and the server's request counter. Kinds and their params:
                                       schemas and forced tools (outline/summary asks: at most
                                       300 words); no JSON, no labels
     chatty         preamble=0.7, closing=0.5, echo=0.4, template=0.4, label=0.3
-                                      the chance of each decoration around prose: a "Here is"
-                                      preamble, a closing remark, 2-4 lines of the prompt echoed,
-                                      chat-template tokens, a stray "SUMMARY:" (fake_llm.chatter)
+                                      the chance of each decoration around prose (obeyed
+                                      JSON is left alone): a "Here is" preamble, a closing
+                                      remark, 2-4 lines of the last user message echoed,
+                                      chat-template tokens, a stray "SUMMARY:" line; 1 forces
+                                      one, 0 leaves it out (fake_llm.chatter)
     reject_formats                    400 naming `response_format` / `tools` when the request
                                       carries it; requests without it are answered as usual
     no_usage                          no usage in replies or streams (Anthropic: zeros, which its
                                       SDK requires)
 
-short and random_length scale the words of outlines and summaries too; truncated cuts an
-outline's JSON mid-way, as a token limit would.
+short and random_length scale the words of outlines and summaries too (and of prose written
+instead of them); truncated cuts an outline's JSON, or any structured reply, mid-way, as a token
+limit would (finish_reason length / stop_reason max_tokens; a cut tool input arrives as {}, or
+streamed as whatever the SDK's partial parse makes of the pieces).
 
 Nothing here runs at import time; `create_app()` builds the app and `serve_in_thread()` /
 `running_fake_llm()` run it in-process.

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi.responses import JSONResponse
 
 from fake_llm.exchange import InvalidRequest
-from fake_llm.formats import anthropic_format
+from fake_llm.formats import ANTHROPIC_PARAMETER, anthropic_format, carried_parameter
 from fake_llm.prose import stream_pieces
 from fake_llm.replies import Conversation, Reply, content_text
 
@@ -31,6 +31,7 @@ class AnthropicDialect:
             max_tokens=cap,
             stream=bool(body.get("stream")),
             asked_format=anthropic_format(body),
+            format_parameter=carried_parameter(body, ANTHROPIC_PARAMETER),
         )
 
     def refusal(self, parameter: str) -> JSONResponse:

@@ -1,11 +1,15 @@
 """Which misbehaviour the next LLM request gets: per-request header, FIFO script, or default.
 
 A behaviour is a kind plus numeric params; every kind takes `probability` (default 1). A chain
-is behaviours tried in order: the first whose probability draw hits applies, and a request no
-behaviour claims is answered normally. As text (header, `fake/<spec>` model, FAKE_LLM_DEFAULT):
-"slow:delay=2", "truncated:fraction=0.5,probability=0.2", chains joined by "+":
-"empty:probability=0.3+rate_limit:probability=0.1,retry_after=1+random_length".
-As JSON (control API): {"kind": "slow", "delay": 2}, or a list of those for a chain.
+is behaviours tried in order: the first (not a trait) whose probability draw hits applies, and a
+request no behaviour claims is answered normally. Traits (TRAITS) are drawn for each on its own,
+wherever they stand in the chain, and every trait that hits applies on top of that one behaviour.
+As text (header, `fake/<spec>` model, FAKE_LLM_DEFAULT): "slow:delay=2",
+"truncated:fraction=0.5,probability=0.2", chains joined by "+":
+"empty:probability=0.3+rate_limit:probability=0.1,retry_after=1+random_length",
+"ignore_formats+chatty:echo=1+random_length".
+As JSON (control API): {"kind": "slow", "delay": 2}, or a list of those for a chain:
+[{"kind": "ignore_formats"}, {"kind": "chatty", "echo": 1}, {"kind": "random_length"}].
 """
 
 import random

@@ -4,6 +4,8 @@ forces one, 0 leaves it out."""
 
 import random
 
+from fake_llm.behaviours import Behaviour
+
 PREAMBLES = ("Sure! Here is the next part of the document:", "Certainly. Below is the continuation you asked for:",
              "Here's the next part, as requested:", "Of course! Here is the text:")
 CLOSINGS = ("I hope this helps! Let me know if you would like any changes.",
@@ -12,9 +14,10 @@ TEMPLATE_TOKENS = ("<end_of_turn>", "<|im_end|>", "<start_of_turn>model", "### R
 DEFAULTS = {"preamble": 0.7, "closing": 0.5, "echo": 0.4, "template": 0.4, "label": 0.3}
 
 
-def chattered(text: str, prompt: str, params, rng: random.Random) -> str:
-    """`params.param(name, default)` gives each decoration's chance."""
-    hit = {name: rng.random() < params.param(name, chance) for name, chance in DEFAULTS.items()}
+def chattered(text: str, prompt: str, chatty: Behaviour, rng: random.Random) -> str:
+    """The text inside the decorations drawn for it, in the order a chatty model writes them:
+    template token, echoed prompt lines, preamble, stray label, text, closing, template token."""
+    hit = {name: rng.random() < chatty.param(name, chance) for name, chance in DEFAULTS.items()}
     before, after = [], []
     if hit["template"]:
         before.append("<start_of_turn>model")

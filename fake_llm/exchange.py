@@ -73,8 +73,8 @@ async def answer(request: Request, dialect: Dialect, state: FakeLLMState) -> Res
 
 def _refused_format(dialect: Dialect, conversation: Conversation) -> Response | None:
     """A provider without structured output answers 400 naming the parameter it does not know."""
-    asked = conversation.asked_format
-    return dialect.refusal(asked.parameter) if asked else None
+    parameter = conversation.format_parameter
+    return dialect.refusal(parameter) if parameter else None
 
 
 def _model_spec(body: dict[str, Any]) -> str | None:

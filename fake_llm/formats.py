@@ -1,36 +1,48 @@
 """Structured output as a request asks for it: OpenAI's `response_format` (json_schema), or an
-Anthropic tool the request forces with `tool_choice`. The parameter's name is kept too, so a
-provider that refuses structured output can name it in its 400."""
+Anthropic tool the request forces with `tool_choice`. What a provider without structured output
+refuses is the parameter itself, forced or not, so that is read separately."""
 
 from dataclasses import dataclass
 from typing import Any
 
+OPENAI_PARAMETER, ANTHROPIC_PARAMETER = "response_format", "tools"
+_FORCING_CHOICES = frozenset({"tool", "any"})  # Anthropic's "auto" and "none" let the model answer in text
+_ANY_OBJECT = {"type": "object"}
+
 
 @dataclass(frozen=True)
 class AskedFormat:
-    kind: str  # "json_schema" (OpenAI) or "tool" (Anthropic)
+    kind: str  # "json_schema" or "json_object" (OpenAI), "tool" (Anthropic)
     name: str
     schema: dict[str, Any]
-    parameter: str  # "response_format" or "tools"
 
     def as_text(self) -> str:
         return f"{self.kind}:{self.name}"
 
 
 def openai_format(body: dict[str, Any]) -> AskedFormat | None:
-    wanted = body.get("response_format")
-    if not isinstance(wanted, dict):
+    wanted = body.get(OPENAI_PARAMETER)
+    if not isinstance(wanted, dict) or wanted.get("type") == "text":
         return None
-    spec = wanted.get("json_schema") if isinstance(wanted.get("json_schema"), dict) else {}
-    schema = spec.get("schema") if isinstance(spec.get("schema"), dict) else {"type": "object"}
-    return AskedFormat("json_schema", str(spec.get("name") or "json"), schema, "response_format")
+    spec = _object_at(wanted, "json_schema", {})
+    kind = "json_object" if wanted.get("type") == "json_object" else "json_schema"
+    return AskedFormat(kind, str(spec.get("name") or "json"), _object_at(spec, "schema", _ANY_OBJECT))
 
 
 def anthropic_format(body: dict[str, Any]) -> AskedFormat | None:
-    tools = [t for t in body.get("tools") or () if isinstance(t, dict)]
-    if not tools:
+    tools = [tool for tool in body.get(ANTHROPIC_PARAMETER) or () if isinstance(tool, dict)]
+    choice = _object_at(body, "tool_choice", {})
+    if not tools or choice.get("type") not in _FORCING_CHOICES:
         return None
-    choice = body.get("tool_choice") if isinstance(body.get("tool_choice"), dict) else {}
-    tool = next((t for t in tools if t.get("name") == choice.get("name")), tools[0])
-    schema = tool.get("input_schema") if isinstance(tool.get("input_schema"), dict) else {"type": "object"}
-    return AskedFormat("tool", str(tool.get("name") or "tool"), schema, "tools")
+    tool = next((tool for tool in tools if tool.get("name") == choice.get("name")), tools[0])
+    return AskedFormat("tool", str(tool.get("name") or "tool"), _object_at(tool, "input_schema", _ANY_OBJECT))
+
+
+def carried_parameter(body: dict[str, Any], parameter: str) -> str | None:
+    """The structured-output parameter, when the request carries one at all."""
+    return parameter if body.get(parameter) is not None else None
+
+
+def _object_at(container: dict[str, Any], key: str, default: dict[str, Any]) -> dict[str, Any]:
+    value = container.get(key)
+    return value if isinstance(value, dict) else default

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi.responses import JSONResponse
 
 from fake_llm.exchange import InvalidRequest
-from fake_llm.formats import openai_format
+from fake_llm.formats import OPENAI_PARAMETER, carried_parameter, openai_format
 from fake_llm.prose import stream_pieces
 from fake_llm.replies import Conversation, Reply
 
@@ -40,6 +40,7 @@ class OpenAIDialect:
             stream=bool(body.get("stream")),
             seed=body.get("seed"),
             asked_format=openai_format(body),
+            format_parameter=carried_parameter(body, OPENAI_PARAMETER),
         )
 
     def refusal(self, parameter: str) -> JSONResponse:

@@ -32,6 +32,7 @@ class Conversation:
     stream: bool
     seed: Any = None
     asked_format: AskedFormat | None = None  # structured output the request asks for
+    format_parameter: str | None = None  # the structured-output parameter the request carries
 
     def last_user_text(self) -> str:
         texts = self._texts_from(USER_ROLES)
@@ -89,28 +90,42 @@ def _behaviour_text(conversation: Conversation, behaviour: Behaviour,
                     traits: dict[str, Behaviour]) -> tuple[str, bool, str | None, bool]:
     """The reply text, whether it stopped at a token limit, what kind of text it is, and whether
     it is JSON in the asked format."""
-    if behaviour.kind == "empty":
-        return "", False, None, False
-    if behaviour.kind == "refusal":
-        return REFUSAL, False, None, False
-    if behaviour.kind == "echo":
-        return _CONTROL_CHARACTERS.sub("", conversation.last_user_text()), False, None, False
-    ask = asked_for(conversation.prompt_text(), conversation.last_user_text())
+    canned = _canned_text(conversation, behaviour)
+    if canned is not None:
+        return canned, False, None, False
     wanted = None if "ignore_formats" in traits else conversation.asked_format
+    text, kind = _generated_text(conversation, behaviour, traits, wanted)
+    if behaviour.kind == "truncated":
+        return first_words(text, _fraction_of(count_words(text), behaviour)), True, kind, wanted is not None
+    return text, False, kind, wanted is not None
+
+
+def _canned_text(conversation: Conversation, behaviour: Behaviour) -> str | None:
+    if behaviour.kind == "empty":
+        return ""
+    if behaviour.kind == "refusal":
+        return REFUSAL
+    if behaviour.kind == "echo":
+        return _CONTROL_CHARACTERS.sub("", conversation.last_user_text())
+    return None
+
+
+def _generated_text(conversation: Conversation, behaviour: Behaviour, traits: dict[str, Behaviour],
+                    wanted: AskedFormat | None) -> tuple[str, str]:
+    """The text and its kind: JSON in the wanted format, else what the prompt asks for (prose
+    only, when the provider ignores formats), chatted around if the provider is chatty."""
+    ask = asked_for(conversation.prompt_text(), conversation.last_user_text())
     if "ignore_formats" in traits and ask.kind != PROSE:
         ask = Ask(PROSE, min(ask.words, IGNORED_FORMAT_WORDS))
     ask = replace(ask, words=_words_written(ask.words, conversation, behaviour))
     rng = seeded_rng(conversation.seed, conversation.prompt_fingerprint())
     if wanted:
-        text, kind = schema_reply(wanted.name, wanted.schema, ask.words, ask.depth, rng), _KIND_OF_SCHEMA.get(
-            wanted.name, "json")
-    else:
-        text, kind = write_reply(ask, rng), ask.kind
-    if "chatty" in traits and kind == PROSE:
+        text = schema_reply(wanted.name, wanted.schema, ask.words, ask.depth, rng)
+        return text, _KIND_OF_SCHEMA.get(wanted.name, "json")
+    text = write_reply(ask, rng)
+    if "chatty" in traits and ask.kind == PROSE:
         text = chattered(text, conversation.last_user_text(), traits["chatty"], rng)
-    if behaviour.kind == "truncated":
-        return first_words(text, _fraction_of(count_words(text), behaviour)), True, kind, wanted is not None
-    return text, False, kind, wanted is not None
+    return text, ask.kind
 
 
 def _words_written(wanted: int, conversation: Conversation, behaviour: Behaviour) -> int:

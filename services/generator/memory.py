@@ -74,10 +74,11 @@ def _as_json(reply: str) -> Reading | None:
 
 
 def _as_labelled(reply: str) -> Reading | None:
+    """Both labels, as asked; a stray SUMMARY: line in a chatty reply is not the asked form."""
     parts = _LABEL.split(reply)  # [before, label, text, label, text, ...]
     sections = {parts[i].upper(): parts[i + 1].strip() for i in range(1, len(parts) - 1, 2)}
     summary = sections.get("SUMMARY", "")
-    return Reading(summary, sections.get("LEDGER", ""), True) if summary.split() else None
+    return Reading(summary, sections["LEDGER"], True) if summary.split() and "LEDGER" in sections else None
 
 
 def _bounded(text: str, max_words: int, *, keep_end: bool = False) -> str:

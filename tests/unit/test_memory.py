@@ -28,6 +28,11 @@ def test_a_labelled_reply_is_read_as_asked() -> None:
     assert reading.as_asked and reading.summary == "Ada crosses the river." and "Bram" in reading.ledger
 
 
+def test_a_stray_summary_label_without_a_ledger_is_not_the_asked_form() -> None:
+    reading = read_reply("SUMMARY:\n\nAda walks to the river and finds the ferry gone.")
+    assert not reading.as_asked and reading.ledger == ""
+
+
 def test_prose_without_the_asked_form_is_taken_as_the_summary() -> None:
     reading = read_reply("Ada walks to the river and finds the ferry gone, then the bridge.")
     assert not reading.as_asked and reading.summary.startswith("Ada walks") and reading.ledger == ""
