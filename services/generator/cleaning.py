@@ -116,7 +116,7 @@ def _drop_sentences(result: Cleaned, scaffold: Scaffold, seen: set, seen_sentenc
             echoed = [k for k in range(len(spans)) if start + k in echo]
             start += len(spans)
             own = {own_words[i:i + SHINGLE] for i in range(len(own_words) - SHINGLE + 1)}
-            if (len(echoed) * 2 >= len(spans) or own_words in scaffold.sentences
+            if (len(echoed) * 2 >= len(spans) or own_words in scaffold.sentences or _loops(own_words)
                     or _repeats(own_words, own, seen, seen_sentences)):
                 result.echoed(piece)
                 continue
@@ -134,6 +134,13 @@ def _without(piece: str, spans: list[tuple[int, int]], result: Cleaned) -> str:
         result.echoed(piece[begin:end])
         piece = piece[:begin] + piece[end:]
     return piece
+
+
+def _loops(words: tuple, size: int = 4) -> bool:
+    """A stretch that repeats itself ("the keeper the keeper the keeper ..."), as a small model
+    stuck in a loop writes it: most of its 4-word runs occur in it more than once."""
+    runs = [words[i:i + size] for i in range(len(words) - size + 1)]
+    return len(runs) >= 8 and len(set(runs)) * 2 <= len(runs)
 
 
 def _repeats(words: tuple, own: set, seen: set, seen_sentences: set) -> bool:

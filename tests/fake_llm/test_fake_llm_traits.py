@@ -94,9 +94,15 @@ def test_chatty_draws_its_decorations_per_request(gpt) -> None:
     assert 0 < with_preamble < 20 and 0 < with_closing < 20
 
 
-def test_chatty_leaves_obeyed_json_alone(gpt) -> None:
-    reply = ask_gpt(gpt, SUMMARY_PROMPT, model=f"fake/{ALL_DECORATIONS}", response_format=schema_format("memory", MEMORY))
-    assert count_words(json.loads(reply.choices[0].message.content)["summary"]) == 80
+def test_chatty_leaves_obeyed_formats_alone(gpt) -> None:
+    def text_of(prompt, **options):
+        return ask_gpt(gpt, prompt, model=f"fake/{ALL_DECORATIONS}", **options).choices[0].message.content
+
+    memory = json.loads(text_of(SUMMARY_PROMPT, response_format=schema_format("memory", MEMORY)))
+    assert count_words(memory["summary"]) == 80
+    outline = text_of(OUTLINE_PROMPT).strip().removeprefix("```json").removesuffix("```")
+    assert json.loads(outline)["nodes"]
+    assert text_of(SUMMARY_PROMPT).startswith("SUMMARY:\n") and not text_of(SUMMARY_PROMPT).endswith(TEMPLATE_TOKENS)
 
 
 def test_reject_formats_answers_openai_400_naming_response_format(gpt) -> None:

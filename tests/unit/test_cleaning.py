@@ -104,3 +104,9 @@ def test_a_preamble_after_an_echo_and_a_label_is_cut_too() -> None:
     reply = (f"<start_of_turn>model\n\n{echo}\n\nSure! Here is the next part of the document:\n\nSUMMARY:\n\n{PROSE}"
              "\n\nLet me know if you want me to continue.\n\n<|im_end|>")
     assert _clean(reply).text == PROSE
+
+
+def test_a_stretch_that_loops_on_itself_is_cut() -> None:
+    loop = "the keeper The keeper the keeper\nThe keeper\nthe keeper " * 6
+    result = _clean(f"{PROSE}\n\n{loop}\n\n{PROSE.replace('first', 'last')}")
+    assert "keeper" not in result.text and result.text.startswith(PROSE)
