@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 
 from contracts.wordcount import count_words
-from services.generator.quality import split_sentences
+from services.generator.quality import paragraph_digests, split_sentences
 
 SHINGLE = 8
 _TEMPLATE_TOKEN = re.compile(
@@ -156,3 +156,15 @@ def cut_notes(result: Cleaned, limit: int = 600) -> dict:
     text = " | ".join(result.cuts)
     return {"longform.cut_words": result.cut_words,
             "longform.cut": text if len(text) <= limit else text[: limit - 1] + "…"}
+
+
+def without_stored(result: Cleaned, stored: set[bytes]) -> None:
+    """Cut the paragraphs another chunk of the job already holds (digests as
+    `quality.paragraph_digests` makes them): no paragraph is repeated anywhere in the document."""
+    kept = []
+    for paragraph in re.split(r"\n\s*\n", result.text):
+        if paragraph_digests(paragraph) and paragraph_digests(paragraph)[0] in stored:
+            result.echoed(paragraph)
+        else:
+            kept.append(paragraph)
+    result.text = "\n\n".join(kept).strip()

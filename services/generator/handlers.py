@@ -83,7 +83,12 @@ async def _write(cmd: WriteChunk, envelope: Envelope, ports: Ports, tail: str, m
         async with ports.db.transaction(job_id=envelope.job_id, user_id=envelope.user_id) as tx:
             return await store.stopped(tx, envelope.job_id, cmd.epoch)
 
-    return await ChunkWriter(ports.llm, log, ports.settings, memory, stopped, ports.echoes).write(cmd, tail, draft)
+    async def stored(digests: list[bytes]) -> set[bytes]:
+        async with ports.db.transaction(job_id=envelope.job_id, user_id=envelope.user_id) as tx:
+            return await store.stored_paragraphs(tx, envelope.job_id, digests)
+
+    writer = ChunkWriter(ports.llm, log, ports.settings, memory, stopped, ports.echoes, stored)
+    return await writer.write(cmd, tail, draft)
 
 
 async def job_cancelled(envelope: Envelope, ports: Ports) -> None:

@@ -1,5 +1,6 @@
 """What makes a reply unusable, and how a truncated reply is cut back to whole sentences."""
 
+import hashlib
 import re
 
 from contracts.wordcount import count_words, nth_word_start
@@ -18,6 +19,11 @@ _CLOSERS = frozenset(".!?…。！？\"'”’)]")
 
 def paragraphs(text: str) -> list[str]:
     return [" ".join(p.split()) for p in re.split(r"\n\s*\n", text) if len(p.strip()) >= _MIN_PARAGRAPH_CHARS]
+
+
+def paragraph_digests(text: str) -> list[bytes]:
+    """The MD5 of each paragraph as `paragraphs` reads them: what "repeated verbatim" compares."""
+    return [hashlib.md5(p.encode()).digest() for p in paragraphs(text)]
 
 
 def rejection_reason(reply: str, prompt: str, earlier: str, clean=None, needed: int = 0) -> str | None:

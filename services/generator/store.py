@@ -4,6 +4,7 @@ carried between chunks). Every LLM call is in generator.llm_calls (services/comm
 import uuid
 
 from services.common.db import Tx
+from services.generator.quality import paragraph_digests
 
 SERVICE = "generator"
 # Joined into a one-row query: the job's latest coherence state, or NULLs before the first version.
@@ -42,9 +43,17 @@ async def accept_chunk(tx: Tx, job_id: uuid.UUID, chunk_index: int, text: str, w
                        previous: int | None, last: bool) -> None:
     await tx.execute(
         "INSERT INTO generator.chunks (job_id, chunk_index, text, words, target_words, previous_chunk_index,"
-        " last_of_plan) VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (job_id, chunk_index) DO NOTHING",
-        job_id, chunk_index, text, words, target, previous, last,
+        " last_of_plan, paragraph_digests) VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (job_id, chunk_index) DO NOTHING",
+        job_id, chunk_index, text, words, target, previous, last, paragraph_digests(text),
     )
+
+
+async def stored_paragraphs(tx: Tx, job_id: uuid.UUID, digests: list[bytes]) -> set[bytes]:
+    """Which of these paragraphs another chunk of the job already holds."""
+    rows = await tx.fetch(
+        "SELECT DISTINCT d FROM generator.chunks c, unnest(c.paragraph_digests) d"
+        " WHERE c.job_id = $1 AND c.paragraph_digests && $2::bytea[] AND d = ANY($2::bytea[])", job_id, digests)
+    return {bytes(r["d"]) for r in rows}
 
 
 async def lock_memory(tx: Tx, job_id: uuid.UUID) -> None:

@@ -16,8 +16,10 @@ from services.generator.config import GeneratorSettings
 from services.generator.memory import Memory
 from services.generator.echoes import EchoMemory
 from services.generator.prompts import chunk_prompt, lean_prompt, template
-from services.generator.cleaning import cleaned, cut_notes, scaffolding
-from services.generator.quality import joined, rejection_reason, trim_to_budget, trim_to_last_sentence
+from services.generator.cleaning import cleaned, cut_notes, scaffolding, without_stored
+from services.generator.quality import (
+    joined, paragraph_digests, rejection_reason, trim_to_budget, trim_to_last_sentence,
+)
 
 MOSTLY_ECHO = "reply is mostly echo or repetition"
 ECHO_RETRIES = 2  # a chunk's mostly-echo replies asked again before what is left of one is kept
@@ -56,7 +58,9 @@ class ChunkDraft:
 
 class ChunkWriter:
     def __init__(self, llm: LlmProvider, log: LlmCallLog, settings: GeneratorSettings, memory: Memory,
-                 stopped: Callable[[], Awaitable[bool]] | None = None, echoes: EchoMemory | None = None) -> None:
+                 stopped: Callable[[], Awaitable[bool]] | None = None, echoes: EchoMemory | None = None,
+                 stored: Callable[[list[bytes]], Awaitable[set[bytes]]] | None = None) -> None:
+        self.stored = stored  # which paragraphs other chunks of the job hold already
         self.echoes = echoes or EchoMemory()
         self.shape = "full"  # of the prompt of the attempt under way: "full", or "lean" for a model that echoes
         self.stopped = stopped  # asked before every call after the first: the job may have been cancelled
@@ -110,6 +114,8 @@ class ChunkWriter:
                      tail: str) -> None:
         earlier = f"{tail}\n\n{draft.text}"
         clean = cleaned(completion.text, scaffolding(f"{prompt.system}\n{prompt.user}", *_users_words(cmd)), earlier)
+        if self.stored is not None and (digests := paragraph_digests(clean.text)):
+            without_stored(clean, await self.stored(digests))
         reason = rejection_reason(completion.text, prompt.user, earlier, clean, cmd.target_words - draft.words)
         notes = cut_notes(clean) | {"longform.prompt": self.shape}
         if reason == MOSTLY_ECHO:

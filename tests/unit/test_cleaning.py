@@ -110,3 +110,12 @@ def test_a_stretch_that_loops_on_itself_is_cut() -> None:
     loop = "the keeper The keeper the keeper\nThe keeper\nthe keeper " * 6
     result = _clean(f"{PROSE}\n\n{loop}\n\n{PROSE.replace('first', 'last')}")
     assert "keeper" not in result.text and result.text.startswith(PROSE)
+
+
+def test_a_paragraph_another_chunk_holds_is_cut() -> None:
+    from services.generator.cleaning import without_stored
+    from services.generator.quality import paragraph_digests
+    other = "Solution. The child had a problem, and the problem had a solution nobody saw."
+    result = _clean(f"{PROSE}\n\n{other}")
+    without_stored(result, set(paragraph_digests(other)))
+    assert result.text == PROSE and result.echo_words == len(other.split())
