@@ -53,7 +53,8 @@ def run(url: str, records: list[dict]) -> list[dict]:
             while (state := http.get(f"/v1/jobs/{job_id}").json())["status"] not in ("completed", "failed"):
                 time.sleep(0.3)
             results.append({"target": target, "words": state["words"], "status": state["status"],
-                            "seconds": time.monotonic() - started, **_from_log(http, job_id)})
+                            "error": state.get("error"), "seconds": time.monotonic() - started,
+                            **_from_log(http, job_id)})
     return results
 
 
@@ -84,6 +85,7 @@ def totals(results: list[dict]) -> dict:
     last ended), and db.query events per LLM call over every job."""
     return {"jobs": len(results), "at_or_above_target": sum(r["words"] >= r["target"] for r in results),
             "completed": sum(r["status"] == "completed" for r in results),
+            "failures": sorted(r["error"] for r in results if r["status"] == "failed"),
             "wall_seconds": round(max(r["seconds"] for r in results), 1),
             "db_query_events_per_llm_call": round(sum(r["db_queries"] for r in results)
                                                   / max(1, sum(r["llm_calls"] for r in results)), 2)}

@@ -34,6 +34,7 @@ _CLOSING = re.compile(
     r"|is there anything else|happy to help|want me to (?:continue|write))\b[^\n]*\s*$", re.I)
 _NON_WORD = re.compile(r"[^\w]+")
 _WORD = re.compile(r"\S+")
+_MIN_COPY_CHARS = 40  # as quality.paragraphs counts a paragraph
 
 
 @dataclass
@@ -73,6 +74,7 @@ class Scaffold:
 
     runs: frozenset
     sentences: frozenset
+    verbatim: str = ""  # whitespace-normalised text a paragraph may not be a copy of (the prompt)
 
 
 def _sentence_keys(text: str) -> set[tuple[str, ...]]:
@@ -80,10 +82,13 @@ def _sentence_keys(text: str) -> set[tuple[str, ...]]:
     return {key for key in keys if len(key) >= 3}
 
 
-def scaffolding(prompt: str, *user_texts: str) -> Scaffold:
+def scaffolding(prompt: str, *user_texts: str, copies_allowed: bool = False) -> Scaffold:
+    """A paragraph that copies the prompt verbatim is an echo even of what the user wrote (their
+    instructions pasted back), unless `copies_allowed` (a summary may quote the text it sums up)."""
     theirs = "\n".join(user_texts)
     return Scaffold(frozenset(shingles(prompt) - shingles(theirs)),
-                    frozenset(_sentence_keys(prompt) - _sentence_keys(theirs)))
+                    frozenset(_sentence_keys(prompt) - _sentence_keys(theirs)),
+                    "" if copies_allowed else " ".join(prompt.split()))
 
 
 def cleaned(reply: str, scaffold: Scaffold, earlier: str = "") -> Cleaned:
@@ -105,6 +110,10 @@ def _drop_sentences(result: Cleaned, scaffold: Scaffold, seen: set, seen_sentenc
     8-word run of scaffolding inside a sentence that is mostly the model's own goes alone."""
     kept_paragraphs = []
     for paragraph in re.split(r"\n\s*\n", result.text):
+        flat = " ".join(paragraph.split())
+        if len(flat) >= _MIN_COPY_CHARS and flat in scaffold.verbatim:
+            result.echoed(paragraph)
+            continue
         pieces = split_sentences(paragraph)
         words = _normal(paragraph.split())
         echo = {i + k for i in range(len(words) - SHINGLE + 1) if words[i:i + SHINGLE] in scaffold.runs

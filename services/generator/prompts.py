@@ -57,9 +57,10 @@ def chunk_prompt(cmd: WriteChunk, memory: Memory, *, tail: str, written: str, re
 
 def lean_prompt(cmd: WriteChunk, *, tail: str, written: str, remaining: int, tail_words: int) -> str:
     """For a model that echoes the full prompt (services/generator/echoes.py): the request, the
-    title, the source passage of a rewrite, and the text to carry on from; no state blocks."""
+    section's brief (so sections written at once differ), the title, the source passage of a
+    rewrite, and the text to carry on from; no state blocks."""
     instructions = " ".join(cmd.instructions.split()).rstrip(".")
-    fields = {"words": remaining, "instructions": instructions, "title": cmd.title,
+    fields = {"words": remaining, "instructions": instructions, "title": cmd.title, "brief": cmd.brief,
               "tail": last_words(written or tail, tail_words)}
     if cmd.source_text:
         return template("lean_rewrite").format(source=cmd.source_text, **fields).strip()

@@ -40,7 +40,7 @@ async def remember(llm: LlmProvider, db: Database, settings: GeneratorSettings, 
                      chunk_index=chunk_index)
     readings: list[Reading] = []
     problems: list[str] = []
-    scaffold = scaffolding(f"{prompt.system}\n{prompt.user}", text, memory.summary)
+    scaffold = scaffolding(f"{prompt.system}\n{prompt.user}", text, memory.summary, copies_allowed=True)
 
     def judge(completion) -> str | None:
         """Whatever the form, what a model echoed of the prompt is cut (a small model echoes the

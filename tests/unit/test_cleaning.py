@@ -119,3 +119,8 @@ def test_a_paragraph_another_chunk_holds_is_cut() -> None:
     result = _clean(f"{PROSE}\n\n{other}")
     without_stored(result, set(paragraph_digests(other)))
     assert result.text == PROSE and result.echo_words == len(other.split())
+
+
+def test_the_users_instructions_pasted_back_as_a_paragraph_are_an_echo() -> None:
+    result = _clean(f"{INSTRUCTIONS}\n\n{PROSE}")
+    assert result.text == PROSE and result.echo_words == len(INSTRUCTIONS.split())
