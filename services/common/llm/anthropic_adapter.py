@@ -7,9 +7,8 @@ import time
 
 import anthropic
 
-from services.common.llm.base import Completion, LlmError, Prompt
-from services.common.llm.errors import classified
-from services.common.llm.structured import FormatMemory
+from services.common.llm.base import Completion, Prompt
+from services.common.llm.structured import FormatMemory, completed
 from services.common.llm.tokens import TokenCounter
 
 _DELTAS = ("text", "input_json")  # the stream's events that carry the reply
@@ -27,16 +26,9 @@ class AnthropicProvider:
         self.tokens = TokenCounter(None)  # a reply without usage: estimated
 
     async def complete(self, prompt: Prompt) -> Completion:
-        model = prompt.model or self.default_model
-        structured = self.formats.structured(model, prompt.schema)
-        try:
-            completion = await classified(lambda started: self._stream(prompt, model, structured, started),
-                                          anthropic.APIError)
-        except LlmError as err:
-            raise self.formats.refusal(err, model, "tools") if structured else err
-        return await self.tokens.completed(prompt, completion)
+        return await completed(self, prompt, "tools", anthropic.APIError)
 
-    async def _stream(self, prompt: Prompt, model: str, structured: bool, started: float) -> Completion:
+    async def stream(self, prompt: Prompt, model: str, structured: bool, started: float) -> Completion:
         first_token_ms = None
         tool = {"tools": [{"name": prompt.schema_name, "description": f"Give the {prompt.schema_name}.",
                            "input_schema": prompt.schema}],

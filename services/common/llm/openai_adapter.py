@@ -10,9 +10,8 @@ from dataclasses import dataclass, field
 
 import openai
 
-from services.common.llm.base import Completion, LlmError, Prompt
-from services.common.llm.errors import classified
-from services.common.llm.structured import FormatMemory
+from services.common.llm.base import Completion, Prompt
+from services.common.llm.structured import FormatMemory, completed
 from services.common.llm.tokens import TokenCounter
 
 
@@ -47,16 +46,9 @@ class OpenAIProvider:
         self.tokens = TokenCounter(base_url if name != "openai" else None)
 
     async def complete(self, prompt: Prompt) -> Completion:
-        model = prompt.model or self.default_model
-        structured = self.formats.structured(model, prompt.schema)
-        try:
-            completion = await classified(lambda started: self._stream(prompt, model, structured, started),
-                                          openai.APIError)
-        except LlmError as err:
-            raise self.formats.refusal(err, model, "response_format") if structured else err
-        return await self.tokens.completed(prompt, completion)
+        return await completed(self, prompt, "response_format", openai.APIError)
 
-    async def _stream(self, prompt: Prompt, model: str, structured: bool, started: float) -> Completion:
+    async def stream(self, prompt: Prompt, model: str, structured: bool, started: float) -> Completion:
         reply = _Reply()
         shape = {"response_format": {"type": "json_schema", "json_schema": {
             "name": prompt.schema_name, "schema": prompt.schema, "strict": False}}} if structured else {}
