@@ -172,7 +172,8 @@ def without_stored(result: Cleaned, stored: set[bytes]) -> None:
     `quality.paragraph_digests` makes them): no paragraph is repeated anywhere in the document."""
     kept = []
     for paragraph in re.split(r"\n\s*\n", result.text):
-        if paragraph_digests(paragraph) and paragraph_digests(paragraph)[0] in stored:
+        digest = paragraph_digests(paragraph)
+        if digest and digest[0] in stored:
             result.echoed(paragraph)
         else:
             kept.append(paragraph)

@@ -26,6 +26,10 @@ def paragraph_digests(text: str) -> list[bytes]:
     return [hashlib.md5(p.encode()).digest() for p in paragraphs(text)]
 
 
+def is_refusal(reply: str) -> bool:
+    return bool(_REFUSAL.match(reply)) and count_words(reply) < 80
+
+
 def rejection_reason(reply: str, prompt: str, earlier: str, clean=None, needed: int = 0) -> str | None:
     """Why a reply must be discarded and retried, or None if it is usable prose. `clean` is the
     reply with chatter, scaffolding and repeats cut (services/generator/cleaning.py): the echo
@@ -33,7 +37,7 @@ def rejection_reason(reply: str, prompt: str, earlier: str, clean=None, needed: 
     what is left gives the `needed` words."""
     if count_words(reply) == 0:
         return "empty reply"
-    if _REFUSAL.match(reply) and count_words(reply) < 80:
+    if is_refusal(reply):
         return "refusal"
     text = reply if clean is None else clean.text
     if clean is not None and not text.split():

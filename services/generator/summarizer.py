@@ -15,7 +15,7 @@ from services.generator.cleaning import cleaned, scaffolding
 from services.generator.config import GeneratorSettings
 from services.generator.memory import SCHEMA, SCHEMA_NAME, Memory, Reading, folded_in_code, read_reply, updated
 from services.generator.prompts import template
-from services.generator.quality import rejection_reason
+from services.generator.quality import is_refusal
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ async def remember(llm: LlmProvider, db: Database, settings: GeneratorSettings, 
             reading = Reading(cleaned(reading.summary, scaffold).text, reading.ledger, reading.as_asked)
         if reading is None or not reading.summary.split():
             problems.append("empty reply" if reading is None else "reply is all chatter or echo of the prompt")
-        elif rejection_reason(reading.summary, "", "") == "refusal":
+        elif is_refusal(reading.summary):
             problems.append("refusal")
         else:
             readings.append(reading)

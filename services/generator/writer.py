@@ -32,7 +32,7 @@ _AS_PHRASE = {
     "refusal": "a refusal",
     "reply repeats the prompt": "a reply repeating the prompt",
     "reply repeats an earlier paragraph": "a reply repeating an earlier paragraph",
-    "reply is mostly echo or repetition": "replies that were mostly echo or repetition",
+    MOSTLY_ECHO: "replies that were mostly echo or repetition",
 }
 
 
