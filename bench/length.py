@@ -43,7 +43,7 @@ def _from_log(http, job_id: str) -> dict:
     return found
 
 
-def run(url: str, records: list[dict]) -> list[dict]:
+def run(url: str, records: list[dict], dump: Path | None = None) -> list[dict]:
     started = time.monotonic()
     with closing(signed_up(url)) as http:
         jobs = [(http.post("/v1/jobs", json={"mode": "generate", "title": r["prompt"][:80], "instructions": r["prompt"],
@@ -52,9 +52,12 @@ def run(url: str, records: list[dict]) -> list[dict]:
         for job_id, target in jobs:
             while (state := http.get(f"/v1/jobs/{job_id}").json())["status"] not in ("completed", "failed"):
                 time.sleep(0.3)
-            results.append({"target": target, "words": state["words"], "status": state["status"],
+            results.append({"job": job_id, "target": target, "words": state["words"], "status": state["status"],
                             "error": state.get("error"), "seconds": time.monotonic() - started,
                             **_from_log(http, job_id)})
+            if dump and state["status"] == "failed":
+                dump.mkdir(parents=True, exist_ok=True)
+                (dump / f"{job_id}.audit.ndjson").write_bytes(http.get(f"/v1/jobs/{job_id}/audit").content)
     return results
 
 
@@ -85,7 +88,7 @@ def totals(results: list[dict]) -> dict:
     last ended), and db.query events per LLM call over every job."""
     return {"jobs": len(results), "at_or_above_target": sum(r["words"] >= r["target"] for r in results),
             "completed": sum(r["status"] == "completed" for r in results),
-            "failures": sorted(r["error"] for r in results if r["status"] == "failed"),
+            "failures": [f"{r['job']} (target {r['target']}): {r['error']}" for r in results if r["status"] == "failed"],
             "wall_seconds": round(max(r["seconds"] for r in results), 1),
             "db_query_events_per_llm_call": round(sum(r["db_queries"] for r in results)
                                                   / max(1, sum(r["llm_calls"] for r in results)), 2)}
@@ -96,12 +99,13 @@ def main() -> None:
     parser.add_argument("--behaviour", default="random_length", help="the fake LLM's behaviour")
     parser.add_argument("--limit", type=int, default=0, help="only the first N prompts")
     parser.add_argument("--width", type=int, default=4)
+    parser.add_argument("--dump", type=Path, help="write each failed job's audit log into this directory")
     args = parser.parse_args()
     records = [json.loads(line) for line in DATA.read_text().splitlines() if line.strip()]
     records = records[: args.limit] if args.limit else records
     env = {k: v for k, v in os.environ.items() if k.startswith("LONGFORM_LLM_")}
     with running_stack(width=args.width, fake_behaviour=args.behaviour, extra_env=env) as (config, _):
-        results = run(config.gateway_url, records)
+        results = run(config.gateway_url, records, args.dump)
     print(json.dumps({"buckets": report(results), "totals": totals(results)}, indent=2))
 
 

@@ -12,6 +12,7 @@ import json
 import math
 import re
 import statistics
+import sys
 import tempfile
 import time
 from contextlib import closing
@@ -61,6 +62,7 @@ def direct(url: str, records: list[dict]) -> tuple[list[dict], float]:
         text = reply.choices[0].message.content or ""
         results.append({"target": r["length"], "words": count_words(text), "text": text,
                         "input_tokens": reply.usage.prompt_tokens, "output_tokens": reply.usage.completion_tokens})
+        _progress("direct", results[-1], started)
     return results, time.monotonic() - started
 
 
@@ -70,16 +72,24 @@ def longform(url: str, records: list[dict]) -> tuple[list[dict], float]:
         started = time.monotonic()
         jobs = [http.post("/v1/jobs", json={"mode": "generate", "title": r["prompt"][:80], "instructions": r["prompt"],
                                             "target_words": r["length"]}).json()["id"] for r in records]
-        results = [_finished(http, job_id, r["length"]) for job_id, r in zip(jobs, records)]
+        results = [_finished(http, job_id, r["length"], started) for job_id, r in zip(jobs, records)]
         return results, time.monotonic() - started
 
 
-def _finished(http, job_id: str, target: int) -> dict:
+def _finished(http, job_id: str, target: int, started: float) -> dict:
     while (state := http.get(f"/v1/jobs/{job_id}").json())["status"] not in ("completed", "failed"):
         time.sleep(1)
     text = http.get(f"/v1/jobs/{job_id}/document").text if state["status"] == "completed" else ""
-    return {"target": target, "words": state["words"], "text": text, "status": state["status"],
-            "input_tokens": state["tokens_in"], "output_tokens": state["tokens_out"]}
+    result = {"target": target, "words": state["words"], "text": text, "status": state["status"],
+              "input_tokens": state["tokens_in"], "output_tokens": state["tokens_out"]}
+    _progress(f"longform {job_id}", result, started)
+    return result
+
+
+def _progress(side: str, result: dict, started: float) -> None:
+    """One line on stderr per finished document, so a long run shows where it is."""
+    print(f"{time.monotonic() - started:7.1f}s {side}: {result['words']} of {result['target']} words"
+          f" {result.get('status', '')}", file=sys.stderr, flush=True)
 
 
 def summary(results: list[dict], seconds: float) -> dict:

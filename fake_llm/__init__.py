@@ -50,7 +50,7 @@ e.g. `fake/empty:probability=0.3+rate_limit:probability=0.1,retry_after=1+random
 (control API) a behaviour is {"kind": K, param: number, ...} and a chain a list of them.
 Every behaviour takes `probability` (0-1, default 1); for each request the behaviours are drawn
 for in order, the first hit applies, and if none hits the request is answered normally (normal).
-Traits (ignore_formats, chatty, reject_formats, no_usage) are not candidates for that one pick:
+Traits (ignore_formats, chatty, reject_formats, no_usage, deterministic) are not candidates for that one pick:
 each trait, wherever it stands in the chain, gets its own draw and, when it hits, applies on top
 of whatever was picked, so `ignore_formats+chatty+random_length+empty:probability=0.1` is a chatty
 provider that never follows a format, writes a random length and sometimes nothing. Draws are
@@ -83,6 +83,8 @@ seeded by the prompt and the server's request counter. Kinds and their params:
                                       carries it; requests without it are answered as usual
     no_usage                          no usage in replies or streams (Anthropic: zeros, which its
                                       SDK requires)
+    deterministic                     temperature 0: every draw is seeded by the prompt alone,
+                                      so a repeated prompt gets the same reply (or the same fault)
 
 short and random_length scale the words of outlines and summaries too (and of prose written
 instead of them); truncated cuts an outline's JSON, or any structured reply, mid-way, as a token

@@ -40,11 +40,12 @@ KINDS = frozenset(
         "chatty",
         "reject_formats",
         "no_usage",
+        "deterministic",
     }
 )
 # Traits apply on top of whatever else the chain picks, each by its own draw: a provider that
 # ignores formats may also be slow, short or failing.
-TRAITS = frozenset({"ignore_formats", "chatty", "reject_formats", "no_usage"})
+TRAITS = frozenset({"ignore_formats", "chatty", "reject_formats", "no_usage", "deterministic"})
 
 # A "+" followed by a digit is an exponent ("1e+3"), not the start of the next behaviour.
 _CHAIN_SEPARATOR = re.compile(r"\+(?=\s*[A-Za-z_])")
@@ -87,6 +88,11 @@ class BehaviourChain:
             if behaviour.kind not in TRAITS and rng.random() < behaviour.param(PROBABILITY, 1.0):
                 return behaviour
         return NORMAL
+
+    @property
+    def deterministic(self) -> bool:
+        """Temperature 0 (or a cache in front of the model): draws seeded by the prompt alone."""
+        return any(b.kind == "deterministic" for b in self.behaviours)
 
     def traits(self, rng: random.Random) -> dict[str, Behaviour]:
         """The traits whose draws hit, by kind."""

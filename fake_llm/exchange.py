@@ -56,8 +56,9 @@ async def answer(request: Request, dialect: Dialect, state: FakeLLMState) -> Res
         entry.status = 400
         return dialect.error(400, str(problem))
     # Seeded by the request counter too: a repeated prompt draws afresh, and a fresh server fed
-    # the same requests in the same order draws the same outcomes.
-    rng = seeded_rng(conversation.prompt_fingerprint(), entry.index)
+    # the same requests in the same order draws the same outcomes. A deterministic provider
+    # draws by the prompt alone: the same prompt, the same reply, however often it is asked.
+    rng = seeded_rng(conversation.prompt_fingerprint(), None if chain.deterministic else entry.index)
     behaviour, traits = chain.pick(rng), chain.traits(rng)
     entry.spec, entry.behaviour, entry.traits = chain.as_text(), behaviour.as_json(), sorted(traits)
     entry.format = conversation.asked_format.as_text() if conversation.asked_format else None

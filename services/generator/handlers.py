@@ -77,17 +77,14 @@ async def write_chunk(envelope: Envelope, ports: Ports) -> None:
 async def _write(cmd: WriteChunk, envelope: Envelope, ports: Ports, tail: str, memory: Memory,
                  draft: ChunkDraft) -> ChunkDraft:
     log = LlmCallLog(ports.db, provider=ports.llm.name, job_id=envelope.job_id, user_id=envelope.user_id,
-                     purpose="write", chunk_index=cmd.chunk_index)
-
-    async def stopped() -> bool:
-        async with ports.db.transaction(job_id=envelope.job_id, user_id=envelope.user_id) as tx:
-            return await store.stopped(tx, envelope.job_id, cmd.epoch)
+                     purpose="write", chunk_index=cmd.chunk_index,
+                     stopped=lambda tx: store.stopped(tx, envelope.job_id, cmd.epoch))
 
     async def stored(digests: list[bytes]) -> set[bytes]:
         async with ports.db.transaction(job_id=envelope.job_id, user_id=envelope.user_id) as tx:
             return await store.stored_paragraphs(tx, envelope.job_id, digests)
 
-    writer = ChunkWriter(ports.llm, log, ports.settings, memory, stopped, ports.echoes, stored)
+    writer = ChunkWriter(ports.llm, log, ports.settings, memory, ports.echoes, stored)
     return await writer.write(cmd, tail, draft)
 
 

@@ -25,6 +25,8 @@ MOSTLY_ECHO = "reply is mostly echo or repetition"
 ECHO_RETRIES = 2  # a chunk's mostly-echo replies asked again before what is left of one is kept
 TINY_TARGET = 50  # a chunk this small ends at most TINY_SLACK words past its budget (README, L7)
 TINY_SLACK = 3
+RETRY_SHRINK = 0.1  # each retry after a rejected reply asks this share less than the one before ...
+RETRY_TAIL_WORDS = 15  # ... and shows this many more words of the text it carries on from
 
 
 _AS_PHRASE = {
@@ -49,6 +51,7 @@ class ChunkDraft:
     failures: int = 0
     rounds: int = 0
     echoes: int = 0  # replies rejected as mostly echo
+    rejected_in_row: int = 0  # replies rejected since the last one kept: the next prompt must differ
     last_error: str = ""
 
     def extend(self, piece: str) -> None:
@@ -58,12 +61,11 @@ class ChunkDraft:
 
 class ChunkWriter:
     def __init__(self, llm: LlmProvider, log: LlmCallLog, settings: GeneratorSettings, memory: Memory,
-                 stopped: Callable[[], Awaitable[bool]] | None = None, echoes: EchoMemory | None = None,
+                 echoes: EchoMemory | None = None,
                  stored: Callable[[list[bytes]], Awaitable[set[bytes]]] | None = None) -> None:
         self.stored = stored  # which paragraphs other chunks of the job hold already
         self.echoes = echoes or EchoMemory()
         self.shape = "full"  # of the prompt of the attempt under way: "full", or "lean" for a model that echoes
-        self.stopped = stopped  # asked before every call after the first: the job may have been cancelled
         self.llm = llm
         self.log = log
         self.settings = settings
@@ -73,7 +75,7 @@ class ChunkWriter:
         s = self.settings
         while (draft.words < cmd.target_words and draft.failures < s.max_failures_per_chunk
                and draft.rounds < s.max_rounds_per_chunk):
-            if draft.attempts and self.stopped is not None and await self.stopped():
+            if self.log.stopped:  # cancelled or deleted, as read when the last call was recorded
                 break
             draft.attempts += 1
             prompt = self._prompt(cmd, tail, draft)
@@ -95,10 +97,16 @@ class ChunkWriter:
         self.shape = "lean" if draft.echoes > 0 or self.echoes.lean(model) else "full"
         if self.shape == "lean":  # a model that echoes and loops: less to echo, less room to loop in
             remaining = min(remaining, s.lean_request_words)
-            user = lean_prompt(cmd, tail=tail, written=draft.text, remaining=remaining, tail_words=s.lean_tail_words)
+        # A model at temperature 0 (or a cache in front of one) answers the same prompt with the same
+        # unusable reply: each retry after a rejected reply asks a little less, from a longer tail.
+        retry = draft.rejected_in_row
+        remaining = max(1, math.ceil(remaining * (1 - RETRY_SHRINK) ** retry))
+        if self.shape == "lean":
+            user = lean_prompt(cmd, tail=tail, written=draft.text, remaining=remaining,
+                               tail_words=s.lean_tail_words + RETRY_TAIL_WORDS * retry)
         else:
             user = chunk_prompt(cmd, self.memory, tail=tail, written=draft.text, remaining=remaining,
-                                tail_words=s.tail_words)
+                                tail_words=s.tail_words + RETRY_TAIL_WORDS * retry)
         return Prompt(
             system=template("system").strip(), user=user, model=model,
             max_tokens=math.ceil(remaining * s.tokens_per_word) + 64,
@@ -127,9 +135,11 @@ class ChunkWriter:
                 reason = None
         if reason:
             draft.failures += 1
+            draft.rejected_in_row += 1
             draft.last_error = f"provider returned {_AS_PHRASE.get(reason, reason)}"
             await self.log.record(Call(draft.attempts, prompt, completion, kept=False, error=reason, notes=notes))
             return
+        draft.rejected_in_row = 0
         piece = trim_to_last_sentence(clean.text) if completion.truncated else clean.text
         target = cmd.target_words
         draft.extend(trim_to_budget(piece, target - draft.words, TINY_SLACK if target <= TINY_TARGET else None))

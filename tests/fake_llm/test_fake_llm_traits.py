@@ -134,3 +134,20 @@ def test_no_usage_anthropic_replies_report_zero_tokens(claude) -> None:
     for message in (streamed, created):
         assert count_words(message.content[0].text) == 30
         assert (message.usage.input_tokens, message.usage.output_tokens) == (0, 0)
+
+
+def test_deterministic_answers_a_repeated_prompt_with_the_same_reply_and_the_same_fault(gpt) -> None:
+    """Temperature 0: the behaviour drawn and the text written depend on the prompt alone."""
+    model = "fake/deterministic+empty:probability=0.5+chatty+random_length"
+    prompts = [f"Write {40 + i} words about rivers." for i in range(12)]
+    first = [ask_gpt(gpt, p, model=model).choices[0].message.content for p in prompts]
+    again = [ask_gpt(gpt, p, model=model).choices[0].message.content for p in prompts]
+    assert first == again
+    assert "" in first and any(first)  # the fault falls on some prompts, not all
+
+
+def test_without_deterministic_a_repeated_prompt_draws_afresh(gpt) -> None:
+    model = "fake/empty:probability=0.5"
+    replies = {ask_gpt(gpt, "Write 40 words about rivers.", model=model).choices[0].message.content
+               for _ in range(12)}
+    assert "" in replies and len(replies) == 2

@@ -54,6 +54,18 @@ def test_misbehaving_providers_still_deliver_at_least_the_target(client, behavio
     _assert_complete_and_clean(client, client.submit(2500, model=f"fake/{behaviour}"), 2500)
 
 
+def test_after_an_unusable_reply_a_deterministic_provider_is_asked_something_else(client, query) -> None:
+    """At temperature 0 the same prompt brings the same unusable reply: asking it again is futile."""
+    job_id = client.submit(6000, model="fake/deterministic+echo:probability=0.5")
+    _assert_complete_and_clean(client, job_id, 6000)
+    calls = query("SELECT chunk_index, attempt, kept, error, prompt FROM generator.llm_calls"
+                  " WHERE job_id = $1::uuid AND purpose = 'write' ORDER BY chunk_index, attempt", job_id)
+    retried = [(a, b) for a, b in zip(calls, calls[1:])
+               if a["chunk_index"] == b["chunk_index"] and not a["kept"] and a["error"]]
+    assert retried, "no write reply was rejected: the test proves nothing"
+    assert [a["attempt"] for a, b in retried if a["prompt"] == b["prompt"]] == []
+
+
 def test_median_overshoot_stays_within_five_percent_when_replies_ignore_length(client) -> None:
     targets = [400, 1200, 2000, 3100, 4500]
     jobs = [(client.submit(t, model="fake/random_length"), t) for t in targets]

@@ -4,11 +4,12 @@ OpenTelemetry GenAI attribute names and a link to the stored row."""
 
 import uuid
 from dataclasses import dataclass, field
+from typing import Awaitable, Callable
 
 from contracts.envelope import Envelope, Message
 from contracts.messages import ErrorRaised, LlmCalled
 from contracts.wordcount import count_words
-from services.common.db import Database
+from services.common.db import Database, Tx
 from services.common.llm.base import Completion, Prompt
 from services.common.logs import bind_job
 from services.common.ops import count_llm_call
@@ -32,8 +33,13 @@ class Call:
 
 class LlmCallLog:
     def __init__(self, db: Database, *, provider: str, job_id: uuid.UUID, user_id: uuid.UUID | None,
-                 purpose: str, chunk_index: int | None = None) -> None:
+                 purpose: str, chunk_index: int | None = None,
+                 stopped: Callable[[Tx], Awaitable[bool]] | None = None) -> None:
         self.db = db
+        # Asked in each record's own transaction (no round trip of its own): whether the job was
+        # cancelled or deleted meanwhile, so the caller makes no further call. Read as `self.stopped`.
+        self._stop_check = stopped
+        self.stopped = False
         self.provider = provider
         self.job_id = job_id
         self.user_id = user_id
@@ -65,6 +71,8 @@ class LlmCallLog:
                 )))
             for message in also:
                 tx.emit(self._envelope(message))
+            if self._stop_check is not None:
+                self.stopped = await self._stop_check(tx)
         count_llm_call(self.provider, self.purpose, _outcome(call), c.latency_ms if c else call.latency_ms,
                        c.input_tokens if c else None, c.output_tokens if c else None)
 
