@@ -2,7 +2,6 @@
 multipart/form-data (the same fields, and the source as the file part `source`). Both end in one
 NewJob and at most one checked Source; every refusal names its field in FastAPI's error shape."""
 
-import json
 from typing import Callable
 
 from fastapi import Request, UploadFile
@@ -12,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from services.gateway.config import GatewaySettings
+from services.gateway.jsonbody import BadJson, strict_loads
 from services.gateway.schemas import NewJob, Refused
 from services.gateway.sources import (
     DOCX,
@@ -106,7 +106,9 @@ def _text_fields(form: FormData) -> dict[str, str]:
 
 def _json_fields(body: bytes) -> object:
     try:
-        return json.loads(body)
+        return strict_loads(body)
+    except BadJson as bad:
+        raise RequestValidationError([{"type": bad.kind, "loc": ("body",), "msg": str(bad), "input": {}}]) from None
     except ValueError as exc:  # JSONDecodeError, or bytes that are not UTF-8 at all
         position = getattr(exc, "pos", 0)
         raise RequestValidationError([{"type": "json_invalid", "loc": ("body", position), "msg": "JSON decode error",

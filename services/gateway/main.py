@@ -15,6 +15,7 @@ from services.common.runtime import connect
 from services.gateway import accounts
 from services.gateway.config import GatewaySettings
 from services.gateway.errors import NOT_STORABLE, text_not_storable, validation_failed
+from services.gateway.jsonbody import StrictJson
 from services.gateway.limits import BodyLimit
 from services.gateway.live import LiveFeed
 from services.gateway.pages import router as pages_router, static_files
@@ -49,6 +50,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(pages_router)
     app.mount("/static", static_files(), name="static")
 
+    app.add_middleware(StrictJson)  # innermost of the three: reads the body through BodyLimit's count
     app.add_middleware(RecordReads)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_exception_handler(RequestValidationError, validation_failed)

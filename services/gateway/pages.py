@@ -4,7 +4,7 @@ by the session cookie. A page asked for without a session sends the browser to /
 
 import uuid
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -72,13 +72,21 @@ async def signup(request: Request) -> Response:
 
 async def _signed_out(request: Request, template: str) -> Response:
     """The sign-in and sign-up forms; someone already signed in goes straight on."""
-    target = _safe_next(request)
+    target = safe_next(request.query_params.get("next", "/"))
     if await auth.page_user(request) is not None:
         return RedirectResponse(target, status_code=303)
     return _page(request, template, next=target)
 
 
-def _safe_next(request: Request) -> str:
-    """Only a path on this site, so a crafted link cannot send a fresh sign-in elsewhere."""
-    target = request.query_params.get("next", "/")
-    return target if target.startswith("/") and not target.startswith(("//", "/\\")) else "/"
+def safe_next(target: str) -> str:
+    """`target` if it is a path on this site, else "/": so a crafted link cannot send a fresh
+    sign-in elsewhere. A path has one leading "/" (not "//" or "/\\", which browsers read as
+    another host), and only printable ASCII without backslashes, judged both as given and once
+    more percent-decoded (a tab, newline or unicode slash is stripped or reinterpreted by a
+    browser's URL parser; "/%2F" decodes to "//")."""
+    return target if all(_home_path(form) for form in (target, unquote(target))) else "/"
+
+
+def _home_path(target: str) -> bool:
+    return (target.startswith("/") and not target.startswith(("//", "/\\"))
+            and all("\x21" <= character <= "\x7e" and character != "\\" for character in target))
