@@ -2,7 +2,11 @@
 before the event is stored. It removes the secrets this process was configured with (API keys,
 database and NATS passwords from the environment) wherever they appear, and anything shaped like
 one: Authorization headers, bearer tokens, provider keys, passwords in URLs, and query
-parameters or `name=value` pairs whose name says secret."""
+parameters or `name=value` pairs named exactly as a secret.
+
+Secrets, not words: a key, column or parameter is a secret's only when its whole name is one of
+SECRET_NAMES (the row audit's SQL function in migrations/0018 holds the same list), so token
+counts (`input_tokens`), timings and prose that mentions a key or a password stay readable."""
 
 import os
 import re
@@ -10,7 +14,14 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 MASK = "[redacted]"
-_SECRET_NAME = r"(?:api[_-]?key|access[_-]?token|refresh[_-]?token|token|secret|password|passwd|pwd|signature|sig|key)"
+SECRET_NAMES = frozenset({"access_token", "api_key", "apikey", "authorization", "client_secret", "password",
+                          "password_hash", "refresh_token", "secret", "secret_hash", "token", "token_hash",
+                          "x-api-key"})
+# A name in text: one of these, alone or at the end of a longer name (db_password, CLIENT_SECRET),
+# or `token` alone; never a name that merely contains them (input_tokens, secret_hash, monkey).
+_ENDINGS = r"(?:password|passwd|pwd|secret|api[_-]?key|access[_-]?token|refresh[_-]?token)"
+_SECRET_NAME = rf"(?:(?:[A-Za-z0-9]+[_-])*{_ENDINGS}|token)"
+_QUERY_NAME = rf"(?:{_SECRET_NAME}|signature|sig|key)"  # in a URL's query, `key` and `sig` are secrets too
 _PATTERNS = (
     # Authorization: Bearer xyz / "authorization": "xyz" / x-api-key: xyz
     re.compile(r"(?i)(\b(?:proxy-)?authorization\b[\"']?\s*[:=]\s*[\"']?)(?:(?:bearer|basic|token)\s+)?[^\s\"',;}]+"),
@@ -21,13 +32,12 @@ _PATTERNS = (
     # scheme://user:password@host
     re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s:/@]+:)[^\s@/]+(?=@)", re.I),
     # ?api_key=...&token=... and name=value / "name": "value" pairs
-    re.compile(rf"(?i)([?&;]{_SECRET_NAME}=)[^&\s\"']+"),
-    re.compile(rf"(?i)(\b[\w-]*{_SECRET_NAME}=)[^&\s\"',;)]+"),
-    re.compile(rf"(?i)(\b[\w-]*{_SECRET_NAME}[\"']?\s*[:=]\s*[\"'])[^\"']+(?=[\"'])"),
+    re.compile(rf"(?i)([?&;]{_QUERY_NAME}=)[^&\s\"']+"),
+    re.compile(rf"(?i)((?<![\w-]){_SECRET_NAME}=)[^&\s\"',;)]+"),
+    re.compile(rf"(?i)((?<![\w-])[\"']?{_SECRET_NAME}[\"']\s*:\s*[\"'])[^\"']+(?=[\"'])"),
 )
 # Every pattern above needs one of these; most text has none, and skips the patterns.
 _MAYBE = re.compile(r"(?i)authorization|x-api-key|bearer|[srp]k-|://|api[_-]?key|token|secret|passw|pwd|sig|key")
-_SECRET_KEY = re.compile(r"(?i)(^|[_.-])(api[_-]?key|token|secret|password|authorization)$")
 _ENV_SECRET = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|PASSWD)", re.I)
 _MIN_SECRET_LENGTH = 6
 
@@ -62,7 +72,7 @@ class Redactor:
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, dict):
-            return {k: MASK if isinstance(v, str) and _SECRET_KEY.search(k) else self.data(v) for k, v in value.items()}
+            return {k: MASK if isinstance(v, str) and k.lower() in SECRET_NAMES else self.data(v) for k, v in value.items()}
         if isinstance(value, list):
             return [self.data(v) for v in value]
         return value

@@ -52,8 +52,9 @@ async def _from_form(request: Request, settings: GatewaySettings) -> tuple[NewJo
         media_type = media_type_for(upload.filename)
         raw = await read_upload(upload, settings.max_source_bytes)
     if media_type == DOCX:
-        return job, await run_in_threadpool(parse_docx, raw, field="source", filename=upload.filename,
-                                            cap=settings.max_source_bytes)
+        async with request.app.state.docx_readers:  # each read is bounded in memory and time; this, how many at once
+            return job, await run_in_threadpool(parse_docx, raw, field="source", filename=upload.filename,
+                                                cap=settings.max_source_bytes)
     return job, await run_in_threadpool(parse_source, raw, field="source", filename=upload.filename,
                                         media_type=media_type)
 

@@ -35,6 +35,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         await live.start()
         relay = asyncio.create_task(OutboxRelay(db, bus).run())
         app.state.db, app.state.live, app.state.settings, app.state.ops = db, live, settings, ops
+        app.state.docx_readers = asyncio.Semaphore(settings.docx_readers)
         yield
         relay.cancel()
         await asyncio.wait({relay}, timeout=5)  # a relay that will not stop must not hold up the shutdown

@@ -2,24 +2,19 @@
 of a bounded size and word count, with its newlines normalised, before it is stored with its job."""
 
 import hashlib
-import io
 import re
-import zipfile
 from dataclasses import dataclass
 from pathlib import PurePath
 
-import docx
-from docx.table import Table
 from fastapi import HTTPException, UploadFile
 
 from contracts.messages import MAX_TARGET_WORDS
 from contracts.wordcount import count_words
+from services.gateway import wordfile
 
 MAX_SOURCE_WORDS = MAX_TARGET_WORDS  # the longest document Longform handles, in and out
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 MEDIA_TYPES = {".txt": "text/plain", ".md": "text/markdown", ".docx": DOCX}
-_DOCX_PARTS_ALLOWANCE = 16 * 1024 * 1024  # styles, theme, fonts, pictures: an empty .docx unpacks to ~0.8 MB
-_MAX_XML_PER_TEXT = 10  # and its XML to about this many times its text
 _BLOCK_BYTES = 1024 * 1024
 _BOM = "\ufeff"
 _NEWLINES = re.compile(r"\r\n?")
@@ -88,24 +83,11 @@ def parse_docx(raw: bytes, *, field: str, filename: str, cap: int) -> Source:
 
 def _docx_blocks(raw: bytes, field: str, cap: int) -> list[str]:
     try:
-        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
-            # python-docx unpacks every part into memory: refuse a zip bomb before it does.
-            unpacked = sum(entry.file_size for entry in archive.infolist())
-            if unpacked > _MAX_XML_PER_TEXT * cap + _DOCX_PARTS_ALLOWANCE:
-                raise rejected(413, field, "the .docx unpacks to more than this server accepts", "too_large")
-        document = docx.Document(io.BytesIO(raw))
-        return [_block_text(block) for block in document.iter_inner_content()]
-    except HTTPException:
-        raise
-    except Exception as exc:  # a corrupt upload fails somewhere inside zipfile, lxml or python-docx
-        raise rejected(422, field, f"source is not a readable .docx file ({type(exc).__name__})",
-                       "value_error") from None
-
-
-def _block_text(block) -> str:
-    if isinstance(block, Table):
-        return "\n".join("\t".join(cell.text for cell in row.cells) for row in block.rows)
-    return block.text
+        return wordfile.docx_blocks(raw, cap)
+    except wordfile.TooLarge as exc:
+        raise rejected(413, field, f"{exc} (max_source_bytes is {cap} bytes of text)", "too_large") from None
+    except wordfile.Unreadable as exc:
+        raise rejected(422, field, f"source is not a readable .docx file: {exc}", "value_error") from None
 
 
 def _decoded(raw: bytes, field: str) -> str:
