@@ -220,6 +220,9 @@ class JobDeleted(Message):
     job_id: uuid.UUID
     title: str
     events_erased: int
+    request_event_id: uuid.UUID | None = None  # the owner's job.delete_requested that allowed it
+    final_seq: int | None = None  # the erased log's last seq and chain head, so what was erased
+    final_hash: str | None = None  # stays provable against a download taken before
 
 
 class Redelivered(Message):

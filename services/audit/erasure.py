@@ -1,6 +1,8 @@
-"""The owner's delete, on the audit side: a job's events are erased (through audit.erase_job, the
-only way an event is ever deleted), the job is remembered in audit.erased_jobs so that a late
-event of it is dropped rather than stored, and a `job.deleted` tombstone goes to the account's log."""
+"""The owner's delete, on the audit side. The delete request (`job.delete_requested`) is appended
+to the job's log like any event; then audit.erase_job, the only way an event is ever deleted,
+checks that request in the log, erases the job's events and keeps a tombstone row with the log's
+final seq and chain head; a `job.deleted` event carrying them goes to the account's log. A late
+event of an erased job is dropped rather than stored."""
 
 import uuid
 
@@ -11,9 +13,8 @@ from services.common.db import Tx
 SERVICE = "audit"
 
 
-async def erase_deleted_jobs(tx: Tx, envelopes: list[Envelope]) -> tuple[list[Envelope], list[Envelope]]:
-    """The batch without the events of erased jobs (erased before, or by this batch), and the
-    tombstones of the jobs this batch erases."""
+async def drop_erased(tx: Tx, envelopes: list[Envelope]) -> tuple[list[Envelope], list[Envelope]]:
+    """The batch without the events of jobs erased before, and the delete requests in it (one per job)."""
     jobs = list({e.job_id for e in envelopes if e.job_id})
     if not jobs:
         return envelopes, []
@@ -22,18 +23,22 @@ async def erase_deleted_jobs(tx: Tx, envelopes: list[Envelope]) -> tuple[list[En
                      " FROM unnest($1::uuid[]) AS j ORDER BY j", jobs)
     erased = {r["job_id"] for r in await tx.fetch(
         "SELECT job_id FROM audit.erased_jobs WHERE job_id = ANY($1::uuid[])", jobs)}
-    tombstones = []
-    for request in (e for e in envelopes if e.type == DeleteJob.TYPE and e.job_id not in erased):
-        tombstones.append(await _erase(tx, request))
-        erased.add(request.job_id)
-    return [e for e in envelopes if e.job_id not in erased], tombstones
+    kept = [e for e in envelopes if e.job_id not in erased]
+    requests = {e.job_id: e for e in reversed(kept) if e.type == DeleteJob.TYPE}
+    return kept, list(requests.values())
+
+
+async def erase(tx: Tx, requests: list[Envelope]) -> list[Envelope]:
+    """Erases each requested job's log (its request now in it); returns the tombstones."""
+    return [await _erase(tx, request) for request in requests]
 
 
 async def _erase(tx: Tx, request: Envelope) -> Envelope:
     job_id: uuid.UUID = request.job_id
     title = await tx.fetchval("SELECT title FROM audit.job_state WHERE job_id = $1", job_id) or ""
-    events = await tx.fetchval("SELECT audit.erase_job($1)", job_id)
-    await tx.execute("INSERT INTO audit.erased_jobs (job_id, user_id, events) VALUES ($1, $2, $3)",
-                     job_id, request.user_id, events)
-    return Envelope.wrap(JobDeleted(job_id=job_id, title=title, events_erased=events), service=SERVICE,
-                         job_id=None, user_id=request.user_id, event_id=derived_id(request.event_id, JobDeleted.TYPE))
+    erased = await tx.fetchrow("SELECT * FROM audit.erase_job($1, $2)", job_id, request.event_id)
+    tombstone = JobDeleted(job_id=job_id, title=title, events_erased=erased["events"],
+                           request_event_id=request.event_id, final_seq=erased["final_seq"],
+                           final_hash=bytes(erased["final_hash"]).hex() if erased["final_hash"] else None)
+    return Envelope.wrap(tombstone, service=SERVICE, job_id=None, user_id=request.user_id,
+                         event_id=derived_id(request.event_id, JobDeleted.TYPE))

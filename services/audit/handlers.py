@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from contracts.envelope import Envelope
 from contracts.messages import DbQueried
 from services.audit import store
-from services.audit.erasure import erase_deleted_jobs
+from services.audit.erasure import drop_erased, erase
 from services.common.bus import Bus
 from services.common.db import Database, Statement, Tx, as_sql_statements
 from services.common.ops import EVENTS_PERSISTED
@@ -24,8 +24,11 @@ class Ports:
 
 async def record_events(envelopes: list[Envelope], ports: Ports) -> None:
     async with ports.db.transaction() as tx:
-        kept, tombstones = await erase_deleted_jobs(tx, envelopes)
-        lines = await append(tx, kept + tombstones)
+        kept, delete_requests = await drop_erased(tx, envelopes)
+        lines = await append(tx, kept)
+        if delete_requests:  # each request is in its job's log now: erase_job checks it there
+            lines = [(stream, line) for stream, line in lines if stream not in {str(r.job_id) for r in delete_requests}]
+            lines += await append(tx, await erase(tx, delete_requests))
     EVENTS_PERSISTED.inc(len(lines))
     for stream, line in lines:
         await ports.bus.publish_live(stream, line)
@@ -38,13 +41,13 @@ async def append(tx: Tx, envelopes: list[Envelope]) -> list[tuple[str, bytes]]:
     if not fresh:
         return []
     streams = store.by_stream(fresh)
-    first = await store.reserve(tx, {stream: len(group) + 1 for stream, group in streams.items()})
+    first, heads = await store.reserve(tx, {stream: len(group) + 1 for stream, group in streams.items()})
     numbered = [(s, first[s] + i, e) for s, group in streams.items() for i, e in enumerate(group)]
-    lines = await store.insert(tx, numbered)
+    lines = await store.insert(tx, numbered, heads)
     states = store.fold(await store.load_states(tx, numbered), numbered)
     await store.save_states(tx, list(states.values()))
     own = [(s, first[s] + len(group), _own_writes(group[0], tx.statements)) for s, group in streams.items()]
-    lines += await store.insert(tx, own)
+    lines += await store.insert(tx, own, heads)
     await store.save_states(tx, list(store.fold(states, own).values()))
     return lines
 

@@ -7,7 +7,7 @@ recurse without end."""
 import uuid
 from dataclasses import fields
 
-from contracts.auditlog import encode_line, event_line, stream_id
+from contracts.auditlog import canonical, chain_form, encode_line, event_line, link, stream_id
 from contracts.envelope import Envelope
 from services.audit.projection import JobState, apply
 from services.common.db import Tx
@@ -33,42 +33,37 @@ async def unseen(tx: Tx, envelopes: list[Envelope]) -> list[Envelope]:
     return list({e.event_id: e for e in envelopes if e.event_id not in known}.values())
 
 
-async def reserve(tx: Tx, counts: dict[str, int]) -> dict[str, int]:
+async def reserve(tx: Tx, counts: dict[str, int]) -> tuple[dict[str, int], dict[str, bytes]]:
     """Takes `counts[stream]` seqs off each stream's head, under its row lock until commit, so seq
-    has no gap with several replicas; returns each stream's first. One statement for every stream,
-    locking them in one order, so two replicas cannot deadlock."""
+    has no gap with several replicas and one transaction at a time extends a chain; returns each
+    stream's first seq and the hash its first new event links to. One statement for every
+    stream, locking them in one order, so two replicas cannot deadlock."""
     streams = sorted(counts)
-    rows = await tx.fetch(
-        "INSERT INTO audit.stream_heads (stream_id, last_seq)"
-        " SELECT * FROM unnest($1::text[], $2::bigint[]) AS taken (stream_id, seqs) ORDER BY stream_id"
-        " ON CONFLICT (stream_id) DO UPDATE SET last_seq = audit.stream_heads.last_seq + excluded.last_seq"
-        " RETURNING stream_id, last_seq", streams, [counts[s] for s in streams])
-    return {r["stream_id"]: r["last_seq"] - counts[r["stream_id"]] + 1 for r in rows}
+    rows = await tx.fetch("SELECT * FROM audit.reserve_seqs($1::text[], $2::bigint[])",
+                          streams, [counts[s] for s in streams])
+    return {r["stream_id"]: r["first_seq"] for r in rows}, {r["stream_id"]: bytes(r["head"]) for r in rows}
 
 
-async def insert(tx: Tx, numbered: list[tuple[str, int, Envelope]]) -> list[tuple[str, bytes]]:
-    """Appends (stream, seq, envelope) rows in one statement; returns each one's stream and line,
-    each stream's in seq order. A line is encoded once: the table takes its `data` from it and
-    the live fan-out sends it as it is."""
+async def insert(tx: Tx, numbered: list[tuple[str, int, Envelope]], heads: dict[str, bytes]) -> list[tuple[str, bytes]]:
+    """Appends (stream, seq, envelope) rows through audit.append_events, each linked into its
+    stream's chain from `heads` (moved on to each stream's new head); returns each one's stream
+    and line, each stream's in seq order. A line is encoded once: the table takes its columns
+    from it and the live fan-out sends it as it is, with its hash."""
     rows = sorted(numbered, key=lambda row: row[:2])
-    lines = [encode_line(event_line(_written(q, e))) for _, q, e in rows]
-    await tx.execute(
-        "INSERT INTO audit.events (stream_id, seq, event_id, job_id, user_id, type, service, occurred_at, data)"
-        " SELECT s, q, id, job, usr, t, svc, at, line::jsonb -> 'data' FROM unnest($1::text[], $2::bigint[],"
-        " $3::uuid[], $4::uuid[], $5::uuid[], $6::text[], $7::text[], $8::timestamptz[], $9::text[])"
-        " AS r (s, q, id, job, usr, t, svc, at, line)",
-        *[list(column) for column in zip(*[
-            (s, q, e.event_id, e.job_id, e.user_id, e.type, e.service, e.occurred_at, line.decode())
-            for (s, q, e), line in zip(rows, lines)
-        ])],
-    )
-    return [(s, line) for (s, _, _), line in zip(rows, lines)]
+    lines = [event_line(_written(q, e)) for _, q, e in rows]
+    hashes = []
+    for (stream, _, _), line in zip(rows, lines):
+        heads[stream] = link(heads[stream], line)
+        hashes.append(heads[stream])
+    await tx.execute("SELECT audit.append_events($1::text[], $2::text[], $3::bytea[])",
+                     [s for s, _, _ in rows], [canonical(line).decode() for line in lines], hashes)
+    return [(s, encode_line(line | {"hash": h.hex()})) for (s, _, _), line, h in zip(rows, lines, hashes)]
 
 
 def _written(seq: int, e: Envelope) -> dict:
     """The row as it will be stored (asyncpg and event_line both read a naive time as local)."""
     return {"seq": seq, "event_id": e.event_id, "job_id": e.job_id, "user_id": e.user_id, "type": e.type,
-            "service": e.service, "occurred_at": e.occurred_at, "data": e.data}
+            "service": e.service, "occurred_at": e.occurred_at, "data": chain_form(e.data)}
 
 
 async def load_states(tx: Tx, numbered: list[tuple[str, int, Envelope]]) -> dict[uuid.UUID, JobState]:

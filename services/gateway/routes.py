@@ -5,13 +5,13 @@ import uuid
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 
-from contracts.auditlog import encode_line, event_line, stream_id, text_line
+from contracts.auditlog import ChainCheck, encode_line, event_line, stream_id, text_line
 from contracts.messages import CancelJob, ResumeJob
 from services.common.db import Reads
 from services.gateway import documents, intake, store
 from services.gateway.auth import current_user, job_not_found
 from services.gateway.recorded import reads_of
-from services.gateway.schemas import AcceptedJob, Cursor, JobDetail, JobPage, JobView, Problem, page_cursor
+from services.gateway.schemas import AcceptedJob, AuditVerdict, Cursor, JobDetail, JobPage, JobView, Problem, page_cursor
 
 router = APIRouter()
 _DESCRIBED = {401: "Missing or invalid token (or session).", 404: "No such job of the caller's; another user's"
@@ -104,6 +104,22 @@ async def get_audit(job_id: uuid.UUID, request: Request, format: str = Query("nd
     """The job's audit log, streamed from the event table page by page (never whole in memory)."""
     await _owned_job(request, job_id, user_id)
     return _audit_download(reads_of(request), str(job_id), format, f"{job_id}.audit")
+
+
+@router.get("/v1/jobs/{job_id}/audit/verify", response_model=AuditVerdict, responses=_refusals(401, 404))
+async def verify_audit(job_id: uuid.UUID, request: Request, user_id: uuid.UUID = Depends(current_user)) -> AuditVerdict:
+    """The job's log recomputed against its hash chain, page by page, and its head row: names the
+    first seq that was changed, removed or forged (docs/architecture.md, "A tamper-evident log")."""
+    await _owned_job(request, job_id, user_id)
+    reads, check, after = reads_of(request), ChainCheck(), 0
+    while rows := await store.events_after(reads, str(job_id), after):
+        check.feed(event_line(r) for r in rows)
+        after = rows[-1]["seq"]
+    head = await store.stream_head(reads, str(job_id))
+    verdict = check.verdict(head["head"], head["chained_seq"]) if head else check.verdict(None, None)
+    return AuditVerdict(intact=verdict.intact, events=verdict.events, head=verdict.head,
+                        head_seq=head["chained_seq"] if head else None, first_bad_seq=verdict.first_bad_seq,
+                        reason=verdict.reason)
 
 
 @router.get("/v1/account/audit", response_class=StreamingResponse, responses=_refusals(401) | _AUDIT_BODY)

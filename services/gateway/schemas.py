@@ -131,3 +131,15 @@ def read_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
 
 
 Cursor = Annotated[str, AfterValidator(read_cursor)]
+
+
+class AuditVerdict(BaseModel):
+    """A job's log checked against its hash chain (GET /v1/jobs/{job_id}/audit/verify)."""
+
+    intact: bool = Field(description="Every event links to the one before, and the last to the stream's head.")
+    events: int = Field(description="Events checked.")
+    head: str = Field(description="The chain head reached, hex: compare it with one noted earlier (a download,"
+                                  " the job page, the anchor published on NATS when the job completed).")
+    head_seq: int | None = Field(description="The seq of the stream's head row, as the database keeps it.")
+    first_bad_seq: int | None = Field(description="The first seq that breaks the chain; null when intact.")
+    reason: str = Field(description="What is wrong there; empty when intact.")

@@ -102,3 +102,9 @@ async def events_after(reads: Reads, stream_id: str, after_seq: int, limit: int 
         "SELECT * FROM audit.events WHERE stream_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
         stream_id, after_seq, limit,
     )
+
+
+async def stream_head(reads: Reads, stream_id: str):
+    """The stream's head row: its chain head and that event's seq (None for a stream not begun)."""
+    rows = await reads.fetch("SELECT head, chained_seq FROM audit.stream_heads WHERE stream_id = $1", stream_id)
+    return rows[0] if rows else None

@@ -9,9 +9,10 @@ import pytest
 
 from longform_cli.stack import SERVICES, prepare_database
 from services.common.roles import service_url
+from tests.integration.chain import append
 
 _EVENT = ("INSERT INTO audit.events (stream_id, seq, event_id, job_id, user_id, type, service, occurred_at, data)"
-          " VALUES ($1, $2, $3, $4, $5, 'job.requested', 'test', now(), '{}')")
+          " VALUES ('forged', 100000, gen_random_uuid(), NULL, NULL, 'job.requested', 'test', now(), '{}')")
 
 
 @pytest.fixture(scope="module")
@@ -34,17 +35,18 @@ def _as(url: str, service: str | None, work):
     return asyncio.run(run())
 
 
-def _add_event(url: str, job_id: uuid.UUID, seq: int) -> None:
-    _as(url, "audit", lambda conn: conn.execute(_EVENT, str(job_id), seq, uuid.uuid4(), job_id, uuid.uuid4()))
+def _add_events(url: str, job_id: uuid.UUID, *types: str, event_ids: list[uuid.UUID] | None = None) -> None:
+    _as(url, "audit", lambda conn: append(conn, job_id, uuid.uuid4(), list(types), event_ids))
 
 
 @pytest.mark.parametrize("statement", [
+    _EVENT,
     "UPDATE audit.events SET type = 'forged'",
     "DELETE FROM audit.events",
     "TRUNCATE audit.events",
 ])
-def test_the_audit_role_cannot_change_or_delete_events(roles_database, statement) -> None:
-    _add_event(roles_database, uuid.uuid4(), 1)
+def test_the_audit_role_cannot_insert_change_or_delete_events_directly(roles_database, statement) -> None:
+    _add_events(roles_database, uuid.uuid4(), "job.requested")
     with pytest.raises(asyncpg.InsufficientPrivilegeError):
         _as(roles_database, "audit", lambda conn: conn.execute(statement))
 
@@ -55,22 +57,51 @@ def test_the_audit_role_cannot_change_or_delete_events(roles_database, statement
     "TRUNCATE audit.events",
 ])
 def test_even_the_owner_cannot_change_or_delete_events(roles_database, statement) -> None:
-    _add_event(roles_database, uuid.uuid4(), 1)
+    _add_events(roles_database, uuid.uuid4(), "job.requested")
     with pytest.raises(asyncpg.RaiseError, match="append-only"):
         _as(roles_database, None, lambda conn: conn.execute(statement))
 
 
-def test_erasing_a_job_removes_its_events_only_and_only_the_audit_role_may(roles_database) -> None:
-    erased, kept = uuid.uuid4(), uuid.uuid4()
-    for seq in (1, 2, 3):
-        _add_event(roles_database, erased, seq)
-    _add_event(roles_database, kept, 1)
+def test_the_old_bypass_setting_no_longer_lets_anyone_delete(roles_database) -> None:
+    job = uuid.uuid4()
+    _add_events(roles_database, job, "job.requested")
+
+    async def delete(conn):
+        async with conn.transaction():
+            await conn.execute("SELECT set_config('longform.erasing_stream', $1, true)", str(job))
+            await conn.execute("DELETE FROM audit.events WHERE stream_id = $1", str(job))
+
+    with pytest.raises(asyncpg.RaiseError, match="append-only"):
+        _as(roles_database, None, delete)
+
+
+def test_erasing_a_job_needs_its_owners_delete_request_in_its_log(roles_database) -> None:
+    erased, kept, other, request = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    _add_events(roles_database, erased, "job.requested", "job.completed", "job.delete_requested",
+                event_ids=[uuid.uuid4(), uuid.uuid4(), request])
+    _add_events(roles_database, kept, "job.requested")
+    _add_events(roles_database, other, "job.delete_requested")
+    erase = "SELECT * FROM audit.erase_job($1, $2)"
     with pytest.raises(asyncpg.InsufficientPrivilegeError):
-        _as(roles_database, "gateway", lambda conn: conn.fetchval("SELECT audit.erase_job($1)", erased))
-    assert _as(roles_database, "audit", lambda conn: conn.fetchval("SELECT audit.erase_job($1)", erased)) == 3
+        _as(roles_database, "gateway", lambda conn: conn.fetchrow(erase, erased, request))
+    for wrong in (uuid.uuid4(), _first_event(roles_database, erased), _first_event(roles_database, other)):
+        with pytest.raises(asyncpg.RaiseError, match="is not a delete request in the log"):
+            _as(roles_database, "audit", lambda conn: conn.fetchrow(erase, erased, wrong))
+    head = _as(roles_database, None, lambda conn: conn.fetchrow(
+        "SELECT head, chained_seq FROM audit.stream_heads WHERE stream_id = $1", str(erased)))
+    done = _as(roles_database, "audit", lambda conn: conn.fetchrow(erase, erased, request))
+    assert (done["events"], done["final_seq"], done["final_hash"]) == (3, 3, head["head"])
     count = "SELECT count(*) FROM audit.events WHERE job_id = $1"
     assert _as(roles_database, "audit", lambda conn: conn.fetchval(count, erased)) == 0
     assert _as(roles_database, "audit", lambda conn: conn.fetchval(count, kept)) == 1
+    tombstone = _as(roles_database, None, lambda conn: conn.fetchrow(
+        "SELECT request_event_id, final_seq FROM audit.erased_jobs WHERE job_id = $1", erased))
+    assert (tombstone["request_event_id"], tombstone["final_seq"]) == (request, 3)
+
+
+def _first_event(url: str, job: uuid.UUID) -> uuid.UUID:
+    return _as(url, None, lambda conn: conn.fetchval(
+        "SELECT event_id FROM audit.events WHERE stream_id = $1 AND seq = 1", str(job)))
 
 
 @pytest.mark.parametrize("service, statement", [

@@ -1,0 +1,127 @@
+"""The log is tamper-evident (SECURITY, migrations/0019): every event links into its stream's
+hash chain; verify (the API, the CLI and the offline script in docs/) recomputes it and names the
+first bad seq after an edit, a removal or a cut; appends that break the chain are refused; a
+deleted job leaves a tombstone carrying its log's final head."""
+
+import asyncio
+import re
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from contracts.auditlog import ChainCheck, canonical
+from services.common.roles import service_url
+from tests.integration.chain import append
+from tests.integration.dbread import connected
+
+SCRIPT = Path(__file__).resolve().parents[2] / "docs" / "verify_audit_log.py"
+
+
+@pytest.fixture(scope="module")
+def finished(stack):
+    client = stack.client()
+    job_id = client.submit(600)
+    assert client.wait(job_id)["status"] == "completed"
+    return client, job_id
+
+
+def _tampered(database_url: str, sql: str, *args) -> int | None:
+    """As the superuser, with triggers off: what someone with the database's keys could do.
+    Returns the seq the statement changed (it ends RETURNING seq)."""
+    changed = []
+
+    async def work(conn):
+        async with conn.transaction():
+            await conn.execute("SET LOCAL session_replication_role = replica")
+            changed.extend(await conn.fetch(sql, *args))
+    connected(database_url, work)
+    return changed[0]["seq"] if changed else None
+
+
+def test_a_completed_jobs_log_is_an_intact_chain_in_every_download(finished) -> None:
+    client, job_id = finished
+    lines = client.audit(job_id)
+    assert all(len(line["hash"]) == 64 for line in lines)
+    check = ChainCheck()
+    check.feed(lines)
+    assert check.verdict(None, None).intact and check.previous.hex() == lines[-1]["hash"]
+    # Reading a log is logged in it (the download's own reads): it has grown since, its chain with it.
+    verdict = client.http.get(f"/v1/jobs/{job_id}/audit/verify").json()
+    assert verdict["intact"] and verdict["reason"] == "" and verdict["first_bad_seq"] is None
+    assert verdict["events"] == verdict["head_seq"] >= len(lines)
+
+
+def test_the_offline_script_checks_a_download_and_finds_an_edit(finished, tmp_path) -> None:
+    client, job_id = finished
+    download = tmp_path / "job.audit.ndjson"
+    download.write_bytes(client.http.get(f"/v1/jobs/{job_id}/audit").content)
+    ok = subprocess.run([sys.executable, SCRIPT, download], capture_output=True, text=True)
+    assert ok.returncode == 0 and ok.stdout.startswith("intact:"), ok.stderr
+    text = download.read_text().splitlines()
+    text[4] = text[4].replace('"service":"', '"service":"x', 1)
+    download.write_text("\n".join(text) + "\n")
+    broken = subprocess.run([sys.executable, SCRIPT, download], capture_output=True, text=True)
+    assert broken.returncode == 1 and "broken at seq 5: its content or hash was changed" in broken.stderr
+
+
+@pytest.mark.parametrize("tamper, bad_seq, reason", [
+    ("UPDATE audit.events SET data = jsonb_set(data, '{forged}', 'true') WHERE stream_id = $1 AND seq = 4"
+     " RETURNING seq", "its content or hash was changed"),
+    ("UPDATE audit.events SET type = 'job.completed' WHERE stream_id = $1 AND seq = 2 RETURNING seq",
+     "its content or hash was changed"),
+    ("DELETE FROM audit.events WHERE stream_id = $1 AND seq = 3 RETURNING seq", "seq 3 is missing"),
+    # The last event cut: the log ends before its head (or, once a later event came, that seq is missing).
+    ("DELETE FROM audit.events WHERE stream_id = $1 AND seq = (SELECT max(seq) FROM audit.events WHERE stream_id = $1)"
+     " RETURNING seq", "is missing|the log ends at seq"),
+], ids=["data-edited", "type-edited", "event-removed", "end-cut"])
+def test_verify_names_the_first_seq_an_owner_with_triggers_off_changed(stack, database_url, tamper, reason) -> None:
+    client = stack.client()
+    job_id = client.submit(80)
+    assert client.wait(job_id)["status"] == "completed"
+    assert client.http.get(f"/v1/jobs/{job_id}/audit/verify").json()["intact"]
+    changed = _tampered(database_url, tamper, job_id)
+    verdict = client.http.get(f"/v1/jobs/{job_id}/audit/verify").json()
+    assert not verdict["intact"] and re.search(reason, verdict["reason"]), verdict
+    assert verdict["first_bad_seq"] == changed
+
+
+@pytest.mark.parametrize("line_change, message", [
+    ({"seq": 100000}, "its seq was not reserved"),
+    ({"data": {"forged": True}}, "its hash does not link"),
+    ({"job_id": None}, "its stream is not the one its job or user names"),
+], ids=["seq-100000", "content-not-hashed", "other-stream"])
+def test_an_append_that_would_break_the_chain_is_refused(stack, database_url, line_change, message) -> None:
+    job = uuid.uuid4()
+
+    async def forge():
+        conn = await asyncpg.connect(service_url(database_url, "audit"))
+        try:
+            (line,) = await append(conn, job, uuid.uuid4(), ["job.requested"])
+            async with conn.transaction():
+                (row,) = await conn.fetch("SELECT * FROM audit.reserve_seqs($1::text[], '{1}')", [str(job)])
+                forged = {**line, "seq": row["first_seq"], "event_id": str(uuid.uuid4())} | line_change
+                await conn.execute("SELECT audit.append_events($1::text[], $2::text[], $3::bytea[])", [str(job)],
+                                   [canonical(forged).decode()], [bytes.fromhex(line["hash"])])
+        finally:
+            await conn.close()
+
+    with pytest.raises(asyncpg.RaiseError, match=message):
+        asyncio.run(forge())
+
+
+def test_a_deleted_jobs_tombstone_carries_the_head_verified_before(stack) -> None:
+    client = stack.client()
+    job_id = client.submit(60)
+    assert client.wait(job_id)["status"] == "completed"
+    before = client.http.get(f"/v1/jobs/{job_id}/audit/verify").json()
+    assert client.http.delete(f"/v1/jobs/{job_id}").status_code == 202
+    log = client.audit_until(None, lambda log: any(e["type"] == "job.deleted" for e in log))
+    (tombstone,) = [e["data"] for e in log if e["type"] == "job.deleted"]
+    assert tombstone["final_hash"] is not None and tombstone["request_event_id"]
+    # The request is appended after the verify, so the final head is one or more links past it.
+    assert tombstone["final_seq"] > before["head_seq"] and tombstone["events_erased"] == tombstone["final_seq"]
+    assert client.http.get(f"/v1/jobs/{job_id}/audit/verify").status_code == 404
