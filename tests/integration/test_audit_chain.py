@@ -68,7 +68,7 @@ def test_the_offline_script_checks_a_download_and_finds_an_edit(finished, tmp_pa
     assert broken.returncode == 1 and "broken at seq 5: its content or hash was changed" in broken.stderr
 
 
-@pytest.mark.parametrize("tamper, bad_seq, reason", [
+@pytest.mark.parametrize("tamper, reason", [
     ("UPDATE audit.events SET data = jsonb_set(data, '{forged}', 'true') WHERE stream_id = $1 AND seq = 4"
      " RETURNING seq", "its content or hash was changed"),
     ("UPDATE audit.events SET type = 'job.completed' WHERE stream_id = $1 AND seq = 2 RETURNING seq",
