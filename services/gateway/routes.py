@@ -112,11 +112,13 @@ async def verify_audit(job_id: uuid.UUID, request: Request, user_id: uuid.UUID =
     first seq that was changed, removed or forged (docs/architecture.md, "A tamper-evident log")."""
     await _owned_job(request, job_id, user_id)
     reads, check, after = reads_of(request), ChainCheck(), 0
-    while rows := await store.events_after(reads, str(job_id), after):
-        check.feed(event_line(r) for r in rows)
-        after = rows[-1]["seq"]
+    # The head first: events keep coming, and an event is committed with the head that covers it.
     head = await store.stream_head(reads, str(job_id))
-    verdict = check.verdict(head["head"], head["chained_seq"]) if head else check.verdict(None, None)
+    last = head["chained_seq"] if head else 0
+    while after < last and (rows := await store.events_after(reads, str(job_id), after)):
+        check.feed(event_line(r) for r in rows if r["seq"] <= last)
+        after = rows[-1]["seq"]
+    verdict = check.verdict(head["head"], last) if head else check.verdict(None, None)
     return AuditVerdict(intact=verdict.intact, events=verdict.events, head=verdict.head,
                         head_seq=head["chained_seq"] if head else None, first_bad_seq=verdict.first_bad_seq,
                         reason=verdict.reason)
