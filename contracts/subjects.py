@@ -22,6 +22,11 @@ class Subjects:
         """Subject a message of this type travels on, e.g. `longform.job.requested`."""
         return f"{self.prefix}.{message_type}"
 
+    def anchor(self, job_id: str) -> str:
+        """Where the audit service publishes a job's chain head when it completes (core NATS): a
+        witness outside the database that keeps these can later prove a log was rewritten."""
+        return f"{self.prefix}-anchors.{job_id}"
+
     def live(self, stream_id: str) -> str:
         """Core-NATS subject for persisted events of one job (outside the JetStream stream)."""
         return f"{self.prefix}-live.{stream_id}"

@@ -55,8 +55,9 @@ def _client_commands(commands) -> None:
     document.add_argument("job_id", help=_ID)
     document.add_argument("--format", choices=("txt", "md", "docx"), default="txt")
     document.add_argument("-o", "--output", type=Path, help="write to this file (default: stdout; docx needs -o)")
-    audit = commands.add_parser("audit", help="a job's audit log")
-    audit.add_argument("job_id", help=_ID)
+    audit = commands.add_parser("audit", help="a job's audit log; `audit verify JOB` checks its hash chain")
+    audit.add_argument("target", nargs="+", metavar="[verify] JOB_ID",
+                       help=f"{_ID}; with `verify` first, the log is downloaded and its chain recomputed here")
     audit.add_argument("--format", choices=("ndjson", "json", "txt"), default="ndjson")
     audit.add_argument("--follow", action="store_true", help="keep printing new lines until the job ends")
     for name, help_ in (("cancel", "stop a job (what is written is kept)"),

@@ -14,7 +14,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from contracts.auditlog import text_line
+from contracts.auditlog import ChainCheck, text_line
 from longform_cli.client import config
 from longform_cli.client.follow import Follower
 from longform_cli.client.gateway import CliError, Gateway, job_id
@@ -153,7 +153,13 @@ async def _write(answer, output: Path | None) -> int:
 
 
 async def audit(args) -> int | None:
-    job = job_id(args.job_id)
+    match args.target:
+        case ["verify", job]:
+            return await verify(job_id(job))
+        case [job]:
+            job = job_id(job)
+        case _:
+            raise CliError("usage: longform audit JOB_ID, or longform audit verify JOB_ID")
     async with Gateway(config.load()) as gateway:
         if not args.follow:
             async with gateway.download(f"/v1/jobs/{job}/audit", format=args.format) as answer:
@@ -163,6 +169,26 @@ async def audit(args) -> int | None:
             raise CliError("--follow prints line by line: use --format ndjson or txt")
         show = text_line if args.format == "txt" else lambda line: json.dumps(line, ensure_ascii=False)
         await Follower(gateway, job, lambda line: print(show(line), flush=True)).run()
+
+
+async def verify(job: str) -> int:
+    """Downloads the job's log and recomputes its hash chain here (trusting nothing the server says
+    about it), then checks it reaches the head the server keeps: exit 0 intact, 1 broken."""
+    check = ChainCheck()
+    async with Gateway(config.load()) as gateway:
+        head = (await gateway.call("GET", f"/v1/jobs/{job}/audit/verify")).json()
+        async with gateway.download(f"/v1/jobs/{job}/audit", format="ndjson") as answer:
+            async for text in answer.aiter_lines():
+                line = json.loads(text)
+                if line["seq"] <= (head["head_seq"] or 0):  # events after the head noted are newer
+                    check.feed([line])
+    verdict = check.verdict(bytes.fromhex(head["head"]) if head["head_seq"] else None, head["head_seq"])
+    if not verdict.intact:
+        _out.print(f"{job}: chain broken at seq {verdict.first_bad_seq}: {verdict.reason}", markup=False)
+        return 1
+    _out.print(f"{job}: chain intact, {verdict.events} events, head {verdict.head} (seq {head['head_seq']})",
+               markup=False)
+    return 0
 
 
 async def _request(args, action: str, done: str) -> None:

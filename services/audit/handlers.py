@@ -3,6 +3,7 @@ fan each persisted event out to live listeners. The audit service's own writes a
 too, as one `db.query` event per stream per batch, appended directly (not through the bus,
 which would recurse without end)."""
 
+import json
 from dataclasses import dataclass
 
 from contracts.envelope import Envelope
@@ -14,6 +15,7 @@ from services.common.db import Database, Statement, Tx, as_sql_statements
 from services.common.ops import EVENTS_PERSISTED
 
 SERVICE = "audit"
+_COMPLETED = b'"type":"job.completed"'
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,10 @@ async def record_events(envelopes: list[Envelope], ports: Ports) -> None:
     EVENTS_PERSISTED.inc(len(lines))
     for stream, line in lines:
         await ports.bus.publish_live(stream, line)
+        if _COMPLETED in line and (event := json.loads(line))["type"] == "job.completed":
+            # A finished job's chain head, anchored outside the database.
+            await ports.bus.publish_anchor(stream, json.dumps(
+                {"job_id": stream, "seq": event["seq"], "hash": event["hash"]}).encode())
 
 
 async def append(tx: Tx, envelopes: list[Envelope]) -> list[tuple[str, bytes]]:

@@ -115,6 +115,10 @@ class Bus:
         """Core NATS, at most once: a listener that misses a line re-reads the table."""
         await self._publisher.publish(self.subjects.live(stream_id), payload)
 
+    async def publish_anchor(self, job_id: str, payload: bytes) -> None:
+        """Core NATS, at most once, like live lines: the anchor is also in the log (its job.completed line)."""
+        await self._publisher.publish(self.subjects.anchor(job_id), payload)
+
     def subscribe(
         self, message_type: str, handler: Handler, *, ack_wait: float = 30.0,
         max_deliver: int = 20, workers: int = 1,

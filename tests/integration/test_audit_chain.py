@@ -4,6 +4,7 @@ first bad seq after an edit, a removal or a cut; appends that break the chain ar
 deleted job leaves a tombstone carrying its log's final head."""
 
 import asyncio
+import json
 import re
 import subprocess
 import sys
@@ -11,9 +12,11 @@ import uuid
 from pathlib import Path
 
 import asyncpg
+import nats
 import pytest
 
 from contracts.auditlog import ChainCheck, canonical
+from contracts.subjects import Subjects
 from services.common.roles import service_url
 from tests.integration.chain import append
 from tests.integration.dbread import connected
@@ -125,3 +128,18 @@ def test_a_deleted_jobs_tombstone_carries_the_head_verified_before(stack) -> Non
     # The request is appended after the verify, so the final head is one or more links past it.
     assert tombstone["final_seq"] > before["head_seq"] and tombstone["events_erased"] == tombstone["final_seq"]
     assert client.http.get(f"/v1/jobs/{job_id}/audit/verify").status_code == 404
+
+
+async def test_a_completed_jobs_chain_head_is_published_on_nats(stack, nats_url, bus_prefix) -> None:
+    connection = await nats.connect(nats_url)
+    anchors = await connection.subscribe(Subjects(bus_prefix).anchor("*"))
+    try:
+        client = stack.client()
+        job_id = await asyncio.to_thread(client.submit, 70)
+        assert (await asyncio.to_thread(client.wait, job_id))["status"] == "completed"
+        while (anchor := json.loads((await anchors.next_msg(timeout=30)).data))["job_id"] != job_id:
+            pass  # another test's job
+    finally:
+        await connection.close()
+    (completed,) = [line for line in await asyncio.to_thread(client.audit, job_id) if line["type"] == "job.completed"]
+    assert anchor == {"job_id": job_id, "seq": completed["seq"], "hash": completed["hash"]}

@@ -19,6 +19,7 @@ import pytest
 
 from longform_cli.embedded import free_port
 from tests.integration.client import ApiClient
+from tests.integration.dbread import connected
 
 SLOW_MODEL = "fake/latency:seconds=1"
 
@@ -183,6 +184,25 @@ def test_audit_downloads_and_follows_the_log(cli, followed, api) -> None:
     text = followed_text.stdout.splitlines()
     assert len(text) >= len(before) and "job.completed" in followed_text.stdout
     assert [line.split()[1] for line in text[:3]] == ["#1", "#2", "#3"]
+
+
+def test_audit_verify_recomputes_the_chain_here_and_names_an_edit(cli, api, database_url) -> None:
+    job_id = api.submit(60)
+    assert api.wait(job_id)["status"] == "completed"
+    intact = cli("audit", "verify", job_id)
+    assert intact.returncode == 0 and f"{job_id}: chain intact" in intact.stdout, intact.stderr
+    _edit(database_url, job_id, seq=3)
+    broken = cli("audit", "verify", job_id)
+    assert broken.returncode == 1 and f"{job_id}: chain broken at seq 3" in broken.stdout
+    assert cli("audit", "verify").returncode != 0  # no job named
+
+
+def _edit(database_url: str, job_id: str, seq: int) -> None:
+    async def work(conn):
+        async with conn.transaction():
+            await conn.execute("SET LOCAL session_replication_role = replica")
+            await conn.execute("UPDATE audit.events SET data = '{}' WHERE stream_id = $1 AND seq = $2", job_id, seq)
+    connected(database_url, work)
 
 
 def test_submit_a_rewrite_from_a_source_file(cli, api, tmp_path) -> None:

@@ -284,6 +284,10 @@ def job_history_opens_the_document_and_replays_the_log(page: Page, title: str, j
     expect(page.locator("#job .document p").first).to_be_attached()
     assert page.locator("#job .document p").evaluate_all("ps => ps.map(p => p.textContent)") == re.split(
         r"\n\s*\n", document)
+    head = page.locator("#job .job-facts .chain-head")  # the log's chain head, as verify recomputed it
+    expect(head).to_have_text(re.compile(r"^[0-9a-f]{64}$"))
+    expect(page.locator("#job .job-facts")).to_contain_text("Audit log chain")
+    expect(page.locator("#job .job-facts")).to_contain_text("intact")
     for fmt in ("txt", "md"):
         with page.expect_download() as started:
             page.locator(f'.doc-link[data-format="{fmt}"]').click()

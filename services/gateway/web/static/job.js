@@ -36,8 +36,29 @@ async function load() {
     return [dt, dd];
   }));
   get(".show-audit").onclick = () => auditPanel().open(jobId, job.title);
+  showChain();
   for (const link of root.querySelectorAll(".doc-link")) link.hidden = job.status !== "completed";
   await showDocument(job);
+}
+
+// The log's hash chain, recomputed by the server: its head is what a download, the CLI's
+// `longform audit verify` or docs/verify_audit_log.py must reach (and what was published on NATS
+// when the job completed, at that event's seq).
+async function showChain() {
+  let verdict;
+  try {
+    verdict = await api("GET", `${jobUrl(jobId)}/audit/verify`);
+  } catch (error) {
+    return;
+  }
+  const dt = document.createElement("dt"), dd = document.createElement("dd");
+  dt.textContent = "Audit log chain";
+  const code = document.createElement("code");
+  code.className = "chain-head";
+  code.textContent = verdict.head;
+  dd.append(verdict.intact ? `intact, ${number(verdict.events)} events, head at seq ${verdict.head_seq}: `
+                           : `BROKEN at seq ${verdict.first_bad_seq} (${verdict.reason}); reached `, code);
+  get(".job-facts").append(dt, dd);
 }
 
 async function showDocument(job) {
