@@ -213,6 +213,17 @@ class JobDataDeleted(Message):
     rows: dict[str, int]
 
 
+class RequestRefused(Message):
+    """A request over its rate limit (services/gateway/limiter.py), in the account's log: the first
+    few of a minute, each with the count of refusals in that minute so far."""
+
+    TYPE = "request.refused"
+    action: str
+    client: str
+    limit_per_minute: int
+    refused_this_minute: int
+
+
 class JobDeleted(Message):
     """The tombstone in the account's log: the job's events were erased, and how many."""
 
@@ -315,6 +326,6 @@ ALL: tuple[type[Message], ...] = (
     DocumentAssembled, ExtendJob, JobExtended, JobCompleted, JobFailed,
     LlmCalled, DbQueried, RowInserted, RowUpdated, ErrorRaised, UserCreated, ResumeJob, JobResumed,
     Redelivered, CancelJob, JobCancelled, ChunkStopped, DeleteJob, JobDataDeleted, JobDeleted,
-    RetentionPruned, SummarizeChunk, ChunkSummarized,
+    RetentionPruned, SummarizeChunk, ChunkSummarized, RequestRefused,
 )
 BY_TYPE: dict[str, type[Message]] = {m.TYPE: m for m in ALL}

@@ -6,7 +6,8 @@ published in the table. A publish that fails (NATS slow or away) is tried again,
 before anything committed later, so a service's events reach the bus in commit order. The safe
 way: a sweep publishes whatever the table still holds unmarked and is not on its way already (a
 crash between commit and publish, another replica's leftovers), once it has settled for
-`settle_seconds`. A crash loses nothing; an event
+`settle_seconds`: at start, after each batch marked, and when idle only every `sweep_seconds` (5 s:
+the hand-off, not polling, is what carries events). A crash loses nothing; an event
 published twice is dropped by JetStream's dedupe and, past its window, by the consumers."""
 
 import asyncio
@@ -24,7 +25,7 @@ _BATCH = 200
 
 
 class OutboxRelay:
-    def __init__(self, db: Database, bus: Bus, *, sweep_seconds: float = 1.0, settle_seconds: float = 2.0,
+    def __init__(self, db: Database, bus: Bus, *, sweep_seconds: float = 5.0, settle_seconds: float = 2.0,
                  mark_every_seconds: float = 0.05) -> None:
         self.db = db
         self.bus = bus
@@ -36,6 +37,8 @@ class OutboxRelay:
         self._on_the_way: set[str] = set()  # event ids of both: the sweep leaves them alone
         self._wake_publisher = asyncio.Event()
         self._wake_marker = asyncio.Event()
+        self._wake_marker.set()  # the first sweep at once: what a crash left behind goes out first
+        self.sweeps = 0  # how often the table was read for leftovers (idle, only every sweep_seconds)
         db.on_commit = self._committed
 
     def _committed(self, committed: list[Committed]) -> None:
@@ -103,6 +106,7 @@ class OutboxRelay:
 
     async def _mark_and_sweep(self, published: list[Committed]) -> int:
         schema = self.db.schema
+        self.sweeps += 1
         async with self.db.transaction() as tx:
             if published:
                 await tx.execute(f"UPDATE {schema}.outbox SET published_at = now() WHERE event_id = ANY($1::uuid[])",

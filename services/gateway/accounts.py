@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_val
 from contracts.envelope import Envelope
 from contracts.messages import UserCreated
 from services.common.db import Database, Reads, Tx
+from services.gateway import limiter
 from services.gateway.auth import SESSION_COOKIE, current_user, page_user, secret_hash
 from services.gateway.recorded import reads_of
 from services.gateway.schemas import CreatedUser, NewUser, Problem
@@ -170,7 +171,7 @@ def _set_session_cookie(response: Response, request: Request, secret: str) -> No
 
 @router.post("/v1/users", status_code=201, response_model=SignedUp | CreatedUser, responses=_refusals(
     {400: "The body is not JSON (or not UTF-8).", 403: "Open sign-up is turned off.",
-     409: "An account with this email exists."}))
+     409: "An account with this email exists.", 429: "Too many sign-ups from this address (Retry-After says when)."}))
 async def sign_up(body: Annotated[NewAccount, Body()], request: Request, response: Response):
     """Open sign-up (unless LONGFORM_OPEN_SIGNUP=false): with an email and a password of at least
     10 characters, an account that can sign in, its first API token and a page session; with only
@@ -178,6 +179,7 @@ async def sign_up(body: Annotated[NewAccount, Body()], request: Request, respons
     db = request.app.state.db
     if not request.app.state.settings.open_signup:
         raise HTTPException(403, "open sign-up is turned off on this server; ask an operator for an account")
+    await limiter.take(request, "signup")
     if isinstance(body, NewUser):
         user_id, token = await create_account(db, name=body.name)
         return CreatedUser(id=user_id, token=token)
@@ -190,8 +192,10 @@ async def sign_up(body: Annotated[NewAccount, Body()], request: Request, respons
 
 
 @router.post("/v1/session", response_model=SignedIn,
-             responses=_UNREADABLE | _refusals({401: "Wrong email or password."}))
+             responses=_UNREADABLE | _refusals({401: "Wrong email or password.",
+                                                429: "Too many sign-ins from this address (Retry-After says when)."}))
 async def sign_in(body: SignIn, request: Request, response: Response) -> SignedIn:
+    await limiter.take(request, "signin")
     user_id = await check_password(reads_of(request), body.email, body.password)
     if user_id is None:
         raise HTTPException(401, "wrong email or password")
@@ -221,8 +225,10 @@ def _token_view(row) -> dict:
     return {"id": row["id"], "name": row["name"], "created_at": row["created_at"].isoformat()}
 
 
-@router.post("/v1/tokens", status_code=201, response_model=CreatedToken, responses=_UNREADABLE | _CHANGE)
+@router.post("/v1/tokens", status_code=201, response_model=CreatedToken,
+             responses=_UNREADABLE | _CHANGE | _refusals({429: "Too many tokens made a minute (Retry-After says when)."}))
 async def create_token(body: NewToken, request: Request, user_id: uuid.UUID = Depends(current_user)) -> CreatedToken:
+    await limiter.take(request, "token", user_id=user_id)
     token = new_secret()
     async with request.app.state.db.transaction(user_id=user_id) as tx:
         row = await _insert_token(tx, user_id, body.name, token)

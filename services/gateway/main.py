@@ -12,7 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from services.common.ops import Ops
 from services.common.outbox import OutboxRelay
 from services.common.runtime import connect
-from services.gateway import accounts
+from services.gateway import accounts, limiter
 from services.gateway.config import GatewaySettings
 from services.gateway.errors import NOT_STORABLE, text_not_storable, validation_failed
 from services.gateway.jsonbody import StrictJson
@@ -36,6 +36,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         relay = asyncio.create_task(OutboxRelay(db, bus).run())
         app.state.db, app.state.live, app.state.settings, app.state.ops = db, live, settings, ops
         app.state.docx_readers = asyncio.Semaphore(settings.docx_readers)
+        app.state.rate_limits = limiter.per_minute(settings)
         yield
         relay.cancel()
         await asyncio.wait({relay}, timeout=5)  # a relay that will not stop must not hold up the shutdown

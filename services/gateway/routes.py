@@ -8,14 +8,15 @@ from fastapi.responses import StreamingResponse
 from contracts.auditlog import ChainCheck, encode_line, event_line, stream_id, text_line
 from contracts.messages import CancelJob, ResumeJob
 from services.common.db import Reads
-from services.gateway import documents, intake, store
+from services.gateway import documents, intake, limiter, store
 from services.gateway.auth import current_user, job_not_found
 from services.gateway.recorded import reads_of
 from services.gateway.schemas import AcceptedJob, AuditVerdict, Cursor, JobDetail, JobPage, JobView, Problem, page_cursor
 
 router = APIRouter()
 _DESCRIBED = {401: "Missing or invalid token (or session).", 404: "No such job of the caller's; another user's"
-              " job is answered alike.", 409: "Not possible in the job's current status."}
+              " job is answered alike.", 409: "Not possible in the job's current status.",
+              429: "Too many jobs made a minute by this account (Retry-After says when)."}
 _DOCUMENT_BODY = {200: {"description": "The document as an attachment.",
                         "content": {media: {"schema": {"type": "string"}} for media in documents.MEDIA_TYPES.values()}}}
 _AUDIT_BODY = {200: {"description": "The log as an attachment.",
@@ -44,9 +45,10 @@ async def _owned_job(request: Request, job_id: uuid.UUID, user_id: uuid.UUID, *,
 
 
 @router.post("/v1/jobs", status_code=202, response_model=AcceptedJob, openapi_extra=intake.OPENAPI_EXTRA,
-             responses=_refusals(401) | intake.RESPONSES)
+             responses=_refusals(401, 429) | intake.RESPONSES)
 async def submit_job(request: Request, user_id: uuid.UUID = Depends(current_user)) -> AcceptedJob:
     """A job as JSON, or as multipart/form-data with a rewrite's source as the file part `source`."""
+    await limiter.take(request, "job", user_id=user_id)
     job, source = await intake.read_job(request, request.app.state.settings)
     job_id = await store.create_job(request.app.state.db, user_id, job, source)
     reads_of(request).job_id = job_id

@@ -35,6 +35,12 @@ def fake_llm_server():
         yield server
 
 
+# The whole suite signs up, signs in and submits from 127.0.0.1 against one stack: limits far above
+# what it does, so every request still takes its place in gateway.rate_limits (test_rate_limits.py
+# proves the refusals with small ones).
+SUITE_RATE_LIMITS = "signup=100000,signin=100000,token=100000,job=100000"
+
+
 def start_stack(home, database_url: str, nats_url: str, bus_prefix: str, llm_env: dict,
                 width: int = 3) -> Iterator[Stack]:
     """The five services on this database and bus prefix, stopped when the caller is done. The
@@ -42,7 +48,7 @@ def start_stack(home, database_url: str, nats_url: str, bus_prefix: str, llm_env
     prepare_database(database_url)
     config = StackConfig(
         home=home, database_url=database_url, nats_url=nats_url, gateway_port=free_port(), bus_prefix=bus_prefix,
-        llm_env=llm_env, extra_env={"LONGFORM_SECTION_WIDTH": str(width)},
+        llm_env=llm_env, extra_env={"LONGFORM_SECTION_WIDTH": str(width), "LONGFORM_RATE_LIMITS": SUITE_RATE_LIMITS},
     )
     supervisor = build_supervisor(config)
     supervisor.start_all()

@@ -98,6 +98,20 @@ async def test_a_committed_event_is_published_at_once_and_marked(relay_database,
     assert _ids(running).count(str(event.event_id)) == 1
 
 
+async def test_an_idle_relay_reads_its_table_at_start_and_then_at_most_every_five_seconds(relay_database,
+                                                                                          nats_url) -> None:
+    async with Running(relay_database, nats_url) as running:
+        outbox = OutboxRelay(running.db, running.bus)
+        relay = asyncio.create_task(outbox.run())
+        try:
+            await running.until(lambda: outbox.sweeps >= 1)
+            await asyncio.sleep(3)  # idle: nothing committed (the old relay read its table every second)
+            assert outbox.sweeps == 1
+        finally:
+            relay.cancel()
+            await asyncio.gather(relay, return_exceptions=True)
+
+
 async def test_an_event_committed_with_no_relay_listening_is_swept(relay_database, nats_url) -> None:
     async with Running(relay_database, nats_url) as running:
         event = await running.commit_event(uuid.uuid4())  # no relay yet: as if the service died after its commit
