@@ -265,11 +265,13 @@ class SqlStatement(BaseModel):
 
 
 RELAY_CONTEXT = "outbox relay"
+BOOKKEEPING_CONTEXT = "bookkeeping"  # the audit service's own writes of a batch (the log keeping itself)
 
 
 class DbQueried(Message):
     """One transaction's statements, in the order they ran. `context` says what ran them when
-    it is not a handler or a request: the outbox relay (RELAY_CONTEXT)."""
+    it is not a handler or a request: the outbox relay (RELAY_CONTEXT), or the audit service
+    storing a batch (BOOKKEEPING_CONTEXT), so a reader can tell the log's upkeep from the job's work."""
 
     TYPE = "db.query"
     statements: list[SqlStatement]

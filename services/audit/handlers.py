@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 
 from contracts.envelope import Envelope
-from contracts.messages import DbQueried
+from contracts.messages import BOOKKEEPING_CONTEXT, DbQueried
 from services.audit import store
 from services.audit.erasure import drop_erased, erase
 from services.common.bus import Bus
@@ -59,5 +59,5 @@ async def append(tx: Tx, envelopes: list[Envelope]) -> list[tuple[str, bytes]]:
 
 
 def _own_writes(first: Envelope, statements: list[Statement]) -> Envelope:
-    return Envelope.wrap(DbQueried(statements=as_sql_statements(statements)), service=SERVICE, job_id=first.job_id,
-                         user_id=first.user_id)
+    return Envelope.wrap(DbQueried(statements=as_sql_statements(statements), context=BOOKKEEPING_CONTEXT),
+                         service=SERVICE, job_id=first.job_id, user_id=first.user_id)

@@ -23,7 +23,7 @@ RATIO_FLOOR = 1024 * 1024  # ... once it is over this size: tiny parts may compr
 PARTS_ALLOWANCE = 16 * 1024 * 1024  # styles, theme, fonts, pictures: an empty .docx unpacks to ~0.8 MB
 MAX_XML_PER_TEXT = 10  # document.xml is at most this many times the text it may hold ...
 MAX_MARKUP = 50  # ... and, past MARKUP_FLOOR, at most this many times the text read so far (Word's
-MARKUP_FLOOR = 2 * 1024 * 1024  # own files run at 3-30): more is markup made to keep a parser busy
+MARKUP_FLOOR = 1024 * 1024  # own files run at 3-30): more is markup made to keep a parser busy
 SECONDS = 5.0
 
 

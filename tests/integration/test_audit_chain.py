@@ -52,6 +52,10 @@ def test_a_completed_jobs_log_is_an_intact_chain_in_every_download(finished) -> 
     check = ChainCheck()
     check.feed(lines)
     assert check.verdict(None, None).intact and check.previous.hex() == lines[-1]["hash"]
+    queries = [line for line in lines if line["type"] == "db.query"]
+    upkeep = [line for line in queries if line["data"]["context"] == "bookkeeping"]  # the log keeping itself
+    assert upkeep and {line["service"] for line in upkeep} == {"audit"}
+    assert all(line["data"]["context"] == "bookkeeping" for line in queries if line["service"] == "audit")
     # Reading a log is logged in it (the download's own reads): it has grown since, its chain with it.
     verdict = client.http.get(f"/v1/jobs/{job_id}/audit/verify").json()
     assert verdict["intact"] and verdict["reason"] == "" and verdict["first_bad_seq"] is None
