@@ -10,6 +10,7 @@ a tab, w:br and w:cr as a newline, a page or column break as nothing), tables as
 joined by tabs, each table one block; text boxes and deleted text are left out."""
 
 import io
+import re
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -25,6 +26,10 @@ MAX_XML_PER_TEXT = 10  # document.xml is at most this many times the text it may
 MAX_MARKUP = 50  # ... and, past MARKUP_FLOOR, at most this many times the text read so far (Word's
 MARKUP_FLOOR = 1024 * 1024  # own files run at 3-30): more is markup made to keep a parser busy
 SECONDS = 5.0
+# What lies between tags, counted in C on raw blocks (a tag cut by a block's end counts a little
+# wrong, which does not matter): a file that is nearly all markup is refused before a parser
+# spends Python calls on its elements.
+_TAG = re.compile(rb"<[^>]*>")
 
 
 class Unreadable(ValueError):
@@ -69,19 +74,26 @@ def _parsed(archive: zipfile.ZipFile, member: zipfile.ZipInfo, cap: int, deadlin
     parser.StartElementHandler, parser.EndElementHandler = body.start, body.end
     parser.CharacterDataHandler = body.characters
     parser.buffer_text = True
-    limit, unpacked = MAX_XML_PER_TEXT * cap + BLOCK, 0
+    limit, unpacked, text, held = MAX_XML_PER_TEXT * cap + BLOCK, 0, 0, []
     try:
         with archive.open(member) as stream:
             while block := stream.read(BLOCK):
                 unpacked += len(block)
+                text += len(_TAG.sub(b"", block))  # a cheap count, before the parser's work
                 if unpacked > limit:
                     raise TooLarge("the .docx unpacks to more than this server accepts")
-                if unpacked > MARKUP_FLOOR and unpacked > MAX_MARKUP * (body.size + 1):
-                    raise Unreadable(f"its {DOCUMENT} is {unpacked // (body.size + 1)} times more markup than"
+                if unpacked > MARKUP_FLOOR and unpacked > MAX_MARKUP * (text + 1):
+                    raise Unreadable(f"its {DOCUMENT} is {unpacked // (text + 1)} times more markup than"
                                      " text, which no word processor writes")
                 if time.monotonic() > deadline:
                     raise Unreadable(f"reading it took longer than {SECONDS:g} s")
-                parser.Parse(block, False)
+                held.append(block)  # the first MARKUP_FLOOR bytes wait for that count, before any parsing
+                if unpacked > MARKUP_FLOOR:
+                    for waiting in held:
+                        parser.Parse(waiting, False)
+                    held = []
+            for waiting in held:
+                parser.Parse(waiting, False)
             parser.Parse(b"", True)
     except expat.ExpatError as exc:
         raise Unreadable(f"its {DOCUMENT} is not well-formed XML ({expat.errors.messages.get(exc.code, exc)})") from None
