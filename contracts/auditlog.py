@@ -42,6 +42,21 @@ def canonical(line: Mapping[str, Any]) -> bytes:
                       ensure_ascii=False).encode()
 
 
+def chained(line: dict) -> bytes:
+    """The canonical line of an event about to be written, its data as jsonb will give it back
+    (`chain_form`, applied only when the text shows a number it could change)."""
+    text = canonical(line)
+    if b"e+" in text or b"-0.0" in text:
+        line["data"] = chain_form(line["data"])
+        text = canonical(line)
+    return text
+
+
+def with_hash(text: bytes, digest: bytes) -> bytes:
+    """The canonical line with its hash added last: the line as the live fan-out sends it."""
+    return text[:-1] + b',"hash":"' + digest.hex().encode() + b'"}'
+
+
 def link(previous: bytes, line: Mapping[str, Any]) -> bytes:
     return hashlib.sha256(previous + canonical(line)).digest()
 

@@ -50,9 +50,10 @@ DECLARE
 BEGIN
     -- One statement: each line judged against the one before it in its stream (or the stream's
     -- head), the sound ones stored and the heads moved; any broken one then undoes it all.
-    WITH given AS (
-        SELECT s AS stream_id, l AS line, h AS hash, l::jsonb AS event, (l::jsonb ->> 'seq')::bigint AS seq
-          FROM unnest(streams, lines, hashes) AS g (s, l, h)
+    WITH parsed AS (
+        SELECT s AS stream_id, l AS line, h AS hash, l::jsonb AS event FROM unnest(streams, lines, hashes) AS g (s, l, h)
+    ), given AS (
+        SELECT p.*, (p.event ->> 'seq')::bigint AS seq FROM parsed p
     ), linked AS (
         SELECT g.*, lag(g.seq) OVER w AS prev_seq, lag(g.hash) OVER w AS prev_hash
           FROM given g WINDOW w AS (PARTITION BY g.stream_id ORDER BY g.seq)

@@ -4,10 +4,11 @@ The audit service's statements here are recorded by its Tx like every service's,
 into one event per stream per batch and appended directly: sending them through the bus would
 recurse without end."""
 
+import hashlib
 import uuid
 from dataclasses import fields
 
-from contracts.auditlog import canonical, chain_form, encode_line, event_line, link, stream_id
+from contracts.auditlog import chained, event_line, stream_id, with_hash
 from contracts.envelope import Envelope
 from services.audit.projection import JobState, apply
 from services.common.db import Tx
@@ -50,20 +51,19 @@ async def insert(tx: Tx, numbered: list[tuple[str, int, Envelope]], heads: dict[
     and line, each stream's in seq order. A line is encoded once: the table takes its columns
     from it and the live fan-out sends it as it is, with its hash."""
     rows = sorted(numbered, key=lambda row: row[:2])
-    lines = [event_line(_written(q, e)) for _, q, e in rows]
-    hashes = []
-    for (stream, _, _), line in zip(rows, lines):
-        heads[stream] = link(heads[stream], line)
+    texts, hashes = [chained(event_line(_written(q, e))) for _, q, e in rows], []
+    for (stream, _, _), text in zip(rows, texts):
+        heads[stream] = hashlib.sha256(heads[stream] + text).digest()
         hashes.append(heads[stream])
     await tx.execute("SELECT audit.append_events($1::text[], $2::text[], $3::bytea[])",
-                     [s for s, _, _ in rows], [canonical(line).decode() for line in lines], hashes)
-    return [(s, encode_line(line | {"hash": h.hex()})) for (s, _, _), line, h in zip(rows, lines, hashes)]
+                     [s for s, _, _ in rows], [text.decode() for text in texts], hashes)
+    return [(s, with_hash(text, h)) for (s, _, _), text, h in zip(rows, texts, hashes)]
 
 
 def _written(seq: int, e: Envelope) -> dict:
     """The row as it will be stored (asyncpg and event_line both read a naive time as local)."""
     return {"seq": seq, "event_id": e.event_id, "job_id": e.job_id, "user_id": e.user_id, "type": e.type,
-            "service": e.service, "occurred_at": e.occurred_at, "data": chain_form(e.data)}
+            "service": e.service, "occurred_at": e.occurred_at, "data": e.data}
 
 
 async def load_states(tx: Tx, numbered: list[tuple[str, int, Envelope]]) -> dict[uuid.UUID, JobState]:

@@ -2,17 +2,19 @@
 audit.append_events with each event's hash linked into its stream's chain), for tests that need
 events in a log without running the audit service."""
 
+import hashlib
 import uuid
 from datetime import datetime, timezone
 
 import asyncpg
 
-from contracts.auditlog import canonical, link
+from contracts.auditlog import chained
 
 
 async def append(conn: asyncpg.Connection, job_id: uuid.UUID, user_id: uuid.UUID, types: list[str],
-                 event_ids: list[uuid.UUID] | None = None) -> list[dict]:
-    """Appends one event of each type to the job's stream, in one transaction; returns their lines."""
+                 event_ids: list[uuid.UUID] | None = None, data: list | None = None) -> list[dict]:
+    """Appends one event of each type to the job's stream, in one transaction, each linked as the
+    audit service links it (`chained`); returns their lines."""
     stream = str(job_id)
     async with conn.transaction():
         (row,) = await conn.fetch("SELECT * FROM audit.reserve_seqs($1::text[], $2::bigint[])", [stream], [len(types)])
@@ -20,9 +22,10 @@ async def append(conn: asyncpg.Connection, job_id: uuid.UUID, user_id: uuid.UUID
         for offset, (event_type, event_id) in enumerate(zip(types, event_ids or [uuid.uuid4() for _ in types])):
             line = {"seq": row["first_seq"] + offset, "event_id": str(event_id), "type": event_type,
                     "ts": datetime.now(timezone.utc).isoformat(timespec="microseconds"), "service": "test",
-                    "job_id": stream, "user_id": str(user_id), "data": {"n": offset}}
-            head = link(head, line)
-            lines.append(line | {"hash": head.hex()})
+                    "job_id": stream, "user_id": str(user_id), "data": data[offset] if data else {"n": offset}}
+            text = chained(line)
+            head = hashlib.sha256(head + text).digest()
+            lines.append(line | {"hash": head.hex(), "text": text})
         await conn.execute("SELECT audit.append_events($1::text[], $2::text[], $3::bytea[])", [stream] * len(lines),
-                           [canonical(line).decode() for line in lines], [bytes.fromhex(l["hash"]) for l in lines])
+                           [line.pop("text").decode() for line in lines], [bytes.fromhex(l["hash"]) for l in lines])
     return lines
