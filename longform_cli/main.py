@@ -32,6 +32,7 @@ def _operator_commands(commands) -> None:
     create.add_argument("--email", required=True)
     create.add_argument("--name", default="")
     create.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    create.add_argument("--operator", action="store_true", help="may read the system log (longform audit system)")
 
 
 def _client_commands(commands) -> None:
@@ -55,8 +56,9 @@ def _client_commands(commands) -> None:
     document.add_argument("job_id", help=_ID)
     document.add_argument("--format", choices=("txt", "md", "docx"), default="txt")
     document.add_argument("-o", "--output", type=Path, help="write to this file (default: stdout; docx needs -o)")
-    audit = commands.add_parser("audit", help="a job's audit log; `audit verify JOB` checks its hash chain")
-    audit.add_argument("target", nargs="+", metavar="[verify] JOB_ID",
+    audit = commands.add_parser("audit", help="a job's audit log; `audit verify JOB` checks its hash chain;"
+                                              " `audit system` is the operators' system log")
+    audit.add_argument("target", nargs="+", metavar="[verify] JOB_ID | system",
                        help=f"{_ID}; with `verify` first, the log is downloaded and its chain recomputed here")
     audit.add_argument("--format", choices=("ndjson", "json", "txt"), default="ndjson")
     audit.add_argument("--follow", action="store_true", help="keep printing new lines until the job ends")
@@ -80,7 +82,8 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "users":
         from longform_cli.users import create_user_command
 
-        asyncio.run(create_user_command(email=args.email, name=args.name, password_stdin=args.password_stdin))
+        asyncio.run(create_user_command(email=args.email, name=args.name, password_stdin=args.password_stdin,
+                                        operator=args.operator))
     else:
         from longform_cli.client.commands import run
 

@@ -21,7 +21,7 @@ def _password(from_stdin: bool) -> str:
     return password
 
 
-async def create_user_command(*, email: str, name: str, password_stdin: bool) -> None:
+async def create_user_command(*, email: str, name: str, password_stdin: bool, operator: bool = False) -> None:
     url = os.environ.get("DATABASE_URL")
     if not url:
         sys.exit("set DATABASE_URL to the database to work on")
@@ -32,9 +32,10 @@ async def create_user_command(*, email: str, name: str, password_stdin: bool) ->
     db = await Database.connect(url, "gateway", max_size=1)
     try:
         user_id, _ = await create_account(db, name=account.name, email=account.email, password=account.password,
-                                          token_name=None)
+                                          token_name=None, operator=operator)
     except EmailTaken:
         sys.exit(f"an account with the email {account.email} already exists")
     finally:
         await db.close()
-    print(f"created user {user_id} <{account.email}>; they sign in with `longform login` or on the page")
+    role = " (an operator: may read the system log)" if operator else ""
+    print(f"created user {user_id} <{account.email}>{role}; they sign in with `longform login` or on the page")

@@ -156,10 +156,15 @@ async def audit(args) -> int | None:
     match args.target:
         case ["verify", job]:
             return await verify(job_id(job))
+        case ["system"]:
+            async with Gateway(config.load()) as gateway, \
+                    gateway.download("/v1/system/audit", format=args.format) as answer:
+                await _write(answer, None)
+            return 0
         case [job]:
             job = job_id(job)
         case _:
-            raise CliError("usage: longform audit JOB_ID, or longform audit verify JOB_ID")
+            raise CliError("usage: longform audit JOB_ID, longform audit verify JOB_ID, or longform audit system")
     async with Gateway(config.load()) as gateway:
         if not args.follow:
             async with gateway.download(f"/v1/jobs/{job}/audit", format=args.format) as answer:

@@ -93,18 +93,22 @@ class Database:
 
     @asynccontextmanager
     async def transaction(
-        self, *, job_id: uuid.UUID | None = None, user_id: uuid.UUID | None = None
+        self, *, job_id: uuid.UUID | None = None, user_id: uuid.UUID | None = None, system: bool = False
     ) -> AsyncIterator["Tx"]:
+        """`system`: work that belongs to no job or account (a recovery scan, a retention pass),
+        audited into the operators' system stream; otherwise a transaction for neither is the
+        outbox relay's or the audit service's own, which report themselves."""
         async with self.pool.acquire() as conn:
-            tx = Tx(conn, self, job_id, user_id)
+            tx = Tx(conn, self, job_id, user_id, system)
             async with conn.transaction():
                 yield tx
                 await tx.flush_outbox()
         if tx.committed:
             self.on_commit(tx.committed)
 
-    def reads(self, *, job_id: uuid.UUID | None = None, user_id: uuid.UUID | None = None) -> "Reads":
-        return Reads(self, job_id, user_id)
+    def reads(self, *, job_id: uuid.UUID | None = None, user_id: uuid.UUID | None = None,
+              system: bool = False) -> "Reads":
+        return Reads(self, job_id, user_id, system)
 
     async def read(self, sql: str, *args: Any) -> list[asyncpg.Record]:
         """A read that belongs to no job or account (so it is not audited): a health check."""
@@ -141,11 +145,12 @@ def as_sql_statements(statements: list[Statement]) -> list[SqlStatement]:
 
 
 class Tx:
-    def __init__(self, conn: asyncpg.Connection, db: Database, job_id, user_id) -> None:
+    def __init__(self, conn: asyncpg.Connection, db: Database, job_id, user_id, system: bool = False) -> None:
         self.conn = conn
         self.db = db
         self.job_id = job_id
         self.user_id = user_id
+        self.system = system
         self.statements: list[Statement] = []
         self.emitted: list[Envelope] = []
         self.committed: list[Committed] = []
@@ -179,8 +184,9 @@ class Tx:
 
     @property
     def audited(self) -> bool:
-        """A transaction for a job or an account is audited; the audit service audits its own."""
-        return self.job_id is not None or self.user_id is not None
+        """A transaction for a job, an account or the system stream is audited; the audit service
+        audits its own, the outbox relay reports its own."""
+        return self.job_id is not None or self.user_id is not None or self.system
 
     def _wrote_watched_table(self) -> bool:
         outbox = f"{self.db.schema}.outbox"
@@ -248,10 +254,12 @@ class Reads:
     recorded like a transaction's statements and written as one `db.query` event by `flush()`.
     `job_id` and `user_id` may be learnt on the way (who asks; which job turned out theirs)."""
 
-    def __init__(self, db: Database, job_id: uuid.UUID | None, user_id: uuid.UUID | None) -> None:
+    def __init__(self, db: Database, job_id: uuid.UUID | None, user_id: uuid.UUID | None,
+                 system: bool = False) -> None:
         self.db = db
         self.job_id = job_id
         self.user_id = user_id
+        self.system = system
         self.statements: list[Statement] = []
 
     async def _run(self, method: str, sql: str, args: tuple) -> Any:
@@ -265,11 +273,12 @@ class Reads:
         return await self._run("fetchval", sql, args)
 
     async def flush(self) -> None:
-        """One `db.query` event for the reads so far, in the job's log (else the account's)."""
+        """One `db.query` event for the reads so far, in the job's log (else the account's, else
+        the system stream's when these reads were made for no one)."""
         statements, self.statements = self.statements, []
-        if not statements or (self.job_id is None and self.user_id is None):
+        if not statements or (self.job_id is None and self.user_id is None and not self.system):
             return
-        async with self.db.transaction(job_id=self.job_id, user_id=self.user_id) as tx:
+        async with self.db.transaction(job_id=self.job_id, user_id=self.user_id, system=self.system) as tx:
             tx.statements = statements
 
 

@@ -113,14 +113,15 @@ def new_secret() -> str:
 
 
 async def create_account(db: Database, *, name: str, email: str | None = None, password: str | None = None,
-                         token_name: str | None = "sign-up") -> tuple[uuid.UUID, str | None]:
-    """The user, and their first API token if `token_name`; raises EmailTaken."""
+                         token_name: str | None = "sign-up", operator: bool = False) -> tuple[uuid.UUID, str | None]:
+    """The user, and their first API token if `token_name`; raises EmailTaken. Only the
+    operators' command makes an `operator` (who may read the system stream)."""
     password_hash = await asyncio.to_thread(_hasher.hash, password) if password is not None else None
     user_id, token = uuid.uuid4(), new_secret() if token_name else None
     try:
         async with db.transaction(user_id=user_id) as tx:
-            await tx.execute("INSERT INTO gateway.users (id, name, email, password_hash) VALUES ($1, $2, $3, $4)",
-                             user_id, name, email, password_hash)
+            await tx.execute("INSERT INTO gateway.users (id, name, email, password_hash, operator)"
+                             " VALUES ($1, $2, $3, $4, $5)", user_id, name, email, password_hash, operator)
             if token:
                 await _insert_token(tx, user_id, token_name, token)
             tx.emit(Envelope.wrap(UserCreated(name=name), service=SERVICE, job_id=None, user_id=user_id))

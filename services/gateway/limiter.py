@@ -1,8 +1,8 @@
 """Per-client rate limits on what an abuser would repeat: sign-up and sign-in (per address),
 token and job creation (per account). Counted in Postgres (gateway.rate_limits, one statement a
 request), so every gateway replica shares them. Over the limit: 429 with Retry-After. A refused
-request of a known account goes to that account's log as `request.refused`, but only the first
-LOGGED_PER_WINDOW of a window: the event carries the count of every refusal in it so far, so a
+request goes to the log as `request.refused` (the account's, or for sign-up and sign-in the
+operators' system stream), but only the first LOGGED_PER_WINDOW of a window: the event carries the count of every refusal in it so far, so a
 flood costs the log a few lines, not one per request."""
 
 import uuid
@@ -44,7 +44,8 @@ async def take(request: Request, action: str, *, user_id: uuid.UUID | None = Non
     async with db.transaction(user_id=user_id) as tx:
         taken = await tx.fetchrow("SELECT * FROM gateway.take_rate_limit($1, $2, $3, $4)",
                                   client, action, limit, WINDOW_SECONDS)
-        if not taken["allowed"] and user_id is not None and taken["refused"] <= LOGGED_PER_WINDOW:
+        if not taken["allowed"] and taken["refused"] <= LOGGED_PER_WINDOW:
+            tx.system = user_id is None  # no account to log it in: the operators' system stream
             tx.emit(Envelope.wrap(RequestRefused(action=action, client=client, limit_per_minute=limit,
                                                  refused_this_minute=taken["refused"]),
                                   service="gateway", job_id=None, user_id=user_id))

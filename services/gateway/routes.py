@@ -16,7 +16,7 @@ from services.gateway.schemas import AcceptedJob, AuditVerdict, Cursor, JobDetai
 router = APIRouter()
 _DESCRIBED = {401: "Missing or invalid token (or session).", 404: "No such job of the caller's; another user's"
               " job is answered alike.", 409: "Not possible in the job's current status.",
-              429: "Too many jobs made a minute by this account (Retry-After says when)."}
+              403: "Not an operator.", 429: "Too many jobs made a minute by this account (Retry-After says when)."}
 _DOCUMENT_BODY = {200: {"description": "The document as an attachment.",
                         "content": {media: {"schema": {"type": "string"}} for media in documents.MEDIA_TYPES.values()}}}
 _AUDIT_BODY = {200: {"description": "The log as an attachment.",
@@ -131,6 +131,17 @@ async def get_account_audit(request: Request, format: str = Query("ndjson", patt
                             user_id: uuid.UUID = Depends(current_user)) -> StreamingResponse:
     """The account's own log: sign-up, job listings, and the tombstones of deleted jobs."""
     return _audit_download(reads_of(request), stream_id(None, user_id), format, f"account-{user_id}.audit")
+
+
+@router.get("/v1/system/audit", response_class=StreamingResponse, responses=_refusals(401, 403) | _AUDIT_BODY)
+async def get_system_audit(request: Request, format: str = Query("ndjson", pattern="^(ndjson|json|txt)$"),
+                           user_id: uuid.UUID = Depends(current_user)) -> StreamingResponse:
+    """The system stream, for operators: what ran for no job or account (the planner's recovery
+    scan, retention passes, the outbox relay's reports of them, refused anonymous requests)."""
+    reads = reads_of(request)
+    if not await store.is_operator(reads, user_id):
+        raise HTTPException(403, "the system log is for operators (longform users create --operator)")
+    return _audit_download(reads, stream_id(None, None), format, "system.audit")
 
 
 def _audit_download(reads: Reads, stream: str, format: str, filename: str) -> StreamingResponse:

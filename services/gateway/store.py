@@ -108,3 +108,7 @@ async def stream_head(reads: Reads, stream_id: str):
     """The stream's head row: its chain head and that event's seq (None for a stream not begun)."""
     rows = await reads.fetch("SELECT head, chained_seq FROM audit.stream_heads WHERE stream_id = $1", stream_id)
     return rows[0] if rows else None
+
+
+async def is_operator(reads: Reads, user_id: uuid.UUID) -> bool:
+    return bool(await reads.fetchval("SELECT operator FROM gateway.users WHERE id = $1", user_id))

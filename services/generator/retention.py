@@ -70,8 +70,10 @@ async def sweep(db: Database, settings: RetentionSettings) -> list[uuid.UUID]:
     windows = (settings.completed_after, settings.failed_after)
     pruned = []
     while True:
-        # Which jobs are due belongs to no job's log; each prune below is in its job's.
-        due = await db.read(_CANDIDATES, *windows)
+        # Which jobs are due belongs to no job's log but the system stream; each prune is in its job's.
+        reads = db.reads(system=True)
+        due = await reads.fetch(_CANDIDATES, *windows)
+        await reads.flush()
         done = [r["job_id"] for r in due if await prune_job(db, r["job_id"], r["user_id"], windows)]
         pruned += done
         if len(due) < 100 or not done:

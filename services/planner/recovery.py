@@ -26,7 +26,7 @@ async def resume_owned(ports, dispatch) -> None:
 
 
 async def _resume_all(ports, dispatch) -> None:
-    async with ports.db.transaction() as tx:
+    async with ports.db.transaction(system=True) as tx:  # the scan itself: in the system stream
         jobs = await store.writing_jobs(tx)
     resumed = 0
     for job_id, user_id in jobs:  # each job's log holds the read that found it

@@ -212,6 +212,11 @@ def _edit_a_query(database_url: str, job_id: str) -> int:
     return edited[0]
 
 
+def test_audit_system_is_for_operators_only(cli) -> None:
+    refused = cli("audit", "system")
+    assert refused.returncode != 0 and "the system log is for operators" in refused.stderr
+
+
 def test_submit_a_rewrite_from_a_source_file(cli, api, tmp_path) -> None:
     source = tmp_path / "source.txt"
     source.write_text("The river rose in the hills and ran down to the sea. " * 40)
