@@ -7,11 +7,12 @@ import json
 from dataclasses import dataclass
 
 from contracts.envelope import Envelope
-from contracts.messages import BOOKKEEPING_CONTEXT, DbQueried
+from contracts.messages import BOOKKEEPING_CONTEXT, DbQueried, SqlStatement
 from services.audit import store
 from services.audit.erasure import drop_erased, erase
 from services.common.bus import Bus
-from services.common.db import Database, Statement, Tx, as_sql_statements
+from services.common.db import Database, Tx, as_sql_statements
+from services.common.sqltables import tables_touched
 from services.common.ops import EVENTS_PERSISTED
 
 SERVICE = "audit"
@@ -52,12 +53,24 @@ async def append(tx: Tx, envelopes: list[Envelope]) -> list[tuple[str, bytes]]:
     lines = await store.insert(tx, numbered, heads)
     states = store.fold(await store.load_states(tx, numbered), numbered)
     await store.save_states(tx, list(states.values()))
-    own = [(s, first[s] + len(group), _own_writes(group[0], tx.statements)) for s, group in streams.items()]
+    statements = as_sql_statements(tx.statements) + _carrying(len(states))
+    own = [(s, first[s] + len(group), _own_writes(group[0], statements)) for s, group in streams.items()]
     lines += await store.insert(tx, own, heads)
     await store.save_states(tx, list(store.fold(states, own).values()))
     return lines
 
 
-def _own_writes(first: Envelope, statements: list[Statement]) -> Envelope:
-    return Envelope.wrap(DbQueried(statements=as_sql_statements(statements), context=BOOKKEEPING_CONTEXT),
+def _carrying(job_states: int) -> list[SqlStatement]:
+    """The statements that store the bookkeeping events themselves (and the job states after
+    them): listed in those events, their durations unknown, as the outbox write that carries a
+    service's `db.query` is listed in it."""
+    written = [SqlStatement(sql=store.APPEND, tables=tables_touched(store.APPEND), rows=1, duration_ms=None)]
+    if job_states:
+        written.append(SqlStatement(sql=store.SAVE_STATES, tables=tables_touched(store.SAVE_STATES), rows=None,
+                                    duration_ms=None, executions=job_states))
+    return written
+
+
+def _own_writes(first: Envelope, statements: list[SqlStatement]) -> Envelope:
+    return Envelope.wrap(DbQueried(statements=statements, context=BOOKKEEPING_CONTEXT),
                          service=SERVICE, job_id=first.job_id, user_id=first.user_id)

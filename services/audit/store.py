@@ -14,6 +14,10 @@ from services.audit.projection import JobState, apply
 from services.common.db import Tx
 
 _STATE_COLUMNS = [f.name for f in fields(JobState)]
+APPEND = "SELECT audit.append_events($1::text[], $2::text[], $3::bytea[])"
+SAVE_STATES = (f"INSERT INTO audit.job_state ({', '.join(_STATE_COLUMNS)}) VALUES"
+               f" ({', '.join(f'${i}' for i in range(1, len(_STATE_COLUMNS) + 1))}) ON CONFLICT (job_id) DO UPDATE SET "
+               f"{', '.join(f'{c} = excluded.{c}' for c in _STATE_COLUMNS if c != 'job_id')}, updated_at = now()")
 
 
 def stream_of(envelope: Envelope) -> str:
@@ -55,8 +59,7 @@ async def insert(tx: Tx, numbered: list[tuple[str, int, Envelope]], heads: dict[
     for (stream, _, _), text in zip(rows, texts):
         heads[stream] = hashlib.sha256(heads[stream] + text).digest()
         hashes.append(heads[stream])
-    await tx.execute("SELECT audit.append_events($1::text[], $2::text[], $3::bytea[])",
-                     [s for s, _, _ in rows], [text.decode() for text in texts], hashes)
+    await tx.execute(APPEND, [s for s, _, _ in rows], [text.decode() for text in texts], hashes)
     return [(s, with_hash(text, h)) for (s, _, _), text, h in zip(rows, texts, hashes)]
 
 
@@ -88,14 +91,7 @@ async def save_states(conn, states: list[JobState]) -> None:
     """Upsert job states (`conn`: the audit service's Tx, or the operator's connection)."""
     if not states:
         return
-    columns = ", ".join(_STATE_COLUMNS)
-    params = ", ".join(f"${i}" for i in range(1, len(_STATE_COLUMNS) + 1))
-    updates = ", ".join(f"{c} = excluded.{c}" for c in _STATE_COLUMNS if c != "job_id")
-    await conn.executemany(
-        f"INSERT INTO audit.job_state ({columns}) VALUES ({params}) ON CONFLICT (job_id) DO UPDATE SET "
-        f"{updates}, updated_at = now()",
-        [tuple(getattr(state, c) for c in _STATE_COLUMNS) for state in states],
-    )
+    await conn.executemany(SAVE_STATES, [tuple(getattr(state, c) for c in _STATE_COLUMNS) for state in states])
 
 
 def state_of(row) -> JobState:
