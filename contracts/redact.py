@@ -14,9 +14,9 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 MASK = "[redacted]"
-SECRET_NAMES = frozenset({"access_token", "api_key", "apikey", "authorization", "client_secret", "password",
-                          "password_hash", "refresh_token", "secret", "secret_hash", "token", "token_hash",
-                          "x-api-key"})
+SECRET_NAMES = frozenset({"access_token", "api-key", "api_key", "apikey", "authorization", "client_secret",
+                          "password", "password_hash", "proxy-authorization", "refresh_token", "secret",
+                          "secret_hash", "token", "token_hash", "x-api-key"})  # api-key: Azure OpenAI's header
 # A name in text: one of these, alone or at the end of a longer name (db_password, CLIENT_SECRET),
 # or `token` alone; never a name that merely contains them (input_tokens, secret_hash, monkey).
 _ENDINGS = r"(?:password|passwd|pwd|secret|api[_-]?key|access[_-]?token|refresh[_-]?token)"

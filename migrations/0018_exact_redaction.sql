@@ -7,9 +7,10 @@
 CREATE OR REPLACE FUNCTION longform_meta.audit_value(column_name text, value jsonb) RETURNS jsonb
 LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE
-        WHEN lower(column_name) = ANY (ARRAY['access_token', 'api_key', 'apikey', 'authorization', 'client_secret',
-                                             'password', 'password_hash', 'refresh_token', 'secret', 'secret_hash',
-                                             'token', 'token_hash', 'x-api-key'])
+        WHEN lower(column_name) = ANY (ARRAY['access_token', 'api-key', 'api_key', 'apikey', 'authorization',
+                                             'client_secret', 'password', 'password_hash', 'proxy-authorization',
+                                             'refresh_token', 'secret', 'secret_hash', 'token', 'token_hash',
+                                             'x-api-key'])
             THEN to_jsonb('[redacted]'::text)
         WHEN value IS NULL THEN 'null'::jsonb
         WHEN jsonb_typeof(value) = 'string' AND length(value #>> '{}') > 200 THEN jsonb_build_object(
