@@ -58,7 +58,12 @@ def with_hash(text: bytes, digest: bytes) -> bytes:
 
 
 def link(previous: bytes, line: Mapping[str, Any]) -> bytes:
-    return hashlib.sha256(previous + canonical(line)).digest()
+    return linked(previous, canonical(line))
+
+
+def linked(previous: bytes, text: bytes) -> bytes:
+    """The hash of an event whose canonical line is `text`, after the event hashed `previous`."""
+    return hashlib.sha256(previous + text).digest()
 
 
 def chain_form(value: Any) -> Any:

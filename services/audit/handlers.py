@@ -30,7 +30,8 @@ async def record_events(envelopes: list[Envelope], ports: Ports) -> None:
         kept, delete_requests = await drop_erased(tx, envelopes)
         lines = await append(tx, kept)
         if delete_requests:  # each request is in its job's log now: erase_job checks it there
-            lines = [(stream, line) for stream, line in lines if stream not in {str(r.job_id) for r in delete_requests}]
+            erased = {str(r.job_id) for r in delete_requests}
+            lines = [(stream, line) for stream, line in lines if stream not in erased]
             lines += await append(tx, await erase(tx, delete_requests))
     EVENTS_PERSISTED.inc(len(lines))
     for stream, line in lines:

@@ -4,11 +4,10 @@ The audit service's statements here are recorded by its Tx like every service's,
 into one event per stream per batch and appended directly: sending them through the bus would
 recurse without end."""
 
-import hashlib
 import uuid
 from dataclasses import fields
 
-from contracts.auditlog import chained, event_line, stream_id, with_hash
+from contracts.auditlog import chained, event_line, linked, stream_id, with_hash
 from contracts.envelope import Envelope
 from services.audit.projection import JobState, apply
 from services.common.db import Tx
@@ -57,7 +56,7 @@ async def insert(tx: Tx, numbered: list[tuple[str, int, Envelope]], heads: dict[
     rows = sorted(numbered, key=lambda row: row[:2])
     texts, hashes = [chained(event_line(_written(q, e))) for _, q, e in rows], []
     for (stream, _, _), text in zip(rows, texts):
-        heads[stream] = hashlib.sha256(heads[stream] + text).digest()
+        heads[stream] = linked(heads[stream], text)
         hashes.append(heads[stream])
     await tx.execute(APPEND, [s for s, _, _ in rows], [text.decode() for text in texts], hashes)
     return [(s, with_hash(text, h)) for (s, _, _), text, h in zip(rows, texts, hashes)]

@@ -2,13 +2,13 @@
 audit.append_events with each event's hash linked into its stream's chain), for tests that need
 events in a log without running the audit service."""
 
-import hashlib
 import uuid
 from datetime import datetime, timezone
 
 import asyncpg
 
-from contracts.auditlog import chained
+from contracts.auditlog import chained, linked
+from tests.integration.dbread import connected
 
 
 async def append(conn: asyncpg.Connection, job_id: uuid.UUID, user_id: uuid.UUID, types: list[str],
@@ -24,8 +24,21 @@ async def append(conn: asyncpg.Connection, job_id: uuid.UUID, user_id: uuid.UUID
                     "ts": datetime.now(timezone.utc).isoformat(timespec="microseconds"), "service": "test",
                     "job_id": stream, "user_id": str(user_id), "data": data[offset] if data else {"n": offset}}
             text = chained(line)
-            head = hashlib.sha256(head + text).digest()
+            head = linked(head, text)
             lines.append(line | {"hash": head.hex(), "text": text})
         await conn.execute("SELECT audit.append_events($1::text[], $2::text[], $3::bytea[])", [stream] * len(lines),
                            [line.pop("text").decode() for line in lines], [bytes.fromhex(l["hash"]) for l in lines])
     return lines
+
+
+def tampered(database_url: str, sql: str, *args) -> int | None:
+    """Runs `sql` as the superuser with triggers off (what someone with the database's keys could
+    do); it ends RETURNING seq, and the seq it changed is returned."""
+    changed = []
+
+    async def work(conn):
+        async with conn.transaction():
+            await conn.execute("SET LOCAL session_replication_role = replica")
+            changed.extend(await conn.fetch(sql, *args))
+    connected(database_url, work)
+    return changed[0]["seq"] if changed else None

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from contracts.auditlog import ChainCheck, canonical, event_line
 from contracts.subjects import Subjects
 from services.common.roles import service_url
-from tests.integration.chain import append
+from tests.integration.chain import append, tampered
 from tests.integration.dbread import connected
 
 SCRIPT = Path(__file__).resolve().parents[2] / "docs" / "verify_audit_log.py"
@@ -31,19 +31,6 @@ def finished(stack):
     job_id = client.submit(600)
     assert client.wait(job_id)["status"] == "completed"
     return client, job_id
-
-
-def _tampered(database_url: str, sql: str, *args) -> int | None:
-    """As the superuser, with triggers off: what someone with the database's keys could do.
-    Returns the seq the statement changed (it ends RETURNING seq)."""
-    changed = []
-
-    async def work(conn):
-        async with conn.transaction():
-            await conn.execute("SET LOCAL session_replication_role = replica")
-            changed.extend(await conn.fetch(sql, *args))
-    connected(database_url, work)
-    return changed[0]["seq"] if changed else None
 
 
 def test_a_completed_jobs_log_is_an_intact_chain_in_every_download(finished) -> None:
@@ -97,7 +84,7 @@ def test_verify_names_the_first_seq_an_owner_with_triggers_off_changed(stack, da
     job_id = client.submit(80)
     assert client.wait(job_id)["status"] == "completed"
     assert client.http.get(f"/v1/jobs/{job_id}/audit/verify").json()["intact"]
-    changed = _tampered(database_url, tamper, job_id)
+    changed = tampered(database_url, tamper, job_id)
     verdict = client.http.get(f"/v1/jobs/{job_id}/audit/verify").json()
     assert not verdict["intact"] and re.search(reason, verdict["reason"]), verdict
     assert verdict["first_bad_seq"] == changed

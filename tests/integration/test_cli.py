@@ -19,7 +19,7 @@ import pytest
 
 from longform_cli.embedded import free_port
 from tests.integration.client import ApiClient
-from tests.integration.dbread import connected
+from tests.integration.chain import tampered
 
 SLOW_MODEL = "fake/latency:seconds=1"
 
@@ -191,25 +191,11 @@ def test_audit_verify_recomputes_the_chain_here_and_names_an_edit(cli, api, data
     assert api.wait(job_id)["status"] == "completed"
     intact = cli("audit", "verify", job_id)
     assert intact.returncode == 0 and f"{job_id}: chain intact" in intact.stdout, intact.stderr
-    seq = _edit_a_query(database_url, job_id)
+    seq = tampered(database_url, "UPDATE audit.events SET data = '{}' WHERE stream_id = $1 AND seq = (SELECT min(seq)"
+                   " FROM audit.events WHERE stream_id = $1 AND type = 'db.query' AND seq > 2) RETURNING seq", job_id)
     broken = cli("audit", "verify", job_id)
     assert broken.returncode == 1 and f"{job_id}: chain broken at seq {seq}" in broken.stdout
     assert cli("audit", "verify").returncode != 0  # no job named
-
-
-def _edit_a_query(database_url: str, job_id: str) -> int:
-    """As the superuser with triggers off, empties the data of the job's first `db.query` event
-    past seq 2 (no job state comes from it); returns its seq."""
-    edited = []
-
-    async def work(conn):
-        async with conn.transaction():
-            await conn.execute("SET LOCAL session_replication_role = replica")
-            edited.append(await conn.fetchval(
-                "UPDATE audit.events SET data = '{}' WHERE stream_id = $1 AND seq = (SELECT min(seq) FROM"
-                " audit.events WHERE stream_id = $1 AND type = 'db.query' AND seq > 2) RETURNING seq", job_id))
-    connected(database_url, work)
-    return edited[0]
 
 
 def test_audit_system_is_for_operators_only(cli) -> None:
