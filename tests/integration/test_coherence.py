@@ -23,6 +23,8 @@ def test_the_plan_is_stored_before_the_first_chunk_is_written(client, query) -> 
 def test_each_chunk_leaves_a_new_version_of_the_coherence_state(client, query) -> None:
     job_id = client.submit(4000)
     final = client.wait(job_id)
+    # The last chunk's memory may be folded in after job.completed: wait for each chunk's.
+    client.audit_until(job_id, lambda log: sum(e["type"] == "chunk.summarized" for e in log) >= final["chunks_total"])
     versions = query("SELECT version, caused_by_chunk, summary, ledger FROM generator.coherence"
                      " WHERE job_id = $1 ORDER BY version", uuid.UUID(job_id))
     assert [v["version"] for v in versions] == list(range(1, final["chunks_total"] + 1))
