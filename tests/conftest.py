@@ -190,3 +190,34 @@ def _run_sql(server_url: str, sql: str) -> None:
     # A thread of its own, so this never touches an event loop pytest-asyncio manages.
     with ThreadPoolExecutor(max_workers=1) as pool:
         pool.submit(asyncio.run, execute()).result()
+
+
+# Each tier by its directory, so `./test -m unit` or `./test -m "not real_model"` picks tiers
+# without a marker on every test. A test file named here is a tier of its own.
+_TIERS = {
+    "unit": "tests without servers: pure functions, and the fake LLM server in-process",
+    "handler": "one service's handler driven with an envelope on a real Postgres, no bus",
+    "e2e": "the whole stack (or real servers) through its public API",
+    "chaos": "services killed and servers restarted under a running job",
+    "browser": "the web pages in a real browser (Playwright)",
+    "real_model": "a real language model served locally (slow; opt-in downloads)",
+}
+_TIER_OF_DIRECTORY = {"unit": "unit", "fake_llm": "unit", "handler": "handler", "integration": "e2e",
+                      "deploy": "e2e", "infra": "e2e", "chaos": "chaos", "real_model": "real_model"}
+_TIER_OF_FILE = {"test_web.py": "browser"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for tier, meaning in _TIERS.items():
+        config.addinivalue_line("markers", f"{tier}: {meaning}")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    tests_dir = Path(__file__).parent
+    for item in items:
+        path = Path(item.fspath)
+        if tests_dir not in path.parents:
+            continue
+        tier = _TIER_OF_FILE.get(path.name) or _TIER_OF_DIRECTORY.get(path.relative_to(tests_dir).parts[0])
+        if tier:
+            item.add_marker(tier)
