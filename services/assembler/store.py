@@ -1,5 +1,6 @@
 """The assembler's table, assembler.documents. The body is built by Postgres from the generator's
-accepted chunks (string_agg), never concatenated in this process."""
+accepted chunks (string_agg over generator.chunks_v1, the view the generator publishes), never
+concatenated in this process."""
 
 import uuid
 from typing import AsyncIterator
@@ -12,7 +13,7 @@ async def assemble(tx: Tx, job_id: uuid.UUID, round_: int) -> int:
     return await tx.fetchval(
         "INSERT INTO assembler.documents (job_id, body, words, chunks, round)"
         " SELECT $1, string_agg(text, E'\\n\\n' ORDER BY chunk_index), sum(words), count(*), $2"
-        " FROM generator.chunks WHERE job_id = $1 HAVING count(*) > 0"
+        " FROM generator.chunks_v1 WHERE job_id = $1 HAVING count(*) > 0"
         " ON CONFLICT (job_id) DO UPDATE SET body = excluded.body, words = excluded.words,"
         " chunks = excluded.chunks, round = excluded.round, assembled_at = now()"
         " RETURNING chunks",

@@ -1,4 +1,4 @@
-"""A finished job's document as a download, read from assembler.documents slice by slice.
+"""A finished job's document as a download, read from assembler.documents_v1 slice by slice.
 
 - txt: the document as stored.
 - md: the title as a heading, then the document's paragraphs. The section headings of the plan

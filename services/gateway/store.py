@@ -1,5 +1,6 @@
-"""The gateway's job tables (gateway.jobs, gateway.sources) and its reads of the
-projections it shows: audit.job_state, audit.events and assembler.documents."""
+"""The gateway's job tables (gateway.jobs, gateway.sources) and its reads of what it shows, through
+the views the audit and assembler services publish for it (migrations/0023): audit.job_state_v1,
+audit.events_v1, audit.stream_heads_v1 and assembler.documents_v1."""
 
 import uuid
 from datetime import datetime
@@ -19,7 +20,7 @@ SELECT j.id, j.mode, j.title, j.model, j.target_words, j.created_at,
        s.error, s.updated_at, s.started_at, s.ended_at
 """
 _JOB_PROGRESS = ", s.section, coalesce(s.tokens_in, 0) AS tokens_in, coalesce(s.tokens_out, 0) AS tokens_out\n"
-_JOBS = "FROM gateway.jobs j LEFT JOIN audit.job_state s ON s.job_id = j.id"
+_JOBS = "FROM gateway.jobs j LEFT JOIN audit.job_state_v1 s ON s.job_id = j.id"
 
 
 async def create_job(db: Database, user_id: uuid.UUID, job: NewJob, source: Source | None) -> uuid.UUID:
@@ -89,24 +90,25 @@ async def job_page(reads: Reads, user_id: uuid.UUID, before: tuple[datetime, uui
 
 
 def document_slices(reads: Reads, job_id: uuid.UUID, size: int) -> AsyncIterator[str]:
-    return text_slices(reads.fetchval, "SELECT substr(body, $2, $3) FROM assembler.documents WHERE job_id = $1",
+    return text_slices(reads.fetchval, "SELECT substr(body, $2, $3) FROM assembler.documents_v1 WHERE job_id = $1",
                        job_id, size)
 
 
 async def has_document(reads: Reads, job_id: uuid.UUID) -> bool:
-    return bool(await reads.fetchval("SELECT true FROM assembler.documents WHERE job_id = $1", job_id))
+    return bool(await reads.fetchval("SELECT true FROM assembler.documents_v1 WHERE job_id = $1", job_id))
 
 
 async def events_after(reads: Reads, stream_id: str, after_seq: int, limit: int = 500):
     return await reads.fetch(
-        "SELECT * FROM audit.events WHERE stream_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+        "SELECT seq, event_id, job_id, user_id, type, service, occurred_at, data, hash FROM audit.events_v1"
+        " WHERE stream_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
         stream_id, after_seq, limit,
     )
 
 
 async def stream_head(reads: Reads, stream_id: str):
     """The stream's head row: its chain head and that event's seq (None for a stream not begun)."""
-    rows = await reads.fetch("SELECT head, chained_seq FROM audit.stream_heads WHERE stream_id = $1", stream_id)
+    rows = await reads.fetch("SELECT head, chained_seq FROM audit.stream_heads_v1 WHERE stream_id = $1", stream_id)
     return rows[0] if rows else None
 
 

@@ -52,10 +52,10 @@ _SUPERSEDED = ("c.version < (SELECT max(l.version) FROM generator.coherence l WH
                " WHERE n.job_id = c.job_id AND n.chunk_index = c.caused_by_chunk + 1))")
 # Which jobs are due (completed or failed longer ago than their window) comes from the audit
 # service's function (migrations/0011), measured from the job.completed / job.failed event.
-_CANDIDATES = ("SELECT d.job_id, d.user_id FROM audit.jobs_due_for_retention($1, $2) d"
+_CANDIDATES = ("SELECT d.job_id, d.user_id FROM audit.jobs_due_for_retention_v1($1, $2) d"
                f" WHERE EXISTS (SELECT 1 FROM generator.coherence c WHERE c.job_id = d.job_id AND {_SUPERSEDED})"
                " LIMIT 100")
-_PRUNE = ("WITH due AS (SELECT d.status FROM audit.jobs_due_for_retention($2, $3, $1) d),"
+_PRUNE = ("WITH due AS (SELECT d.status FROM audit.jobs_due_for_retention_v1($2, $3, $1) d),"
           " gone AS (DELETE FROM generator.coherence c WHERE c.job_id = $1 AND EXISTS (SELECT 1 FROM due)"
           f" AND {_SUPERSEDED} RETURNING 1)"
           " SELECT (SELECT status FROM due) AS status, (SELECT count(*) FROM gone) AS rows")

@@ -14,7 +14,7 @@ _SENTENCE = re.compile(r"(?<=[.!?])(?=\s)|(?<=[。！？])")
 
 
 def source_slices(tx: Tx, job_id: uuid.UUID, size: int) -> AsyncIterator[str]:
-    return text_slices(tx.fetchval, "SELECT substr(text, $2, $3) FROM gateway.sources WHERE job_id = $1",
+    return text_slices(tx.fetchval, "SELECT substr(text, $2, $3) FROM gateway.sources_v1 WHERE job_id = $1",
                        job_id, size)
 
 

@@ -172,7 +172,7 @@ async def writing_jobs(tx: Tx) -> list[tuple[uuid.UUID, uuid.UUID]]:
 async def catch_up_stored(tx: Tx, job_id: uuid.UUID) -> int:
     """Dispatched chunks the generator has stored are done, with their words; returns how many."""
     status = await tx.execute(
-        "UPDATE planner.chunks c SET status = 'done', words = g.words, done_at = now() FROM generator.chunks g"
+        "UPDATE planner.chunks c SET status = 'done', words = g.words, done_at = now() FROM generator.chunks_v1 g"
         " WHERE c.job_id = $1 AND g.job_id = c.job_id AND g.chunk_index = c.chunk_index AND c.status = 'dispatched'",
         job_id,
     )

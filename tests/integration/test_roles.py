@@ -1,4 +1,5 @@
-"""Each service's database role reads and writes only what the service owns; the event table is
+"""Each service's database role reads and writes only what the service owns, and reads another's
+data only through the views and functions that service publishes (0023); the event table is
 append-only for the audit role (and even for the owner, outside the erasure of a job)."""
 
 import asyncio
@@ -115,6 +116,17 @@ def _first_event(url: str, job: uuid.UUID) -> uuid.UUID:
     ("generator", "DELETE FROM assembler.documents"),
     ("assembler", "UPDATE generator.chunks SET text = ''"),
     ("audit", "SELECT * FROM gateway.users"),
+    # what a service reads of another's goes through the published views (0023), never the tables
+    ("gateway", "SELECT count(*) FROM audit.events"),
+    ("gateway", "SELECT count(*) FROM audit.job_state"),
+    ("gateway", "SELECT count(*) FROM audit.stream_heads"),
+    ("gateway", "SELECT count(*) FROM assembler.documents"),
+    ("planner", "SELECT count(*) FROM gateway.sources"),
+    ("planner", "SELECT count(*) FROM generator.chunks"),
+    ("assembler", "SELECT count(*) FROM generator.chunks"),
+    ("generator", "SELECT count(*) FROM audit.job_state"),
+    ("generator", "SELECT count(*) FROM audit.events_v1"),
+    ("planner", "SELECT count(*) FROM audit.job_state_v1"),
 ])
 def test_a_service_cannot_touch_what_another_owns(roles_database, service, statement) -> None:
     with pytest.raises(asyncpg.InsufficientPrivilegeError):
@@ -122,10 +134,26 @@ def test_a_service_cannot_touch_what_another_owns(roles_database, service, state
 
 
 @pytest.mark.parametrize("service, statement", [
-    ("gateway", "SELECT count(*) FROM audit.events"),
-    ("gateway", "SELECT count(*) FROM assembler.documents"),
-    ("planner", "SELECT count(*) FROM gateway.sources"),
-    ("assembler", "SELECT count(*) FROM generator.chunks"),
+    ("gateway", "SELECT count(*) FROM audit.events_v1"),
+    ("gateway", "SELECT count(*) FROM audit.job_state_v1"),
+    ("gateway", "SELECT count(*) FROM audit.stream_heads_v1"),
+    ("gateway", "SELECT count(*) FROM assembler.documents_v1"),
+    ("planner", "SELECT count(*) FROM gateway.sources_v1"),
+    ("planner", "SELECT count(*) FROM generator.chunks_v1"),
+    ("assembler", "SELECT count(*) FROM generator.chunks_v1"),
+    ("generator", "SELECT count(*) FROM audit.jobs_due_for_retention_v1('1 day', '1 day')"),
+    ("audit", "SELECT count(*) FROM audit.job_state_v1"),
 ] + [(s, f"SELECT count(*) FROM {s}.outbox") for s in SERVICES])
 def test_a_service_reads_what_it_needs(roles_database, service, statement) -> None:
     assert isinstance(_as(roles_database, service, lambda conn: conn.fetchval(statement)), int)  # no privilege error
+
+
+@pytest.mark.parametrize("service, statement", [
+    ("planner", "SELECT sha256 FROM gateway.sources_v1"),
+    ("gateway", "SELECT recorded_at FROM audit.events_v1"),
+    ("gateway", "SELECT user_id FROM audit.job_state_v1"),
+    ("assembler", "SELECT target_words FROM generator.chunks_v1"),
+])
+def test_a_published_view_shows_only_the_columns_its_readers_use(roles_database, service, statement) -> None:
+    with pytest.raises(asyncpg.UndefinedColumnError):
+        _as(roles_database, service, lambda conn: conn.execute(statement))
