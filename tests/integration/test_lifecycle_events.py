@@ -1,5 +1,6 @@
-"""Every lifecycle step is in the job's log: each chunk started and processed, each continuation
-for length, and a redelivery after a service died mid-chunk (the crash and the resume)."""
+"""Every lifecycle step is in the job's log: each chunk started and processed, and a redelivery
+after a service died mid-chunk (the crash and the resume). A chunk's continuations for length are
+the generator's alone: tests/handler/test_generator_handlers.py."""
 
 import time
 
@@ -18,18 +19,6 @@ def test_every_chunk_is_started_before_it_is_processed(client) -> None:
     assert all(started[i] < processed[i] for i in processed)
     assert [e["type"] for e in log if e["type"].startswith("job.")][:2] == ["job.requested", "job.planned"]
     assert _of_type(log, "job.completed")
-
-
-def test_a_short_reply_is_continued_and_the_log_says_so(client) -> None:
-    job_id = client.submit(1500, model="fake/short:fraction=0.4")
-    assert client.wait(job_id)["status"] == "completed"
-    log = client.audit(job_id)
-    continued = [e["data"] for e in _of_type(log, "job.chunk_continued")]
-    assert continued
-    for step in continued:
-        assert 0 < step["words_so_far"] < step["target_words"] and step["round"] >= 2
-    kept_calls = [e for e in _of_type(log, "llm.call") if e["data"]["attributes"]["longform.kept"]]
-    assert len(kept_calls) >= len(continued) + len(_of_type(log, "chunk.processed"))
 
 
 def test_a_generator_killed_mid_chunk_shows_the_redelivery_and_the_job_completes(stack, client) -> None:

@@ -1,18 +1,11 @@
 """The memory (rolling summary and ledger) is a step of its own, started by events: no handler
 waits or polls for it, each section's chunks are folded in order, and a summariser that ignores
-the asked format, or gives nothing usable, degrades to a fallback made in code (SPEC C2, C4, L6)."""
+the asked format, or gives nothing usable, degrades to a fallback made in code (SPEC C2, C4, L6;
+the summariser's own fallback is tested on its handler: tests/handler/test_generator_handlers.py)."""
 
 import uuid
 from collections import Counter
 
-from services.common.db import Database
-from services.common.llm.openai_adapter import OpenAIProvider
-from services.generator.config import GeneratorSettings
-from services.generator.memory import Memory
-from services.generator.summarizer import remember
-
-CHUNK = ("Ada reached the river at dusk. The ferry was gone and the ferryman with it. She slept under the "
-         "willows and woke to bells. By noon she had found the bridge the old maps promised.")
 
 
 def _summarized(log: list[dict]) -> list[dict]:
@@ -64,19 +57,3 @@ def test_a_provider_that_ignores_every_format_still_completes_with_fallbacks_log
     last = made.pop(final["chunks_total"] - 1)  # no chunk waits for its memory: folded in code, no call
     assert last["made_by"] == "code" and "the plan's last chunk" in last["fallback"]
     assert all(m["made_by"] == "prose" and "its prose was used" in m["fallback"] for m in made.values())
-
-
-async def test_a_summariser_with_nothing_usable_leaves_a_memory_made_in_code(stack, fake_llm_server,
-                                                                            database_url) -> None:
-    llm = OpenAIProvider(name="openai-compatible", model="fake-writer", api_key="k",
-                         base_url=fake_llm_server.openai_base_url, timeout=10)
-    db = await Database.connect(database_url, "generator", max_size=2)
-    try:
-        made = await remember(llm, db, GeneratorSettings(database_url=database_url),
-                              Memory(summary="Ada leaves the mill town."), CHUNK, job_id=uuid.uuid4(), user_id=None,
-                              chunk_index=0, model="fake/empty")
-    finally:
-        await db.close()
-    assert made.made_by == "code" and "no usable summary in 3 attempts (last: empty reply)" in made.fallback
-    assert made.memory.summary == ("Ada leaves the mill town. Ada reached the river at dusk. "
-                                   "By noon she had found the bridge the old maps promised.")
