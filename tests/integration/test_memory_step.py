@@ -7,7 +7,6 @@ import uuid
 from collections import Counter
 
 
-
 def _summarized(log: list[dict]) -> list[dict]:
     return [e for e in log if e["type"] == "chunk.summarized"]
 
