@@ -179,6 +179,16 @@ class CancelJob(Message):
     TYPE = "job.cancel_requested"
 
 
+class CommandRefused(Message):
+    """The owner asked for what the job's status does not allow (contracts/jobstate.py), for
+    example to cancel a completed job: refused with a 409, and kept in the job's log."""
+
+    TYPE = "job.command_refused"
+    command: str  # the command's event type, e.g. job.cancel_requested
+    status: str  # the job's status when it was asked
+    reason: str
+
+
 class JobCancelled(Message):
     """The planner stopped the job: no chunk is dispatched any more, and the generator stops
     every write dispatched in `epoch` or before."""
@@ -328,6 +338,6 @@ ALL: tuple[type[Message], ...] = (
     DocumentAssembled, ExtendJob, JobExtended, JobCompleted, JobFailed,
     LlmCalled, DbQueried, RowInserted, RowUpdated, ErrorRaised, UserCreated, ResumeJob, JobResumed,
     Redelivered, CancelJob, JobCancelled, ChunkStopped, DeleteJob, JobDataDeleted, JobDeleted,
-    RetentionPruned, SummarizeChunk, ChunkSummarized, RequestRefused,
+    RetentionPruned, SummarizeChunk, ChunkSummarized, RequestRefused, CommandRefused,
 )
 BY_TYPE: dict[str, type[Message]] = {m.TYPE: m for m in ALL}

@@ -7,13 +7,14 @@ from datetime import datetime
 from typing import Callable
 
 from contracts.envelope import Envelope
+from contracts.jobstate import JobStatus, after
 
 
 @dataclass(frozen=True)
 class JobState:
     job_id: uuid.UUID
     user_id: uuid.UUID | None
-    status: str = "requested"
+    status: JobStatus = JobStatus.REQUESTED
     title: str = ""
     mode: str = ""
     target_words: int = 0
@@ -30,7 +31,7 @@ class JobState:
 
 
 def _requested(s: JobState, d: dict) -> JobState:
-    return replace(s, status="requested", title=d["title"], mode=d["mode"], target_words=d["target_words"])
+    return replace(s, title=d["title"], mode=d["mode"], target_words=d["target_words"])
 
 
 def _chunk_processed(s: JobState, d: dict) -> JobState:
@@ -48,22 +49,18 @@ def _llm_call(s: JobState, d: dict) -> JobState:
                    tokens_out=s.tokens_out + (usage.get("gen_ai.usage.output_tokens") or 0))
 
 
+# What each event changes besides the status; the status itself follows contracts/jobstate.py.
 _RULES: dict[str, Callable[[JobState, dict], JobState]] = {
     "job.requested": _requested,
-    "job.planned": lambda s, d: replace(s, status="writing", chunks_total=d["chunks_total"]),
+    "job.planned": lambda s, d: replace(s, chunks_total=d["chunks_total"]),
     "chunk.processed": _chunk_processed,
     "chunk.write": _chunk_write,
     "llm.call": _llm_call,
-    "document.assemble": lambda s, d: replace(s, status="assembling"),
     "document.assembled": lambda s, d: replace(s, words=d["words"]),
-    "job.extend": lambda s, d: replace(s, status="extending"),
-    "job.extended": lambda s, d: replace(s, status="writing", chunks_total=d["chunks_total"]),
-    "job.completed": lambda s, d: replace(s, status="completed", words=d["words"]),
-    "job.failed": lambda s, d: replace(s, status="failed", error=d["reason"]),
-    "job.resumed": lambda s, d: replace(s, status="writing", error=None),
-    "job.cancel_requested": lambda s, d: s if s.status in ("completed", "failed", "cancelled") else replace(
-        s, status="cancelling"),
-    "job.cancelled": lambda s, d: replace(s, status="cancelled"),
+    "job.extended": lambda s, d: replace(s, chunks_total=d["chunks_total"]),
+    "job.completed": lambda s, d: replace(s, words=d["words"]),
+    "job.failed": lambda s, d: replace(s, error=d["reason"]),
+    "job.resumed": lambda s, d: replace(s, error=None),
 }
 
 
@@ -71,18 +68,21 @@ _ENDS = ("job.completed", "job.failed", "job.cancelled")
 
 
 def apply(state: JobState | None, envelope: Envelope, seq: int) -> JobState:
-    """A malformed event (a field missing or of the wrong type) is stored like any other but
-    changes no state: the audit service persists every event, and one that no handler could take
-    must not fail the batch it came in, and with it every other event of that batch."""
+    """The job's machine (contracts/jobstate.py) decides whether the event applies in the job's
+    status and what the status becomes. An event that does not apply changes nothing: after a
+    crash, seq is not always the order events happened in (a batch an audit process held when it
+    died comes back after the AckWait, behind later events, so a `document.assemble` may be stored
+    after the `job.completed` it led to), and a completed job stays completed with its words.
+    A malformed event (a field missing or of the wrong type) is stored like any other but changes
+    no state either: one that no handler could take must not fail the batch it came in."""
     state = state or JobState(job_id=envelope.job_id, user_id=envelope.user_id)
-    rule = _RULES.get(envelope.type)
-    if rule is not None:
+    status = after(state.status, envelope.type)
+    if status is not None:
+        rule = _RULES.get(envelope.type, lambda s, d: s)
         try:
-            after = rule(state, envelope.data)
+            state = replace(_timed(rule(state, envelope.data), envelope), status=status)
         except (KeyError, TypeError, ValueError):
-            after = None
-        if after is not None:
-            state = _kept_final(state, _timed(after, envelope), envelope.type)
+            pass
     return replace(state, last_seq=seq)
 
 
@@ -95,13 +95,3 @@ def _timed(s: JobState, envelope: Envelope) -> JobState:
     if envelope.type == "job.resumed":
         return replace(s, ended_at=None)
     return s
-
-
-def _kept_final(before: JobState, after: JobState, event_type: str) -> JobState:
-    """A completed job stays completed with its document's words. Seq is the order events were
-    stored, and after a crash that is not always the order they happened in: a batch an audit
-    process held when it died comes back after the AckWait, behind later events, so a
-    `document.assemble` may be stored after the `job.completed` it led to."""
-    if before.status != "completed" or event_type == "job.completed":
-        return after
-    return replace(after, status=before.status, words=before.words, error=before.error, ended_at=before.ended_at)

@@ -6,7 +6,8 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 
 from contracts.auditlog import ChainCheck, encode_line, event_line, stream_id, text_line
-from contracts.messages import CancelJob, ResumeJob
+from contracts.jobstate import allows
+from contracts.messages import CancelJob, CommandRefused, ResumeJob
 from services.common.db import Reads
 from services.gateway import documents, intake, limiter, store
 from services.gateway.auth import current_user, job_not_found
@@ -91,8 +92,6 @@ async def get_document(job_id: uuid.UUID, request: Request, format: str = Query(
     return StreamingResponse(body, media_type=documents.MEDIA_TYPES[format],
                              headers={"Content-Disposition": f'attachment; filename="{job_id}.{format}"'})
 
-
-_ENDED = ("completed", "failed", "cancelled")
 _AUDIT_FORMATS = {
     "ndjson": ("application/x-ndjson", "ndjson"),
     "json": ("application/json", "json"),
@@ -173,9 +172,8 @@ async def _audit_pages(reads: Reads, stream: str, format: str):
 async def resume_job(job_id: uuid.UUID, request: Request, user_id: uuid.UUID = Depends(current_user)) -> AcceptedJob:
     """A failed or cancelled job continues from its first incomplete chunk; chunks written are kept."""
     job = await _owned_job(request, job_id, user_id)
-    if job["status"] not in ("failed", "cancelled"):
-        raise HTTPException(409, f"only a failed or cancelled job can be resumed: this one is {job['status']}")
-    await store.request(request.app.state.db, user_id, job_id, ResumeJob())
+    await _command(request, user_id, job, ResumeJob(),
+                   f"only a failed or cancelled job can be resumed: this one is {job['status']}")
     return AcceptedJob(id=job_id, status="resuming")
 
 
@@ -184,10 +182,19 @@ async def resume_job(job_id: uuid.UUID, request: Request, user_id: uuid.UUID = D
 async def cancel_job(job_id: uuid.UUID, request: Request, user_id: uuid.UUID = Depends(current_user)) -> AcceptedJob:
     """Stops the job promptly (a chunk being written is abandoned); everything written is kept."""
     job = await _owned_job(request, job_id, user_id)
-    if job["status"] in _ENDED:
-        raise HTTPException(409, f"the job is {job['status']}: there is nothing to cancel")
-    await store.request(request.app.state.db, user_id, job_id, CancelJob())
+    await _command(request, user_id, job, CancelJob(), f"the job is {job['status']}: there is nothing to cancel")
     return AcceptedJob(id=job_id, status="cancelling")
+
+
+async def _command(request: Request, user_id: uuid.UUID, job, command: CancelJob | ResumeJob, refusal: str) -> None:
+    """Sends the owner's command if the job's status allows it (contracts/jobstate.py); else logs
+    the refusal in the job's log and answers 409 with it."""
+    if allows(job["status"], command.TYPE):
+        await store.request(request.app.state.db, user_id, job["id"], command)
+        return
+    await store.request(request.app.state.db, user_id, job["id"],
+                        CommandRefused(command=command.TYPE, status=job["status"], reason=refusal))
+    raise HTTPException(409, refusal)
 
 
 @router.delete("/v1/jobs/{job_id}", status_code=202, response_model=AcceptedJob, responses=_refusals(401, 404))

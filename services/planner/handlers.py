@@ -1,13 +1,16 @@
 """The planner's handlers: plan a requested job, dispatch chunks as earlier ones finish, ask for
-assembly when all are written, add extension sections when the document is short, resume."""
+assembly when all are written, add extension sections when the document is short, complete the
+plan with its document, cancel, fail, resume. The plan's status moves only as
+contracts/jobstate.py's PLAN_MOVES allow (store.move)."""
 
 from dataclasses import dataclass
 
 from contracts.envelope import Envelope, derived_id
 from contracts.messages import (
-    AssembleDocument, CancelJob, ChunkProcessed, ExtendJob, JobCancelled, JobExtended, JobFailed, JobPlanned,
-    JobRequested, JobResumed, Message, ResumeJob, WriteChunk,
+    AssembleDocument, CancelJob, ChunkProcessed, ExtendJob, JobCancelled, JobCompleted, JobExtended, JobFailed,
+    JobPlanned, JobRequested, JobResumed, Message, ResumeJob, WriteChunk,
 )
+from contracts.jobstate import JobStatus, plan_sources
 from services.common.bus import consumer_name
 from services.common.db import Database, Tx
 from services.common.deletion import erase_job_rows
@@ -80,7 +83,7 @@ async def chunk_processed(envelope: Envelope, ports: Ports) -> None:
             return
         status = "done" if outcome.output_words > 0 else "failed"
         await store.finish_chunk(tx, envelope.job_id, outcome.chunk_index, status, outcome.output_words)
-        if plan["state"] != "writing":
+        if plan["state"] != JobStatus.WRITING:
             return  # failed or cancelled meanwhile: the chunk is kept, nothing more is started
         decision = Decision(tx, envelope)
         if status == "failed":
@@ -95,14 +98,16 @@ async def extend_job(envelope: Envelope, ports: Ports) -> None:
         if not await tx.claim(envelope.event_id):
             return
         plan = await store.lock_plan(tx, envelope.job_id)
-        if plan is None or plan["state"] != "assembling":
+        if plan is not None and plan["state"] == JobStatus.CANCELLING:  # cancelled while assembling
+            await _cancel(Decision(tx, envelope))
+        if plan is None or plan["state"] != JobStatus.ASSEMBLING:
             return
         last = await store.last_chunk(tx, envelope.job_id)
         added = with_handoffs([_section_of(last)] + extension_sections(request.missing_words, request.round, s))[1:]
         await store.insert_sections(tx, envelope.job_id, added, first_index=last["section_index"] + 1)
         new_chunks = chunks_of(added, s.chunk_words, last["chunk_index"] + 1, last["section_index"] + 1)
         await store.insert_chunks(tx, envelope.job_id, new_chunks)
-        await store.set_state(tx, envelope.job_id, "writing", request.round)
+        await store.move(tx, envelope.job_id, JobStatus.WRITING, request.round)
         decision = Decision(tx, envelope)
         decision.emit(JobExtended(chunks_added=len(new_chunks), words_added=sum(c.words for c in added),
                                   chunks_total=last["chunk_index"] + 1 + len(new_chunks), round=request.round))
@@ -115,10 +120,10 @@ async def resume_job(envelope: Envelope, ports: Ports) -> None:
         if not await tx.claim(envelope.event_id):
             return
         plan = await store.lock_plan(tx, envelope.job_id)
-        if plan is None or plan["state"] not in ("failed", "cancelled"):
+        if plan is None or plan["state"] not in (JobStatus.FAILED, JobStatus.CANCELLED):
             return
         reset = await store.reset_failed(tx, envelope.job_id)
-        await store.set_state(tx, envelope.job_id, "writing", 0 if plan["state"] == "failed" else None)
+        await store.move(tx, envelope.job_id, JobStatus.WRITING, 0 if plan["state"] == JobStatus.FAILED else None)
         decision = Decision(tx, envelope)
         decision.emit(JobResumed(chunks_reset=reset, reason="user", consumer=consumer_name(SERVICE, ResumeJob.TYPE)))
         await _dispatch(decision, await store.lock_plan(tx, envelope.job_id))
@@ -132,12 +137,25 @@ async def job_failed(envelope: Envelope, ports: Ports) -> None:
         if not await tx.claim(envelope.event_id):
             return
         plan = await store.lock_plan(tx, envelope.job_id)
-        if plan is not None and plan["state"] in ("writing", "assembling"):
-            await store.set_state(tx, envelope.job_id, "failed")
+        if plan is not None and plan["state"] in plan_sources(JobStatus.FAILED):
+            await store.move(tx, envelope.job_id, JobStatus.FAILED)
+
+
+async def job_completed(envelope: Envelope, ports: Ports) -> None:
+    """The assembler found the document at its target: the plan is complete, and final."""
+    envelope.payload(JobCompleted)
+    async with ports.db.transaction(job_id=envelope.job_id, user_id=envelope.user_id) as tx:
+        if not await tx.claim(envelope.event_id):
+            return
+        plan = await store.lock_plan(tx, envelope.job_id)
+        if plan is not None and plan["state"] in plan_sources(JobStatus.COMPLETED):
+            await store.move(tx, envelope.job_id, JobStatus.COMPLETED)
 
 
 async def cancel_job(envelope: Envelope, ports: Ports) -> None:
-    """Stops dispatching, and tells the generator to abandon the writes of this epoch."""
+    """Stops dispatching, and tells the generator to abandon the writes of this epoch. While the
+    document is being assembled, the cancel waits for the assembler's verdict: a document at its
+    target completes the job anyway (the cancel came too late); a short one is not extended."""
     envelope.payload(CancelJob)
     async with ports.db.transaction(job_id=envelope.job_id, user_id=envelope.user_id) as tx:
         await store.one_at_a_time(tx, envelope.job_id)
@@ -146,8 +164,10 @@ async def cancel_job(envelope: Envelope, ports: Ports) -> None:
         plan = await store.lock_plan(tx, envelope.job_id)
         if plan is None:
             await store.note_stop(tx, envelope.job_id)
-        elif plan["state"] in ("writing", "assembling"):
+        elif plan["state"] == JobStatus.WRITING:
             await _cancel(Decision(tx, envelope))
+        elif plan["state"] == JobStatus.ASSEMBLING:
+            await store.move(tx, envelope.job_id, JobStatus.CANCELLING)
 
 
 async def _cancel(decision: Decision) -> None:
@@ -172,7 +192,7 @@ async def _dispatch(decision: Decision, plan) -> None:
     tx, job_id = decision.tx, plan["job_id"]
     sections = await store.section_progress(tx, job_id)
     if all(s.finished for s in sections):
-        await store.set_state(tx, job_id, "assembling")
+        await store.move(tx, job_id, JobStatus.ASSEMBLING)
         decision.emit(AssembleDocument(target_words=plan["target_words"], round=plan["extension_round"] + 1))
         return
     chosen = next_sections(sections, plan["width"])
@@ -204,5 +224,5 @@ async def _fail(decision: Decision, plan, outcome: ChunkProcessed) -> None:
         f"{written:,} of {plan['target_words']:,} words written; "
         f"resume with POST /v1/jobs/{plan['job_id']}/resume"
     )
-    await store.set_state(decision.tx, plan["job_id"], "failed")
+    await store.move(decision.tx, plan["job_id"], JobStatus.FAILED)
     decision.emit(JobFailed(reason=reason, words=written))

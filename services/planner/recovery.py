@@ -11,6 +11,7 @@ import logging
 import uuid
 
 from contracts.envelope import Envelope, derived_id
+from contracts.jobstate import JobStatus
 from contracts.messages import JobResumed
 from services.planner import store
 
@@ -38,7 +39,7 @@ async def _resume(ports, dispatch, job_id: uuid.UUID, user_id: uuid.UUID, found_
     async with ports.db.transaction(job_id=job_id, user_id=user_id) as tx:
         tx.statements.extend(found_by)
         plan = await store.lock_plan(tx, job_id)
-        if plan is None or plan["state"] != "writing":
+        if plan is None or plan["state"] != JobStatus.WRITING:
             return False
         caught_up = await store.catch_up_stored(tx, job_id)
         if not caught_up and await store.in_flight(tx, job_id):

@@ -2,6 +2,7 @@
 
 import uuid
 
+from contracts.jobstate import IllegalMove, JobStatus, plan_sources
 from contracts.messages import JobRequested
 from services.common.db import Tx
 from services.planner.dispatch import SectionProgress
@@ -111,7 +112,10 @@ async def cancel(tx: Tx, job_id: uuid.UUID) -> tuple[int, int, int]:
     """The plan stops in its epoch (returned) and the next one begins for a resume; with the
     chunks done and words written."""
     epoch = await tx.fetchval(
-        "UPDATE planner.plans SET state = 'cancelled', epoch = epoch + 1 WHERE job_id = $1 RETURNING epoch - 1", job_id)
+        "UPDATE planner.plans SET state = 'cancelled', epoch = epoch + 1 WHERE job_id = $1 AND state = ANY($2)"
+        " RETURNING epoch - 1", job_id, plan_sources(JobStatus.CANCELLED))
+    if epoch is None:
+        raise IllegalMove(f"the plan of job {job_id} cannot be cancelled from its status")
     row = await _progress(tx, job_id)
     return epoch, row["done"], row["words"]
 
@@ -188,8 +192,13 @@ async def done_count(tx: Tx, job_id: uuid.UUID) -> int:
     return (await _progress(tx, job_id))["done"]
 
 
-async def set_state(tx: Tx, job_id: uuid.UUID, state: str, extension_round: int | None = None) -> None:
-    await tx.execute(
-        "UPDATE planner.plans SET state = $2, extension_round = coalesce($3, extension_round) WHERE job_id = $1",
-        job_id, state, extension_round,
+async def move(tx: Tx, job_id: uuid.UUID, to: JobStatus, extension_round: int | None = None) -> None:
+    """The plan's next status, only along a move contracts/jobstate.py allows (migration 0022's
+    trigger refuses any other too); a move it does not allow is a bug and raises."""
+    done = await tx.execute(
+        "UPDATE planner.plans SET state = $2, extension_round = coalesce($3, extension_round)"
+        " WHERE job_id = $1 AND state = ANY($4)",
+        job_id, to, extension_round, plan_sources(to),
     )
+    if done != "UPDATE 1":
+        raise IllegalMove(f"the plan of job {job_id} cannot move to {to} from its status")

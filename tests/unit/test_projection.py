@@ -8,8 +8,8 @@ import pytest
 
 from contracts.envelope import Envelope, Message
 from contracts.messages import (
-    AssembleDocument, ChunkProcessed, DocumentAssembled, ExtendJob, JobCompleted, JobExtended, JobFailed,
-    JobPlanned, JobRequested, JobResumed, LlmCalled, WriteChunk,
+    AssembleDocument, CancelJob, ChunkProcessed, DocumentAssembled, ExtendJob, JobCancelled, JobCompleted,
+    JobExtended, JobFailed, JobPlanned, JobRequested, JobResumed, LlmCalled, ResumeJob, WriteChunk,
 )
 from services.audit.projection import JobState, apply
 
@@ -129,27 +129,56 @@ def test_a_job_starts_at_its_first_plan_and_ends_at_its_last_end_until_resumed()
     assert (state.started_at, state.ended_at) == (planned.occurred_at, failed.occurred_at)
     state = apply(state, resumed, 4)
     assert (state.started_at, state.ended_at) == (planned.occurred_at, None)
-    state = apply(apply(state, _envelope(PLANNED), 5), completed, 6)
+    state = apply(apply(state, _envelope(AssembleDocument(target_words=1000)), 5), completed, 6)
     assert (state.started_at, state.ended_at) == (planned.occurred_at, completed.occurred_at)
 
 
 def test_a_completed_job_keeps_its_end_and_still_counts_a_late_calls_tokens():
     completed = _envelope(JobCompleted(words=1000, target_words=1000))
-    state = apply(_fold([REQUESTED, PLANNED, _call(100, 50)]), completed, 4)
-    late = _fold([JobFailed(reason="late", words=0), _call(10, 5)], state, first_seq=5)
+    state = apply(_fold([REQUESTED, PLANNED, _call(100, 50), AssembleDocument(target_words=1000)]), completed, 5)
+    late = _fold([JobFailed(reason="late", words=0), _call(10, 5)], state, first_seq=6)
     assert (late.status, late.ended_at) == ("completed", completed.occurred_at)
     assert (late.tokens_in, late.tokens_out) == (110, 55)
 
 
-@pytest.mark.parametrize("event_type, data", [
-    ("chunk.write", {"chunk_index": 1}),  # a command no handler could take: its section is missing
-    ("llm.call", {"attributes": {"gen_ai.usage.input_tokens": "many"}}),
-    ("job.planned", {}),
-    ("job.requested", {"title": "x"}),
-    ("chunk.processed", {"output_words": None}),
+@pytest.mark.parametrize("event_type, data, so_far", [
+    ("chunk.write", {"chunk_index": 1}, 4),  # a command no handler could take: its section is missing
+    ("llm.call", {"attributes": {"gen_ai.usage.input_tokens": "many"}}, 4),
+    ("job.planned", {}, 1),
+    ("job.requested", {"title": "x"}, 1),
+    ("chunk.processed", {"output_words": None}, 4),
 ])
-def test_a_malformed_event_changes_nothing_but_the_sequence(event_type, data):
-    before = _fold([REQUESTED, PLANNED, _chunk(0, 340), _call(100, 50)])
+def test_a_malformed_event_changes_nothing_but_the_sequence(event_type, data, so_far):
+    before = _fold([REQUESTED, PLANNED, _chunk(0, 340), _call(100, 50)][:so_far])
     malformed = Envelope(event_id=uuid.uuid4(), job_id=JOB_ID, user_id=USER_ID, type=event_type, service="x",
                          data=data)
     assert apply(before, malformed, 99) == replace(before, last_seq=99)
+
+
+def test_events_stored_behind_the_completion_leave_a_completed_job_as_it_is():
+    done = _fold([REQUESTED, PLANNED, _chunk(0, 1010), AssembleDocument(target_words=1000),
+                  DocumentAssembled(words=1010, chunks=1, target_words=1000, round=1),
+                  JobCompleted(words=1010, target_words=1000)])
+    late = _fold([AssembleDocument(target_words=1000), _chunk(0, 1010), JobFailed(reason="late", words=0)], done,
+                 first_seq=7)
+    assert late == replace(done, last_seq=9)
+
+
+def test_a_cancel_that_comes_while_assembling_ends_in_whatever_the_assembler_decides():
+    assembling = _fold([REQUESTED, PLANNED, _chunk(0, 1010), AssembleDocument(target_words=1000)])
+    cancelling = _fold([CancelJob()], assembling, first_seq=5)
+    assert cancelling.status == "cancelling"
+    completed = _fold([DocumentAssembled(words=1010, chunks=1, target_words=1000, round=1),
+                       JobCompleted(words=1010, target_words=1000)], cancelling, first_seq=6)
+    assert (completed.status, completed.words) == ("completed", 1010)
+    stopped = _fold([DocumentAssembled(words=900, chunks=1, target_words=1000, round=1),
+                     ExtendJob(missing_words=100, words=900, round=1),
+                     JobCancelled(epoch=0, chunks_done=1, words_written=900)], cancelling, first_seq=6)
+    assert stopped.status == "cancelled"
+
+
+def test_a_resume_is_not_a_status_until_the_planner_resumes():
+    failed = _fold([REQUESTED, PLANNED, _chunk(0, 0), JobFailed(reason="provider error", words=0)])
+    asked = _fold([ResumeJob()], failed, first_seq=5)
+    assert asked.status == "failed"
+    assert _fold([JobResumed(chunks_reset=1, reason="user")], asked, first_seq=6).status == "writing"
