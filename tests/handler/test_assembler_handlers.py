@@ -1,0 +1,73 @@
+"""The assembler's handler on a real database: the document is built in Postgres from the chunks
+the generator stored, counted with the one word counter, and judged against the target: complete,
+to be extended, or failed after the last extension round; a redelivery builds nothing twice."""
+
+from contracts.messages import AssembleDocument
+from contracts.wordcount import count_words
+from services.assembler.handlers import assemble_document
+from services.generator import store as generator_store
+from tests.handler.effects import Job, effects, outbox
+
+PARAGRAPHS = ["The Saltwater Meander runs uphill at night.", "Its villages follow it, carts and all.",
+              "By morning the river is back where the maps put it, a little tired."]
+
+
+async def stored_by_the_generator(databases, job: Job, texts: list[str]) -> int:
+    """The chunks as the generator stores them (its own store, as its role); returns their words."""
+    db = await databases("generator")
+    async with db.transaction(job_id=job.job_id, user_id=job.user_id) as tx:
+        for index, text in enumerate(texts):
+            await generator_store.accept_chunk(tx, job.job_id, index, text, count_words(text), count_words(text),
+                                               index - 1 if index else None, index == len(texts) - 1)
+    return sum(count_words(t) for t in texts)
+
+
+async def test_the_last_chunk_assembled_completes_a_job_at_its_target(assembler, databases, owner):
+    ports, job = await assembler(), Job()
+    words = await stored_by_the_generator(databases, job, PARAGRAPHS)
+    await assemble_document(job.envelope(AssembleDocument(target_words=words, round=1), "planner"), ports)
+
+    document = await owner.fetchrow("SELECT body, words, chunks, round FROM assembler.documents WHERE job_id = $1",
+                                    job.job_id)
+    assert dict(document) == {"body": "\n\n".join(PARAGRAPHS), "words": words, "chunks": 3, "round": 1}
+    assert [(e.type, e.data) for e in await outbox(owner, "assembler", job.job_id, "document.assembled",
+                                                   "job.completed", "job.extend", "job.failed")] == [
+        ("document.assembled", {"words": words, "chunks": 3, "target_words": words, "round": 1}),
+        ("job.completed", {"words": words, "target_words": words})]
+
+
+async def test_a_document_is_counted_slice_by_slice_as_a_whole(assembler, databases, owner):
+    ports, job = await assembler(count_slice_chars=7), Job()  # slices cut words in two
+    words = await stored_by_the_generator(databases, job, PARAGRAPHS)
+    await assemble_document(job.envelope(AssembleDocument(target_words=words, round=1), "planner"), ports)
+    [assembled] = await outbox(owner, "assembler", job.job_id, "document.assembled")
+    assert assembled.data["words"] == count_words("\n\n".join(PARAGRAPHS)) == words
+
+
+async def test_a_short_document_asks_for_the_missing_words(assembler, databases, owner):
+    ports, job = await assembler(), Job()
+    words = await stored_by_the_generator(databases, job, PARAGRAPHS[:2])
+    await assemble_document(job.envelope(AssembleDocument(target_words=words + 40, round=2), "planner"), ports)
+    [extend] = await outbox(owner, "assembler", job.job_id, "job.extend")
+    assert extend.data == {"missing_words": 40, "words": words, "round": 2}
+    assert await outbox(owner, "assembler", job.job_id, "job.completed", "job.failed") == []
+
+
+async def test_a_document_still_short_after_the_last_round_fails_the_job(assembler, databases, owner):
+    ports, job = await assembler(max_extension_rounds=2), Job()
+    words = await stored_by_the_generator(databases, job, PARAGRAPHS)
+    await assemble_document(job.envelope(AssembleDocument(target_words=1000, round=3), "planner"), ports)
+    [failed] = await outbox(owner, "assembler", job.job_id, "job.failed")
+    assert failed.data == {"words": words, "reason": (
+        f"document still short after 2 extension rounds: {words:,} of 1,000 words written")}
+    assert await outbox(owner, "assembler", job.job_id, "job.extend", "job.completed") == []
+
+
+async def test_a_redelivered_assembly_emits_nothing_twice(assembler, databases, owner):
+    ports, job = await assembler(), Job()
+    words = await stored_by_the_generator(databases, job, PARAGRAPHS)
+    command = job.envelope(AssembleDocument(target_words=words, round=1), "planner")
+    await assemble_document(command, ports)
+    before = await effects(owner, "assembler", job.job_id)
+    await assemble_document(command, ports)
+    assert await effects(owner, "assembler", job.job_id) == before
