@@ -1,9 +1,9 @@
-"""`longform db ...`: the operator applies, inspects and checks the schema; services never do."""
+"""`longform db ...`: the operator applies, inspects and checks the schema; services never do.
+What touches the database goes through the operator's module (services/operator.py)."""
 
 import argparse
 import asyncio
 import contextlib
-import json
 import os
 import shutil
 import sys
@@ -15,8 +15,7 @@ import asyncpg
 
 from longform_cli.schema_doc import Catalog, drift, read_catalog
 from longform_cli.schema_render import as_markdown, as_sql, as_text
-from services.audit.store import rebuild_job_state, save_states, state_of
-from services.common.migrations import applied, available, migrate, pending, scratch_database
+from services.operator import applied, available, migrate, pending, rebuild_projections, scratch_database
 
 _WHERE = ("Reads the schema from a temporary database migrated to the latest version: on DATABASE_URL's "
           "server (dropped afterwards) or, without DATABASE_URL, on an embedded Postgres; nothing of yours "
@@ -132,24 +131,9 @@ async def check_command() -> list[str]:
 
 async def rebuild_command(*, check: bool) -> int:
     """Recomputes every job's state from audit.events; with --check only reports differences.
-    Returns how many jobs differed from the live projection. One snapshot (repeatable read)
-    throughout, so events the running audit service appends meanwhile cannot make a difference
-    appear; a rewrite that races the audit service fails on its conflict rather than lose it."""
-    conn = await asyncpg.connect(_database_url(), statement_cache_size=0)
-    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
-    differing = []
-    try:
-        snapshot = conn.transaction(isolation="repeatable_read")
-        await snapshot.start()
-        for row in await conn.fetch("SELECT * FROM audit.job_state ORDER BY job_id"):
-            rebuilt = await rebuild_job_state(conn, row["job_id"])
-            if rebuilt != state_of(row):
-                differing.append(rebuilt)
-                print(f"{row['job_id']}: live {state_of(row)} != rebuilt {rebuilt}")
-        if differing and not check:
-            await save_states(conn, differing)
-        await snapshot.commit()
-    finally:
-        await conn.close()
+    Returns how many jobs differed from the live projection."""
+    differing = await rebuild_projections(_database_url(), check=check)
+    for d in differing:
+        print(f"{d.job_id}: live {d.live} != rebuilt {d.rebuilt}")
     print(f"{len(differing)} job(s) differed" + ("" if check or not differing else "; rewritten from the events"))
     return len(differing)

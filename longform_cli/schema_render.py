@@ -2,7 +2,7 @@
 SQL an operator can run by hand."""
 
 from longform_cli.schema_doc import SERVICES, Catalog, Table, owner_of
-from services.common.migrations import LEDGER, Migration
+from services.operator import LEDGER, Migration
 
 MARKDOWN_COMMAND = "longform db schema --markdown > docs/SCHEMA.md"
 _NO_DESCRIPTION = "(no description: add COMMENT ON in a migration)"

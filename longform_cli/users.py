@@ -1,15 +1,11 @@
-"""`longform users create`: an operator makes an account (open sign-up may be off). It goes
-through the gateway's own access layer, so its statements and rows are in the new account's
-audit log like any other, with the password hash redacted."""
+"""`longform users create`: an operator makes an account (open sign-up may be off), on the database
+through the operator's module (services/operator.py)."""
 
 import getpass
 import os
 import sys
 
-from pydantic import ValidationError
-
-from services.common.db import Database
-from services.gateway.accounts import EmailTaken, SignUp, create_account
+from services.operator import AccountRefused, create_user
 
 
 def _password(from_stdin: bool) -> str:
@@ -26,16 +22,9 @@ async def create_user_command(*, email: str, name: str, password_stdin: bool, op
     if not url:
         sys.exit("set DATABASE_URL to the database to work on")
     try:
-        account = SignUp(email=email, password=_password(password_stdin), name=name)
-    except ValidationError as exc:
-        sys.exit("; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors()))
-    db = await Database.connect(url, "gateway", max_size=1)
-    try:
-        user_id, _ = await create_account(db, name=account.name, email=account.email, password=account.password,
-                                          token_name=None, operator=operator)
-    except EmailTaken:
-        sys.exit(f"an account with the email {account.email} already exists")
-    finally:
-        await db.close()
+        user_id, stored_email = await create_user(url, email=email, name=name, password=_password(password_stdin),
+                                                  operator=operator)
+    except AccountRefused as refused:
+        sys.exit(str(refused))
     role = " (an operator: may read the system log)" if operator else ""
-    print(f"created user {user_id} <{account.email}>{role}; they sign in with `longform login` or on the page")
+    print(f"created user {user_id} <{stored_email}>{role}; they sign in with `longform login` or on the page")

@@ -15,7 +15,7 @@ SERVICES = ("gateway", "planner", "generator", "assembler", "audit")
 SHARED = ("longform_meta",)  # the operator's: migrations ledger, erase_job_rows, job_lock_key
 PUBLISHED = re.compile(r"_v\d+$")
 _REFERENCE = re.compile(rf"(?<![\w.])({'|'.join(SERVICES + SHARED)})\.([a-z_][a-z0-9_]*)\b")
-OPERATOR_MODULE = "services.common.operator"
+OPERATOR_MODULE = "services.operator"  # runs as the owner, not as a service role
 
 
 _SQL = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|FROM|JOIN|TRUNCATE|WHERE|RETURNING)\b")  # as the code writes SQL
