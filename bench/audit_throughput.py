@@ -28,7 +28,7 @@ from contracts.envelope import Envelope
 from contracts.subjects import Subjects
 from longform_cli.embedded import EmbeddedNats, EmbeddedPostgres
 from longform_cli.stack import StackConfig, prepare_database, service_env
-from services.common.bus import ensure_stream
+from services.common.bus import Bus
 from services.common.roles import service_url
 
 _PUBLISH_WINDOW = 500  # publishes awaiting their JetStream ack at once
@@ -135,6 +135,12 @@ async def differing(database_url: str, sample: list[Envelope]) -> int:
                for e in sample)
 
 
+async def _create_stream(config: StackConfig) -> None:
+    bus = Bus(config.nats_url, Subjects(config.bus_prefix), "bench")
+    await bus.connect()  # creates the stream
+    await bus.stop()
+
+
 @contextmanager
 def servers(home: Path, batch_size: int) -> Iterator[tuple[StackConfig, dict]]:
     """Embedded Postgres (migrated, the roles able to log in) and NATS with the stream; the config
@@ -144,7 +150,7 @@ def servers(home: Path, batch_size: int) -> Iterator[tuple[StackConfig, dict]]:
         config = StackConfig(home=home, database_url=postgres.start(), nats_url=broker.start(), gateway_port=0,
                              extra_env={"LONGFORM_BATCH_SIZE": str(batch_size)} if batch_size else {})
         prepare_database(config.database_url)
-        asyncio.run(ensure_stream(config.nats_url, Subjects(config.bus_prefix)))
+        asyncio.run(_create_stream(config))
         yield config, {"postgres": lambda: _tree(postgres.pid), "nats": lambda: [psutil.Process(broker.pid)]}
     finally:
         broker.stop()

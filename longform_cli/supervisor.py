@@ -15,9 +15,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from services.common.retry import RESTART
+
 POLL_INTERVAL = 0.2
-FIRST_BACKOFF = 0.2
-MAX_BACKOFF = 5.0
 HEALTHY_UPTIME = 10.0  # a child that ran this long earns a fresh backoff
 
 
@@ -29,7 +29,8 @@ class _Child:
     process: subprocess.Popen | None = None
     wanted: bool = False  # False after a deliberate stop: do not restart
     restarts: int = 0
-    backoff: float = FIRST_BACKOFF
+    exits_in_a_row: int = 0  # each after less than HEALTHY_UPTIME: how far the backoff has grown
+    backoff: float = 0.0
     started_at: float = 0.0
     restart_due: float | None = field(default=None)  # set while a dead child awaits restart
 
@@ -152,7 +153,8 @@ class Supervisor:
     def _schedule_restart(self, child: _Child, exit_code: int) -> None:
         uptime = time.monotonic() - child.started_at
         crash_looping = uptime < HEALTHY_UPTIME
-        child.backoff = min(child.backoff * 2, MAX_BACKOFF) if crash_looping else FIRST_BACKOFF
+        child.exits_in_a_row = child.exits_in_a_row + 1 if crash_looping else 1
+        child.backoff = RESTART.delay(child.exits_in_a_row)
         child.restart_due = time.monotonic() + child.backoff
         self._note(f"{child.name} (pid {child.process.pid}) exited with {exit_code} "
                    f"after {uptime:.1f}s; restarting in {child.backoff:.1f}s")

@@ -1,7 +1,8 @@
-"""Wiring only: settings, connections, the one subscriber that sees every subject."""
+"""Wiring only: settings, connections, the one consumer that sees every subject."""
 
 from services.audit.config import AuditSettings
 from services.audit.handlers import Ports, record_events
+from services.common import consumers
 from services.common.bus import Bus
 from services.common.db import Database
 from services.common.runtime import serve
@@ -9,10 +10,10 @@ from services.common.runtime import serve
 
 async def main() -> None:
     settings = AuditSettings()
+    consumer = consumers.audit(settings)
 
     async def wire(db: Database, bus: Bus) -> list:
         ports = Ports(db, bus)
-        return [lambda: bus.consume_batches(lambda batch: record_events(batch, ports), batch_size=settings.batch_size,
-                                           ack_wait=settings.ack_wait_seconds)]
+        return [lambda: bus.consume_batches(consumer, lambda batch: record_events(batch, ports))]
 
     await serve("audit", settings, wire)

@@ -17,6 +17,7 @@ import asyncpg
 from contracts.envelope import Envelope
 from contracts.messages import RELAY_CONTEXT, DbQueried, RowInserted, RowUpdated, SqlStatement
 from contracts.redact import Redactor
+from services.common.retry import OUTAGE
 from services.common.sqltables import rows_from_status, tables_touched
 
 
@@ -60,8 +61,18 @@ _ROW_CHANGES = ("WITH noted AS (DELETE FROM {schema}.row_changes WHERE xid = pg_
                 "RETURNING id, table_name, op, row_id, fields) SELECT * FROM noted ORDER BY id")
 
 
+OnCommit = Callable[[list["Committed"]], None]
+
+
+def _nowhere(committed: list[Committed]) -> None:
+    """A database whose commits no relay publishes (a command-line tool, a test of the table)."""
+
+
 class Database:
-    def __init__(self, pool: asyncpg.Pool, service: str, instance: str = "") -> None:
+    """`on_commit` receives each transaction's outbox events right after its commit: the outbox
+    relay's hand-off (services/common/outbox.py), given here when the service is wired."""
+
+    def __init__(self, pool: asyncpg.Pool, service: str, instance: str = "", on_commit: OnCommit = _nowhere) -> None:
         self.pool = pool
         self.service = service
         self.instance = instance or service  # which of the service's processes: its llm.call events say so
@@ -70,11 +81,11 @@ class Database:
         self.notes_rows = service != "audit"
         self.redactor = Redactor.from_environment()  # the secrets this service was configured with
         self.outbox_insert = _OUTBOX_INSERT.format(schema=self.schema)
-        self.on_commit: Callable[[list[Committed]], None] = lambda committed: None
+        self.on_commit = on_commit
 
     @classmethod
     async def connect(cls, url: str, service: str, *, max_size: int = 5, pooled: bool | None = None,
-                      instance: str = "") -> "Database":
+                      instance: str = "", on_commit: OnCommit = _nowhere) -> "Database":
         # Prepared statements are cached per connection (one round trip per statement instead of
         # two), except behind PgBouncer in transaction mode, where a connection is not ours.
         pool = await asyncpg.create_pool(
@@ -82,7 +93,7 @@ class Database:
             server_settings={"application_name": instance or service}, init=_init_connection,
             reset=_nothing_to_reset,
         )
-        return cls(pool, service, instance)
+        return cls(pool, service, instance, on_commit)
 
     async def close(self, timeout: float = 10.0) -> None:
         """Waits for connections in use to come back, then closes; past `timeout`, cuts them."""
@@ -320,17 +331,17 @@ async def waited_out_outage(db: Database, failure: BaseException) -> bool:
     attempt = 0
     while not await answers(db):
         attempt += 1
-        await asyncio.sleep(min(0.2 * 2**attempt, 5.0))
+        await asyncio.sleep(OUTAGE.delay(attempt))
     return True
 
 
 async def wait_for_database(url: str, attempts: int = 60) -> None:
     """Postgres may still be starting (local stack) or restarting: retry with backoff."""
-    for attempt in range(attempts):
+    for attempt in range(1, attempts + 1):
         try:
             conn = await asyncpg.connect(url, statement_cache_size=0)
             await conn.close()
             return
         except (OSError, asyncpg.PostgresError):
-            await asyncio.sleep(min(0.2 * (attempt + 1), 2.0))
+            await asyncio.sleep(OUTAGE.delay(attempt))
     raise RuntimeError(f"database at {url} did not answer")

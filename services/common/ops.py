@@ -53,21 +53,14 @@ def count_chunk(words: int, passed: bool) -> None:
 
 
 class Ops:
-    """The answers, for one service: its database pool, and a NATS connection of its own."""
+    """The answers, for one service: its database pool, and its NATS connection (the bus's: one
+    connection per process)."""
 
-    def __init__(self, service: str, db: Database, nats_url: str, stream: str) -> None:
-        self.service, self.db, self.nats_url, self.stream = service, db, nats_url, stream
+    def __init__(self, service: str, db: Database, nc: "nats.aio.client.Client", stream: str) -> None:
+        self.service, self.db, self.stream = service, db, stream
         self.schema_versions = {m.version for m in available()}
-        self._nc = None
+        self._nc = nc
         SERVICE.info({"service": service})
-
-    async def start(self) -> None:
-        self._nc = await nats.connect(self.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=1,
-                                      connect_timeout=5)
-
-    async def stop(self) -> None:
-        if self._nc is not None:
-            await self._nc.close()
 
     def health(self) -> dict:
         return {"status": "ok", "service": self.service}
@@ -124,7 +117,6 @@ class OpsServer:
         self._server: asyncio.Server | None = None
 
     async def start(self) -> None:
-        await self.ops.start()
         try:
             self._server = await asyncio.start_server(self._answer, self.host, self.port)
         except OSError as exc:  # the service still works; only its probes and metrics are missing
@@ -135,7 +127,6 @@ class OpsServer:
     async def stop(self) -> None:
         if self._server is not None:
             self._server.close()
-        await self.ops.stop()
 
     async def respond(self, method: str, path: str) -> tuple[int, str, bytes]:
         if method not in ("GET", "HEAD"):
@@ -171,9 +162,9 @@ _REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Al
             503: "Service Unavailable"}
 
 
-async def start_ops(service: str, settings, db: Database) -> OpsServer:
+async def start_ops(service: str, settings, db: Database, nc: "nats.aio.client.Client") -> OpsServer:
     """The ops server of a worker, on LONGFORM_OPS_PORT or the service's default port."""
     port = settings.ops_port if settings.ops_port is not None else OPS_PORTS[service]
-    server = OpsServer(Ops(service, db, settings.nats_url, settings.subjects.stream), settings.ops_host, port)
+    server = OpsServer(Ops(service, db, nc, settings.subjects.stream), settings.ops_host, port)
     await server.start()
     return server

@@ -19,32 +19,50 @@ from contracts.messages import RELAY_CONTEXT, DbQueried
 
 from services.common.bus import Bus
 from services.common.db import Committed, Database
+from services.common.retry import OUTAGE
 
 log = logging.getLogger(__name__)
 _BATCH = 200
 
 
+class Handoff:
+    """Committed events on their way from the database to the relay: the database is built with
+    this as its `on_commit`, the relay with this as what it publishes (both in the service's wiring)."""
+
+    def __init__(self) -> None:
+        self.queued: list[Committed] = []  # committed, not yet published
+        self.on_the_way: set[str] = set()  # event ids queued or published and not yet marked: the sweep leaves them
+        self.arrived = asyncio.Event()
+
+    def __call__(self, committed: list[Committed]) -> None:
+        self.queued.extend(committed)
+        self.on_the_way.update(c.event_id for c in committed)
+        self.arrived.set()
+
+    def take(self) -> list[Committed]:
+        self.arrived.clear()
+        batch, self.queued = self.queued, []
+        return batch
+
+    def put_back(self, batch: list[Committed]) -> None:
+        """A batch that could not be published goes first again: the bus gets events in commit order."""
+        self.queued = batch + self.queued
+        self.arrived.set()
+
+
 class OutboxRelay:
-    def __init__(self, db: Database, bus: Bus, *, sweep_seconds: float = 5.0, settle_seconds: float = 2.0,
-                 mark_every_seconds: float = 0.05) -> None:
+    def __init__(self, db: Database, bus: Bus, handoff: Handoff, *, sweep_seconds: float = 5.0,
+                 settle_seconds: float = 2.0, mark_every_seconds: float = 0.05) -> None:
         self.db = db
         self.bus = bus
+        self.handoff = handoff
         self.sweep_seconds = sweep_seconds
         self.settle_seconds = settle_seconds
         self.mark_every_seconds = mark_every_seconds
-        self._queued: list[Committed] = []  # committed, not yet published
         self._published: list[Committed] = []  # published, not yet marked in the table
-        self._on_the_way: set[str] = set()  # event ids of both: the sweep leaves them alone
-        self._wake_publisher = asyncio.Event()
         self._wake_marker = asyncio.Event()
         self._wake_marker.set()  # the first sweep at once: what a crash left behind goes out first
         self.sweeps = 0  # how often the table was read for leftovers (idle, only every sweep_seconds)
-        db.on_commit = self._committed
-
-    def _committed(self, committed: list[Committed]) -> None:
-        self._queued.extend(committed)
-        self._on_the_way.update(c.event_id for c in committed)
-        self._wake_publisher.set()
 
     async def run(self) -> None:
         await asyncio.gather(self._publish_forever(), self._mark_forever())
@@ -52,18 +70,16 @@ class OutboxRelay:
     async def _publish_forever(self) -> None:
         failures = 0
         while True:
-            await self._wake_publisher.wait()
-            self._wake_publisher.clear()
-            batch, self._queued = self._queued, []
+            await self.handoff.arrived.wait()
+            batch = self.handoff.take()
             try:
                 await self.bus.publish_in_order([(c.type, c.payload, c.event_id) for c in batch])
             except Exception as exc:  # NATS slow or away: the same batch again, ahead of later commits
                 _stop_if_cancelled()
                 failures += 1
                 log.warning("outbox relay: %s; %d events published again (retry %d)", exc, len(batch), failures)
-                self._queued = batch + self._queued
-                self._wake_publisher.set()
-                await asyncio.sleep(min(0.1 * 2**failures, 2.0))
+                self.handoff.put_back(batch)
+                await asyncio.sleep(OUTAGE.delay(failures))
                 continue
             failures = 0
             self._published.extend(batch)
@@ -85,7 +101,7 @@ class OutboxRelay:
                 _stop_if_cancelled()
                 failures += 1
                 log.warning("outbox relay: %s (retry %d)", exc, failures)
-                await asyncio.sleep(min(0.2 * 2**failures, 5.0))
+                await asyncio.sleep(OUTAGE.delay(failures))
                 continue
             await asyncio.sleep(self.mark_every_seconds)  # marks in batches: no event waits for it
 
@@ -101,7 +117,7 @@ class OutboxRelay:
         except BaseException:
             self._published = published + self._published
             raise
-        self._on_the_way.difference_update(c.event_id for c in published)
+        self.handoff.on_the_way.difference_update(c.event_id for c in published)
         return swept
 
     async def _mark_and_sweep(self, published: list[Committed]) -> int:
@@ -117,7 +133,7 @@ class OutboxRelay:
                 f"'{RELAY_CONTEXT}') AS relay_note FROM {schema}.outbox WHERE published_at IS NULL"
                 f" AND created_at < now() - make_interval(secs => $1) AND NOT event_id = ANY($2::uuid[])"
                 f" ORDER BY id LIMIT {_BATCH} FOR UPDATE SKIP LOCKED",
-                self.settle_seconds, list(self._on_the_way),
+                self.settle_seconds, list(self.handoff.on_the_way),
             )
             if rows:
                 await self.bus.publish_in_order([(r["type"], r["payload"].encode(), str(r["event_id"])) for r in rows])

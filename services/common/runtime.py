@@ -6,6 +6,7 @@ import contextlib
 import functools
 import logging
 import signal
+from dataclasses import dataclass
 from typing import Awaitable, Callable
 
 from contracts.envelope import Envelope, derived_id
@@ -16,32 +17,46 @@ from services.common.db import Database, wait_for_database, waited_out_outage
 from services.common.logs import setup_logging
 from services.common.migrations import require_current
 from services.common.ops import start_ops
-from services.common.outbox import OutboxRelay
+from services.common.outbox import Handoff, OutboxRelay
+from services.common.retry import RESTART
 
 log = logging.getLogger(__name__)
 Wiring = Callable[[Database, Bus], Awaitable[list[Callable[[], Awaitable[None]]]]]
 
 
-async def connect(service: str, settings: ServiceSettings) -> tuple[Database, Bus]:
+@dataclass(frozen=True)
+class Connected:
+    """A service's object graph: its database (whose commits go to the relay's hand-off), its bus
+    (whose failures and redeliveries go to the job's log through the database), and the relay."""
+    db: Database
+    bus: Bus
+    relay: OutboxRelay
+
+
+async def connect(service: str, settings: ServiceSettings) -> Connected:
+    """Builds the graph; the bus connects when the service starts it."""
     setup_logging(service, settings.log_level)
     await wait_for_database(settings.database_url)
     await require_current(settings.database_url)
+    handoff = Handoff()
     db = await Database.connect(settings.database_url, service, max_size=settings.db_pool_size,
-                                pooled=settings.db_pooled, instance=settings.instance)
-    return db, Bus(settings.nats_url, settings.subjects, service, stream_replicas=settings.stream_replicas,
-                   max_ack_pending=settings.max_ack_pending)
+                                pooled=settings.db_pooled, instance=settings.instance, on_commit=handoff)
+    bus = Bus(settings.nats_url, settings.subjects, service, instance=settings.instance,
+              stream_replicas=settings.stream_replicas,
+              on_failure=functools.partial(report_failure, db, service),
+              on_redelivery=functools.partial(report_redelivery, db, service),
+              waited_out_outage=functools.partial(waited_out_outage, db))
+    return Connected(db, bus, OutboxRelay(db, bus, handoff))
 
 
 async def serve(service: str, settings: ServiceSettings, wire: Wiring) -> None:
     """`wire` registers the subscribers and returns background loops to run alongside them."""
-    db, bus = await connect(service, settings)
-    bus.on_failure = functools.partial(report_failure, db, service)
-    bus.on_redelivery = functools.partial(report_redelivery, db, service)
-    bus.waited_out_outage = functools.partial(waited_out_outage, db)
-    relay = OutboxRelay(db, bus)  # before any handler runs, so every commit reaches it
+    graph = await connect(service, settings)
+    db, bus, relay = graph.db, graph.bus, graph.relay
+    await bus.connect()  # the process's one NATS connection; `wire` may ask the bus before any handler runs
     loops = await wire(db, bus)
     await bus.start()
-    ops = await start_ops(service, settings, db)  # /healthz, /readyz, /metrics
+    ops = await start_ops(service, settings, db, bus.connection)  # /healthz, /readyz, /metrics
     tasks = [asyncio.create_task(relay.run())] + [asyncio.create_task(_forever(loop)) for loop in loops]
     log.info("%s started", service)
     await _until_stopped()
@@ -97,7 +112,7 @@ async def _forever(loop: Callable[[], Awaitable[None]]) -> None:
                 raise  # a library turned our cancel into its own error: stop, do not start again
             failures += 1
             log.exception("background loop failed (%d); starting it again", failures)
-            await asyncio.sleep(min(0.5 * failures, 5.0))
+            await asyncio.sleep(RESTART.delay(failures))
 
 
 async def _until_stopped() -> None:

@@ -7,7 +7,7 @@ import json
 import logging
 from typing import AsyncIterator
 
-import nats
+from nats.aio.client import Client
 
 from contracts.auditlog import event_line
 from contracts.subjects import Subjects
@@ -19,18 +19,12 @@ _POLL_SECONDS = 2.0  # safety net: catches an event whose live copy was lost
 
 
 class LiveFeed:
-    def __init__(self, nats_url: str, subjects: Subjects, queue_size: int) -> None:
-        self.nats_url = nats_url
+    """Subscribes on the gateway's one NATS connection, the bus's."""
+
+    def __init__(self, nc: Client, subjects: Subjects, queue_size: int) -> None:
+        self.nc = nc
         self.subjects = subjects
         self.queue_size = queue_size
-        self.nc = None
-
-    async def start(self) -> None:
-        self.nc = await nats.connect(self.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=1)
-
-    async def stop(self) -> None:
-        if self.nc:
-            await self.nc.close()
 
     async def follow(self, reads: Reads, stream_id: str, after_seq: int) -> AsyncIterator[dict]:
         """Every event of the stream with seq > after_seq, in order, then live; never ends by itself."""

@@ -10,7 +10,6 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from services.common.ops import Ops
-from services.common.outbox import OutboxRelay
 from services.common.runtime import connect
 from services.gateway import accounts, limiter
 from services.gateway.config import GatewaySettings
@@ -27,21 +26,18 @@ from services.gateway.websocket import router as ws_router
 def create_app(settings: GatewaySettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        db, bus = await connect("gateway", settings)
-        await bus.start()
-        ops = Ops("gateway", db, settings.nats_url, settings.subjects.stream)
-        await ops.start()
-        live = LiveFeed(settings.nats_url, settings.subjects, settings.live_queue_size)
-        await live.start()
-        relay = asyncio.create_task(OutboxRelay(db, bus).run())
+        graph = await connect("gateway", settings)
+        db, bus = graph.db, graph.bus
+        await bus.start()  # the process's one NATS connection: the relay's, the live feed's, the probes'
+        ops = Ops("gateway", db, bus.connection, settings.subjects.stream)
+        live = LiveFeed(bus.connection, settings.subjects, settings.live_queue_size)
+        relay = asyncio.create_task(graph.relay.run())
         app.state.db, app.state.live, app.state.settings, app.state.ops = db, live, settings, ops
         app.state.docx_readers = asyncio.Semaphore(settings.docx_readers)
         app.state.rate_limits = limiter.per_minute(settings)
         yield
         relay.cancel()
         await asyncio.wait({relay}, timeout=5)  # a relay that will not stop must not hold up the shutdown
-        await live.stop()
-        await ops.stop()
         await bus.stop()
         await db.close()
 

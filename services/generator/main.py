@@ -1,6 +1,7 @@
 """Wiring only: settings, connections, subscribers."""
 
 from contracts.messages import DeleteJob, JobCancelled, SummarizeChunk, WriteChunk
+from services.common import consumers
 from services.common.bus import Bus
 from services.common.db import Database
 from services.common.llm import provider_from_settings
@@ -13,17 +14,16 @@ from services.generator.retention import RetentionSettings, run_retention
 
 async def main() -> None:
     settings = GeneratorSettings()
+    consumer = consumers.generator(settings)
     llm = provider_from_settings(settings)
     retention = RetentionSettings()  # off unless LONGFORM_RETENTION_* are set (SPEC S1)
 
     async def wire(db: Database, bus: Bus) -> list:
         ports = Ports(db, llm, settings)
-        bus.subscribe(WriteChunk.TYPE, lambda envelope: write_chunk(envelope, ports),
-                      ack_wait=settings.ack_wait_seconds, max_deliver=10, workers=settings.chunk_workers)
-        bus.subscribe(SummarizeChunk.TYPE, lambda envelope: summarize_chunk(envelope, ports),
-                      ack_wait=settings.ack_wait_seconds, max_deliver=10, workers=settings.summary_workers)
-        bus.subscribe(JobCancelled.TYPE, lambda envelope: job_cancelled(envelope, ports))
-        bus.subscribe(DeleteJob.TYPE, lambda envelope: delete_job(envelope, ports))
+        bus.subscribe(consumer[WriteChunk.TYPE], lambda envelope: write_chunk(envelope, ports))
+        bus.subscribe(consumer[SummarizeChunk.TYPE], lambda envelope: summarize_chunk(envelope, ports))
+        bus.subscribe(consumer[JobCancelled.TYPE], lambda envelope: job_cancelled(envelope, ports))
+        bus.subscribe(consumer[DeleteJob.TYPE], lambda envelope: delete_job(envelope, ports))
         return [lambda: run_retention(db, retention)] if retention.on else []
 
     await serve("generator", settings, wire)

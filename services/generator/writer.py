@@ -11,7 +11,7 @@ from contracts.messages import ChunkContinued, WriteChunk
 from contracts.wordcount import count_words
 from services.common.llm import Completion, LlmError, LlmProvider, Prompt
 from services.common.llm.calls import Call, LlmCallLog
-from services.common.retry import retry_delay
+from services.common.retry import PROVIDER
 from services.generator.config import GeneratorSettings
 from services.generator.memory import Memory
 from services.generator.echoes import EchoMemory
@@ -85,7 +85,7 @@ class ChunkWriter:
                 await self._failed(draft, prompt, err)
                 if not err.retryable:
                     break
-                await asyncio.sleep(retry_delay(draft.failures, err.retry_after))
+                await asyncio.sleep(PROVIDER.delay(draft.failures, err.retry_after))
                 continue
             await self._judge(draft, prompt, completion, cmd, tail)
         return draft

@@ -14,6 +14,7 @@ from contracts.envelope import Envelope
 from contracts.messages import ErrorRaised
 from contracts.subjects import Subjects
 from services.common.bus import Bus
+from services.common.consumers import Consumer
 from services.common.logs import JsonFormatter
 
 PLANNER_LOGGER = "services.planner.handlers"
@@ -53,7 +54,7 @@ async def test_every_line_logged_while_a_planner_message_is_handled_names_its_jo
             raise RuntimeError("the first delivery fails")  # the bus logs it, then redelivers
         handled.set()
 
-    bus.subscribe(ErrorRaised.TYPE, handler)
+    bus.subscribe(Consumer("planner", ErrorRaised.TYPE), handler)
     await bus.start()
     try:
         envelope = Envelope.wrap(ErrorRaised(message="m", context="job logs test"), service="planner",

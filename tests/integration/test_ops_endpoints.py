@@ -8,6 +8,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import httpx
+import nats
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -118,14 +119,14 @@ def test_generator_logs_are_json_lines_naming_the_job(stack, client) -> None:
 
 async def test_readiness_fails_while_the_schema_is_behind(stack) -> None:
     db = await Database.connect(stack.config.database_url, "generator", max_size=1)
-    ops = Ops("generator", db, stack.config.nats_url, Subjects(stack.config.bus_prefix).stream)
+    nc = await nats.connect(stack.config.nats_url)
+    ops = Ops("generator", db, nc, Subjects(stack.config.bus_prefix).stream)
     try:
-        await ops.start()
         assert (await ops.readiness())[0] is True
         ops.schema_versions.add(9999)  # a migration this database has not had
         ready, checks = await ops.readiness()
         assert ready is False
         assert checks["schema"] == "behind: [9999] not applied"
     finally:
-        await ops.stop()
+        await nc.close()
         await db.close()

@@ -16,7 +16,7 @@ from contracts.subjects import Subjects
 from longform_cli.stack import prepare_database
 from services.common.bus import Bus
 from services.common.db import Database
-from services.common.outbox import OutboxRelay
+from services.common.outbox import Handoff, OutboxRelay
 
 pytestmark = pytest.mark.asyncio
 
@@ -40,7 +40,8 @@ class Running:
         self.seen: list[dict] = []
 
     async def __aenter__(self) -> "Running":
-        self.db = await Database.connect(self.database_url, "planner")
+        self.handoff = Handoff()  # wired as a service wires it: the database hands its commits to the relay
+        self.db = await Database.connect(self.database_url, "planner", on_commit=self.handoff)
         self.bus = Bus(self.nats_url, self.subjects, "planner")
         await self.bus.start()
         self.nc = await nats.connect(self.nats_url)
@@ -55,9 +56,9 @@ class Running:
         await self.bus.stop()
         await self.db.close()
 
-    async def commit_event(self, job_id: uuid.UUID) -> Envelope:
+    async def commit_event(self, job_id: uuid.UUID, db: Database | None = None) -> Envelope:
         event = Envelope.wrap(JobCancelled(epoch=1, chunks_done=0, words_written=0), service="planner", job_id=job_id, user_id=uuid.uuid4())
-        async with self.db.transaction(job_id=job_id, user_id=event.user_id) as tx:
+        async with (db or self.db).transaction(job_id=job_id, user_id=event.user_id) as tx:
             await tx.fetchval("SELECT 1")
             tx.emit(event)
         return event
@@ -80,7 +81,7 @@ def _ids(running: Running) -> list[str]:
 
 async def test_a_committed_event_is_published_at_once_and_marked(relay_database, nats_url) -> None:
     async with Running(relay_database, nats_url) as running:
-        relay = asyncio.create_task(OutboxRelay(running.db, running.bus, settle_seconds=60).run())
+        relay = asyncio.create_task(OutboxRelay(running.db, running.bus, running.handoff, settle_seconds=60).run())
         try:
             event = await running.commit_event(uuid.uuid4())
             await running.until(lambda: str(event.event_id) in _ids(running))  # the sweep waits 60 s: not it
@@ -101,7 +102,7 @@ async def test_a_committed_event_is_published_at_once_and_marked(relay_database,
 async def test_an_idle_relay_reads_its_table_at_start_and_then_at_most_every_five_seconds(relay_database,
                                                                                           nats_url) -> None:
     async with Running(relay_database, nats_url) as running:
-        outbox = OutboxRelay(running.db, running.bus)
+        outbox = OutboxRelay(running.db, running.bus, running.handoff)
         relay = asyncio.create_task(outbox.run())
         try:
             await running.until(lambda: outbox.sweeps >= 1)
@@ -114,10 +115,14 @@ async def test_an_idle_relay_reads_its_table_at_start_and_then_at_most_every_fiv
 
 async def test_an_event_committed_with_no_relay_listening_is_swept(relay_database, nats_url) -> None:
     async with Running(relay_database, nats_url) as running:
-        event = await running.commit_event(uuid.uuid4())  # no relay yet: as if the service died after its commit
-        await asyncio.sleep(0.3)
+        # Committed by a process whose commits reach no relay: as if it died after its commit.
+        dead = await Database.connect(running.database_url, "planner")
+        try:
+            event = await running.commit_event(uuid.uuid4(), dead)
+        finally:
+            await dead.close()
         assert str(event.event_id) not in _ids(running) and await running.unpublished(event.event_id)
-        relay = asyncio.create_task(OutboxRelay(running.db, running.bus, settle_seconds=0.5).run())
+        relay = asyncio.create_task(OutboxRelay(running.db, running.bus, running.handoff, settle_seconds=0.5).run())
         try:
             await running.until(lambda: str(event.event_id) in _ids(running))
             relay_notes = lambda: [e for e in running.seen if e["data"].get("context") == RELAY_CONTEXT

@@ -9,7 +9,7 @@ from typing import Callable
 from services.common.llm.base import Completion, LlmError, LlmProvider, Prompt
 from services.common.llm.calls import Call, LlmCallLog
 from services.common.llm.structured import FORMAT_REFUSED
-from services.common.retry import retry_delay
+from services.common.retry import PROVIDER
 
 Judge = Callable[[Completion], str | None]  # why a reply is unusable, or None
 
@@ -27,7 +27,7 @@ async def ask(llm: LlmProvider, prompt: Prompt, log: LlmCallLog, *, attempts: in
             tries += 1
             if not err.retryable:
                 return None
-            await asyncio.sleep(retry_delay(tries, err.retry_after))
+            await asyncio.sleep(PROVIDER.delay(tries, err.retry_after))
             continue
         tries += 1
         problem = judge(completion)
