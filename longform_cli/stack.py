@@ -12,7 +12,7 @@ from typing import Callable
 
 import httpx
 
-from longform_cli.embedded import free_port
+from longform_cli.ports import free_port
 from longform_cli.supervisor import Supervisor
 from services.common.migrations import migrate
 from services.common.roles import allow_local_logins, service_url

@@ -1,8 +1,9 @@
 """`longform up`: the whole stack on one machine with no Docker. Postgres and NATS are embedded
 (from PyPI) unless DATABASE_URL / NATS_URL point elsewhere; the five services run as child
-processes, restarted if one dies; Ctrl-C stops everything cleanly."""
+processes, restarted if one dies; Ctrl-C, SIGTERM and SIGHUP stop everything cleanly."""
 
 import os
+import signal
 import socket
 import time
 from contextlib import ExitStack
@@ -10,8 +11,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from longform_cli.demo import run_demo
-from longform_cli.embedded import EmbeddedNats, EmbeddedPostgres, free_port
+from longform_cli.ports import free_port
 from longform_cli.stack import StackConfig, build_supervisor, prepare_database, wait_until_healthy
+
+MISSING_EMBEDDED = ("without DATABASE_URL and NATS_URL, `longform up` runs Postgres and NATS itself, from the "
+                    "`embedded` extra: pip install 'longform[embedded]' (./run installs it), or set DATABASE_URL "
+                    "and NATS_URL to servers of your own")
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+class Stopped(Exception):
+    """A stop signal arrived: unwinds `run_up` from wherever it is, so every server and child it
+    started so far is stopped on the way out (its ExitStack), as Ctrl-C always did."""
 
 
 @dataclass(frozen=True)
@@ -26,17 +37,38 @@ def _say(message: str) -> None:
     print(f"longform: {message}", flush=True)
 
 
+def _stop_on_signals() -> None:
+    def stop(signum: int, frame) -> None:
+        for sig in STOP_SIGNALS:  # a second signal must not cut the stopping short
+            signal.signal(sig, signal.SIG_IGN)
+        raise Stopped(signal.Signals(signum).name)
+
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, stop)
+
+
+def _embedded():
+    """The `embedded` extra, imported only when a server is to be run here."""
+    try:
+        from longform_cli import embedded
+    except ImportError as missing:
+        raise SystemExit(f"longform: {MISSING_EMBEDDED} ({missing.name} is not installed)") from None
+    return embedded
+
+
 def _servers(home: Path, stack: ExitStack) -> tuple[str, str]:
+    """Each embedded server's stop is registered before its start, so a signal that arrives while it
+    starts still stops it."""
     database_url, nats_url = os.environ.get("DATABASE_URL"), os.environ.get("NATS_URL")
     if not database_url:
-        postgres = EmbeddedPostgres(home / "postgres")
-        database_url = postgres.start()
+        postgres = _embedded().EmbeddedPostgres(home / "postgres")
         stack.callback(postgres.stop)
+        database_url = postgres.start()
         _say(f"embedded Postgres at {database_url} (data in {home / 'postgres'})")
     if not nats_url:
-        nats = EmbeddedNats(home / "nats")
-        nats_url = nats.start()
+        nats = _embedded().EmbeddedNats(home / "nats")
         stack.callback(nats.stop)
+        nats_url = nats.start()
         _say(f"embedded NATS JetStream at {nats_url} (data in {home / 'nats'})")
     return database_url, nats_url
 
@@ -73,24 +105,38 @@ def _gateway_port(options: UpOptions) -> int:
 def run_up(options: UpOptions) -> int:
     options.home.mkdir(parents=True, exist_ok=True)
     port = _gateway_port(options)
+    _stop_on_signals()
+    try:
+        return _run_stack(options, port)
+    except Stopped:
+        _say("stopped")
+        return 0
+
+
+def _run_stack(options: UpOptions, port: int) -> int:
     with ExitStack() as stack:
-        database_url, nats_url = _servers(options.home, stack)
-        applied = prepare_database(database_url)
-        _say(f"schema migrated ({len(applied)} new migrations)")
-        llm_env, fake_port = _llm_env()
-        config = StackConfig(home=options.home, database_url=database_url, nats_url=nats_url,
-                             gateway_port=port, llm_env=llm_env)
-        supervisor = build_supervisor(config, fake_llm_port=fake_port)
-        supervisor.start_all()
-        stack.callback(supervisor.stop_all)
-        wait_until_healthy(config.gateway_url, timeout=120)
-        _say(f"gateway on {config.gateway_url} (logs in {options.home / 'logs'}, pids in {options.home / 'run'})")
-        if options.demo:
-            return run_demo(config.gateway_url, options.home / "output", options.demo_words)
-        _say("running; press Ctrl-C to stop")
         try:
-            while True:
-                time.sleep(1)
-        except KeyboardInterrupt:
-            _say("stopping")
-    return 0
+            return _started(options, port, stack)
+        except Stopped as stop:
+            _say(f"{stop}: stopping every service and server")
+            raise
+
+
+def _started(options: UpOptions, port: int, stack: ExitStack) -> int:
+    """Starts the stack, registering each stop on `stack`; runs the demo or waits for a signal."""
+    database_url, nats_url = _servers(options.home, stack)
+    applied = prepare_database(database_url)
+    _say(f"schema migrated ({len(applied)} new migrations)")
+    llm_env, fake_port = _llm_env()
+    config = StackConfig(home=options.home, database_url=database_url, nats_url=nats_url,
+                         gateway_port=port, llm_env=llm_env)
+    supervisor = build_supervisor(config, fake_llm_port=fake_port)
+    stack.callback(supervisor.stop_all)
+    supervisor.start_all()
+    wait_until_healthy(config.gateway_url, timeout=120)
+    _say(f"gateway on {config.gateway_url} (logs in {options.home / 'logs'}, pids in {options.home / 'run'})")
+    if options.demo:
+        return run_demo(config.gateway_url, options.home / "output", options.demo_words)
+    _say("running; press Ctrl-C to stop")
+    while True:
+        time.sleep(1)

@@ -1,0 +1,9 @@
+"""A free local port, for the servers `longform up` and the tests start side by side."""
+
+import socket
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
