@@ -12,10 +12,12 @@ _ID_NAMESPACE = uuid.UUID("6f1c7d0e-1a8e-4d0b-9a55-3f6b2a1c9e10")
 
 
 class Message(BaseModel):
-    """A payload: an event (past tense) or a command (imperative). TYPE names it on the bus."""
+    """A payload: an event (past tense), a command (imperative) or a record (llm.call, db.query).
+    TYPE names it on the bus, following contracts/README.md; KIND says which of the three it is."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     TYPE: ClassVar[str]
+    KIND: ClassVar[str] = "event"
 
 
 M = TypeVar("M", bound=Message)

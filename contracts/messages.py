@@ -37,6 +37,7 @@ class JobPlanned(Message):
 
 class WriteChunk(Message):
     TYPE = "chunk.write"
+    KIND = "command"
     chunk_index: int
     section_index: int
     section_title: str
@@ -73,6 +74,7 @@ class SummarizeChunk(Message):
     folded in, so each section's memory is built in order and nothing waits for it."""
 
     TYPE = "chunk.summarize"
+    KIND = "command"
     chunk_index: int
     previous_chunk_index: int | None = None
     model: str | None = None
@@ -118,6 +120,7 @@ class ChunkContinued(Message):
 
 class AssembleDocument(Message):
     TYPE = "document.assemble"
+    KIND = "command"
     target_words: int
     round: int = 1
 
@@ -132,6 +135,7 @@ class DocumentAssembled(Message):
 
 class ExtendJob(Message):
     TYPE = "job.extend"
+    KIND = "command"
     missing_words: int
     words: int
     round: int
@@ -261,6 +265,7 @@ class LlmCalled(Message):
     """One attempt at an LLM call; keys follow the OpenTelemetry GenAI conventions."""
 
     TYPE = "llm.call"
+    KIND = "record"
     attributes: dict[str, str | int | float | bool | None]
 
 
@@ -284,6 +289,7 @@ class DbQueried(Message):
     storing a batch (BOOKKEEPING_CONTEXT), so a reader can tell the log's upkeep from the job's work."""
 
     TYPE = "db.query"
+    KIND = "record"
     statements: list[SqlStatement]
     context: str = ""
 
@@ -311,7 +317,9 @@ class RowUpdated(Message):
 
 
 class ErrorRaised(Message):
-    TYPE = "error"
+    """A handler or an LLM call raised; logs written before this name were typed `error`."""
+
+    TYPE = "error.raised"
     message: str
     traceback: str = ""
     context: str = ""

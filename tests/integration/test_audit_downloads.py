@@ -69,7 +69,7 @@ def test_a_provider_error_that_echoes_the_api_key_is_redacted_in_the_log(stack, 
     job_id = client.submit(400)
     assert client.wait(job_id)["status"] == "completed"
     log = client.http.get(f"/v1/jobs/{job_id}/audit").text
-    errors = [e for e in map(json.loads, log.splitlines()) if e["type"] == "error" and "headers" in e["data"]["message"]]
+    errors = [e for e in map(json.loads, log.splitlines()) if e["type"] == "error.raised" and "headers" in e["data"]["message"]]
     assert errors, "the provider never failed: nothing was tested"
     assert API_KEY not in log and "[redacted]" in errors[0]["data"]["message"]
 

@@ -30,7 +30,7 @@ def test_a_message_that_can_never_be_handled_fails_its_job_with_the_traceback(st
     assert final["status"] == "failed"
     assert "generator could not handle chunk.write" in final["error"] and "resume with POST" in final["error"]
     log = client.audit(job_id)
-    errors = [e for e in log if e["type"] == "error" and e["service"] == "generator"]
+    errors = [e for e in log if e["type"] == "error.raised" and e["service"] == "generator"]
     assert errors and "ValidationError" in errors[0]["data"]["traceback"]
     # The audit service stores the message no handler could take, like every other event.
     assert [e["data"] for e in log if e["event_id"] == str(poison.event_id)] == [poison.data]

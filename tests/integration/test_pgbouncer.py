@@ -183,7 +183,7 @@ async def test_transactions_reads_outbox_and_claims_work_through_it(bouncer, own
         assert not any(await asyncio.gather(*(handle(n, e) for n, e in enumerate(events[:5]))))
         reads = db.reads(job_id=job_id)
         stored = await reads.fetchval(
-            "SELECT count(*) FROM generator.outbox WHERE payload->>'job_id' = $1 AND type = 'error'", str(job_id))
+            "SELECT count(*) FROM generator.outbox WHERE payload->>'job_id' = $1 AND type = 'error.raised'", str(job_id))
         assert stored == len(events) + 5
         assert await reads.fetchval("SELECT count(*) FROM generator.processed_events WHERE event_id = ANY($1)",
                                     events) == len(events)

@@ -440,7 +440,7 @@ window.WebSocket = class {
     setTimeout(() => {
       this.onopen?.();
       for (let seq = 1; seq <= TOTAL; seq++) {
-        const type = seq % 1000 === 0 ? "error" : "db.query";
+        const type = seq % 1000 === 0 ? "error.raised" : "db.query";
         this.onmessage?.({ data: JSON.stringify({ seq, type, event_id: String(seq), service: "audit", job_id: null,
           user_id: null, ts: "2026-01-01T00:00:00.000000+00:00", data: { statements: [{ sql: "SELECT 1" }] } }) });
       }

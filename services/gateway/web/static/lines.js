@@ -5,7 +5,7 @@ export function category(type) {
   if (type.startsWith("db.")) return "db";
   if (type.startsWith("llm.")) return "llm";
   if (type.startsWith("chunk.") || type.startsWith("job.chunk_")) return "chunk";
-  if (type === "error" || type === "job.failed") return "error";
+  if (type === "error.raised" || type === "error" || type === "job.failed") return "error";  // "error": logs before error.raised
   return "other";
 }
 
