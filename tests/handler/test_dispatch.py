@@ -1,7 +1,8 @@
 """Which chunks the planner dispatches next: each section's chunks in order, at most `width`
 sections at once. Decided by the planner's SQL (`store.section_progress`, one summary row per
-section) and `dispatch.next_sections`: the chunk states are written into planner.chunks through
-the planner's own store, on a real Postgres, and read back by the very queries the handlers run.
+section) and `dispatch.next_sections`: the chunk states are written into planner.chunks on a real
+Postgres and read back by the very queries the handlers run; a whole job is driven with the
+store's own writes (`mark_dispatched`, `finish_chunk`).
 (Moved from tests/unit, where it tested a Python copy of that SQL.)"""
 
 import random
