@@ -1,16 +1,22 @@
 """What an operator asks a running service: `/healthz` (the process is alive), `/readyz` (Postgres
 and NATS answer and the schema is current) and `/metrics` (Prometheus). Counters are incremented
 in memory where the work happens; what lives elsewhere (jobs by status, consumer lag) is read
-only when /metrics is scraped, never per event. Workers serve these on a small HTTP server of
-their own (`OpsServer`); the gateway mounts the same answers on its app."""
+only when /metrics is scraped, never per event. Workers serve these as a small ASGI app of their
+own (`ops_app` on uvicorn, `OpsServer`); the gateway mounts the same answers on its app."""
 
 import asyncio
 import contextlib
-import json
 import logging
+import socket
+from typing import Iterator
 
 import nats
+import uvicorn
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, Info, generate_latest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from services.common.db import Database
 from services.common.migrations import available
@@ -19,7 +25,9 @@ log = logging.getLogger(__name__)
 
 OPS_PORTS = {"audit": 9101, "planner": 9102, "generator": 9103, "assembler": 9104}  # defaults
 OPS_PATHS = ("/healthz", "/readyz", "/metrics")
-_JOB_COUNTERS = ("audit", "gateway")  # the roles that may read audit.job_state
+# Who counts jobs by status, and where: the audit service in its own table, the gateway in the
+# view the audit service publishes for it (migrations/0023_read_views.sql).
+_JOB_STATES = {"audit": "audit.job_state", "gateway": "audit.job_state_v1"}
 _CHECK_TIMEOUT_S = 3.0
 
 SERVICE = Info("longform_service", "The Longform service this process runs")
@@ -82,11 +90,11 @@ class Ops:
         return generate_latest()
 
     async def _count_jobs(self) -> None:
-        if self.service not in _JOB_COUNTERS:
+        if self.service not in _JOB_STATES:
             return
+        sql = f"SELECT status, count(*) AS n FROM {_JOB_STATES[self.service]} GROUP BY status"
         try:
-            rows = await asyncio.wait_for(
-                self.db.read("SELECT status, count(*) AS n FROM audit.job_state GROUP BY status"), _CHECK_TIMEOUT_S)
+            rows = await asyncio.wait_for(self.db.read(sql), _CHECK_TIMEOUT_S)
         except Exception:
             log.warning("could not count jobs by status for /metrics", exc_info=True)
             return
@@ -109,57 +117,54 @@ class Ops:
                 CONSUMER_ACK_PENDING.labels(self.stream, info.name).set(info.num_ack_pending or 0)
 
 
+def ops_app(ops: Ops) -> Starlette:
+    """/healthz, /readyz and /metrics as an ASGI app: GET and HEAD; other methods 405, other paths 404."""
+
+    async def healthz(request: Request) -> JSONResponse:
+        return JSONResponse(ops.health())
+
+    async def readyz(request: Request) -> JSONResponse:
+        ready, checks = await ops.readiness()
+        return JSONResponse(checks, status_code=200 if ready else 503)
+
+    async def metrics(request: Request) -> Response:
+        return Response(await ops.metrics(), media_type=CONTENT_TYPE_LATEST)
+
+    return Starlette(routes=[Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", metrics)])
+
+
+class _Server(uvicorn.Server):
+    """uvicorn inside the service's event loop. Its own signal handling is off: the service's
+    runtime owns SIGTERM and SIGINT, and stops this server with the rest."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 class OpsServer:
-    """HTTP/1.1, GET only, one request per connection: all a probe or a scraper needs."""
+    """`ops_app` on uvicorn, on a socket bound here first: a port that is taken is logged and the
+    service runs on without its probes (uvicorn itself would exit the process)."""
 
     def __init__(self, ops: Ops, host: str, port: int) -> None:
         self.ops, self.host, self.port = ops, host, port
-        self._server: asyncio.Server | None = None
+        self._server = _Server(uvicorn.Config(ops_app(ops), log_config=None, access_log=False, lifespan="off",
+                                              ws="none", timeout_graceful_shutdown=_CHECK_TIMEOUT_S))
+        self._serving: asyncio.Task | None = None
 
     async def start(self) -> None:
         try:
-            self._server = await asyncio.start_server(self._answer, self.host, self.port)
+            listening = socket.create_server((self.host, self.port))
         except OSError as exc:  # the service still works; only its probes and metrics are missing
             log.error("ops server could not listen on %s:%d: %s", self.host, self.port, exc)
             return
+        self._serving = asyncio.create_task(self._server.serve(sockets=[listening]))
         log.info("ops server on http://%s:%d (/healthz, /readyz, /metrics)", self.host, self.port)
 
     async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-
-    async def respond(self, method: str, path: str) -> tuple[int, str, bytes]:
-        if method not in ("GET", "HEAD"):
-            return 405, "text/plain", b"method not allowed\n"
-        if path == "/healthz":
-            return 200, "application/json", json.dumps(self.ops.health()).encode()
-        if path == "/readyz":
-            ready, checks = await self.ops.readiness()
-            return (200 if ready else 503), "application/json", json.dumps(checks).encode()
-        if path == "/metrics":
-            return 200, CONTENT_TYPE_LATEST, await self.ops.metrics()
-        return 404, "text/plain", b"not found\n"
-
-    async def _answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
-            method, target, _ = head.split(b"\r\n", 1)[0].decode("latin-1").split(" ", 2)
-            status, content_type, body = await self.respond(method, target.split("?", 1)[0])
-        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.TimeoutError, ValueError):
-            status, content_type, body, method = 400, "text/plain", b"bad request\n", "GET"
-        except Exception:
-            log.exception("ops request failed")
-            status, content_type, body, method = 500, "text/plain", b"internal error\n", "GET"
-        writer.write((f"HTTP/1.1 {status} {_REASONS[status]}\r\nContent-Type: {content_type}\r\n"
-                      f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
-                     + (body if method != "HEAD" else b""))
-        with contextlib.suppress(ConnectionError):  # the client went away: nothing to answer
-            await writer.drain()
-        writer.close()
-
-
-_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 500: "Internal Server Error",
-            503: "Service Unavailable"}
+        if self._serving is not None:
+            self._server.should_exit = True
+            await self._serving
 
 
 async def start_ops(service: str, settings, db: Database, nc: "nats.aio.client.Client") -> OpsServer:
