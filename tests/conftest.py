@@ -19,7 +19,7 @@ import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -34,33 +34,6 @@ _SOURCES = pytest.StashKey[dict]()
 class ServerHandle:
     url: str
     source: str  # "env", "docker" or "embedded"
-    restart: Callable[[], str] | None = None  # only embedded servers can be restarted
-
-
-@dataclass
-class Infra:
-    postgres: ServerHandle
-    nats: ServerHandle
-
-    @property
-    def database_server_url(self) -> str:
-        return self.postgres.url
-
-    @property
-    def nats_url(self) -> str:
-        return self.nats.url
-
-    def restart_postgres(self) -> None:
-        _restart(self.postgres, "Postgres")
-
-    def restart_nats(self) -> None:
-        _restart(self.nats, "NATS")
-
-
-def _restart(server: ServerHandle, what: str) -> None:
-    if server.restart is None:
-        pytest.skip(f"{what} comes from {server.source}: this session cannot restart it")
-    server.restart()
 
 
 @pytest.fixture(scope="session")
@@ -71,11 +44,6 @@ def database_server_url(_postgres_server: ServerHandle) -> str:
 @pytest.fixture(scope="session")
 def nats_url(_nats_server: ServerHandle) -> str:
     return _nats_server.url
-
-
-@pytest.fixture(scope="session")
-def infra(_postgres_server: ServerHandle, _nats_server: ServerHandle) -> Infra:
-    return Infra(_postgres_server, _nats_server)
 
 
 @pytest.fixture(scope="session")
@@ -167,7 +135,7 @@ def _embedded_server(kind: str, make) -> Iterator[ServerHandle]:
     data_dir = Path(tempfile.mkdtemp(prefix=f"lf-test-{kind}-"))
     server = make(data_dir)
     try:
-        yield ServerHandle(server.start(), "embedded", server.restart)
+        yield ServerHandle(server.start(), "embedded")
     finally:
         server.stop()
         shutil.rmtree(data_dir, ignore_errors=True)

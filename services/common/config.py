@@ -45,7 +45,6 @@ class LlmSettings(ServiceSettings):
     llm_summary_model: str | None = None
     llm_max_requests_per_minute: float = 0  # client-side rate limit per provider; 0 is none
     llm_timeout_seconds: float = 180.0
-    llm_max_attempts: int = 6
     openai_api_key: SecretStr | None = Field(default=None, validation_alias="OPENAI_API_KEY")
     anthropic_api_key: SecretStr | None = Field(default=None, validation_alias="ANTHROPIC_API_KEY")
 

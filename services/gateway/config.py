@@ -9,7 +9,6 @@ class GatewaySettings(ServiceSettings):
     max_body_bytes: int = 10 * 1024 * 1024  # any request body: room for a largest source and the other fields
     max_source_bytes: int = 8 * 1024 * 1024  # a rewrite's source in UTF-8; 500,000 English words take ~3 MB
     docx_readers: int = 2  # .docx uploads read at once (services/gateway/wordfile.py bounds each)
-    max_instructions_chars: int = 100_000
     download_slice_chars: int = 65_536
     live_queue_size: int = 1000  # a websocket client further behind than this re-syncs from the table
     live_audit_flush_seconds: float = 30.0  # an open websocket's reads reach the job's log this often
