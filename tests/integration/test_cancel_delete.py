@@ -22,15 +22,38 @@ def _requests_for(stack, job_id: str) -> list[dict]:
     return [r for r in stack.fake_llm.control().requests() if (r.get("chunk") or "").startswith(job_id)]
 
 
+def _until(condition, what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout:.0f} s: {what}")
+        time.sleep(0.1)
+
+
+def _all_work_ended(log: list[dict]) -> bool:
+    """Every write dispatched has been reported (written, or stopped by the cancel) and every
+    memory step started has answered: after this, no handler of the job has an LLM call to make."""
+    def chunks(*types: str) -> set[int]:
+        return {e["data"]["chunk_index"] for t in types for e in _of_type(log, t)}
+    return (chunks("chunk.write") <= chunks("chunk.processed", "job.chunk_stopped")
+            and chunks("chunk.summarize") <= chunks("chunk.summarized"))
+
+
+def _after_a_later_job(client) -> None:
+    """A job submitted now has gone all the way through every service: whatever they still had
+    queued before it (in stream order, for the audit service) has been handled."""
+    assert client.wait(client.submit(50))["status"] == "completed"
+
+
 def test_cancel_stops_the_job_and_resume_finishes_it_without_rewriting_chunks(stack, client) -> None:
     job_id = client.submit(5000, model="fake/latency:seconds=1")
     client.wait_for(job_id, lambda job: job["chunks_done"] >= 1)
     assert client.http.post(f"/v1/jobs/{job_id}/cancel").json()["status"] == "cancelling"
     cancelled = client.wait(job_id)
     assert cancelled["status"] == "cancelled" and cancelled["chunks_done"] < cancelled["chunks_total"]
-    time.sleep(2.5)  # longer than one LLM call: whatever was in flight has ended
+    client.audit_until(job_id, _all_work_ended)
     calls_after_cancel = len(_requests_for(stack, job_id))
-    time.sleep(2.0)
+    _after_a_later_job(client)
     assert len(_requests_for(stack, job_id)) == calls_after_cancel, "the generator kept calling the LLM"
     log = client.audit(job_id)
     assert _of_type(log, "job.cancel_requested") and _of_type(log, "job.cancelled")
@@ -100,12 +123,32 @@ def test_delete_erases_the_job_everywhere_and_leaves_a_tombstone(client, databas
     assert _rows_left(database_url, job_id) == {}
 
 
+def _written_at_the_llm(stack, job_id: str) -> set[int]:
+    """Chunks of the job whose write the fake LLM has received."""
+    return {int(chunk) for r in _requests_for(stack, job_id) if (chunk := r["chunk"].split(":")[1]).isdigit()}
+
+
+def _reported_by_the_generator(database_url: str, job_id: str, *, published: bool = False) -> set[int]:
+    """Chunks whose write handler has ended (written or stopped), from the generator's outbox (and
+    published, if asked): the audit service drops a deleted job's events, so its log cannot say."""
+    rows = fetch(database_url, "SELECT payload->'data'->>'chunk_index' AS chunk FROM generator.outbox"
+                 " WHERE payload->>'job_id' = $1 AND type IN ('chunk.processed', 'job.chunk_stopped')"
+                 f"{' AND published_at IS NOT NULL' if published else ''}", job_id)
+    return {int(r["chunk"]) for r in rows}
+
+
 def test_a_job_deleted_mid_write_leaves_nothing_behind(stack, client, database_url) -> None:
     job_id = client.submit(4000, model="fake/latency:seconds=1.5")
-    client.wait_for(job_id, lambda job: job["status"] == "writing")
-    time.sleep(0.5)  # calls in flight
+    # A write at the LLM (1.5 s each) and not reported: in flight.
+    _until(lambda: _written_at_the_llm(stack, job_id) - _reported_by_the_generator(database_url, job_id),
+           "a write in flight at the LLM")
+    in_flight = _written_at_the_llm(stack, job_id)
     assert client.http.delete(f"/v1/jobs/{job_id}").status_code == 202
     client.audit_until(None, lambda log: any(e["data"]["job_id"] == job_id for e in _of_type(log, "job.deleted")))
-    time.sleep(3.0)  # the calls that were in flight end, and their handlers try to write
+    # The calls that were in flight end and their handlers try to write; their late events reach
+    # the audit service before a later job's.
+    _until(lambda: in_flight <= _reported_by_the_generator(database_url, job_id, published=True),
+           f"the generator's reports of chunks {sorted(in_flight)}")
+    _after_a_later_job(client)
     assert _rows_left(database_url, job_id) == {}
     assert client.http.get(f"/v1/jobs/{job_id}").status_code == 404
