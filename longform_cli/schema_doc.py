@@ -33,6 +33,24 @@ _INDEXES = """
 SELECT schemaname || '.' || indexname AS name, indexdef AS definition FROM pg_indexes
 WHERE schemaname = ANY($1::text[])
 """
+_PUBLISHED = r"""
+SELECT n.nspname::text AS schema, c.relname::text AS name, 'view' AS kind,
+       obj_description(c.oid, 'pg_class') AS description,
+       array(SELECT a.attname::text FROM pg_attribute a
+              WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum) AS shows,
+       array(SELECT DISTINCT pg_get_userbyid(g.grantee) FROM aclexplode(c.relacl) g
+              WHERE g.privilege_type = 'SELECT' AND pg_get_userbyid(g.grantee) LIKE 'longform\_%' ORDER BY 1) AS readers
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind = 'v' AND n.nspname = ANY($1::text[]) AND c.relname ~ '_v[0-9]+$'
+UNION ALL
+SELECT n.nspname, p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')', 'function',
+       obj_description(p.oid, 'pg_proc'), ARRAY['returns ' || pg_get_function_result(p.oid)],
+       array(SELECT DISTINCT pg_get_userbyid(g.grantee) FROM aclexplode(p.proacl) g
+              WHERE g.privilege_type = 'EXECUTE' AND pg_get_userbyid(g.grantee) LIKE 'longform\_%' ORDER BY 1)
+FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+WHERE n.nspname = ANY($1::text[]) AND p.proname ~ '_v[0-9]+$'
+ORDER BY 1, 2
+"""
 _KINDS = {"p": "primary key", "u": "unique", "f": "foreign key", "c": "check", "x": "exclusion"}
 SERVICES = ("gateway", "planner", "generator", "assembler", "audit")
 
@@ -65,11 +83,23 @@ class Table:
         return f"{self.schema}.{self.name}"
 
 
+@dataclass(frozen=True)
+class PublishedRead:
+    """A view or function a service publishes for others' roles to read its data by (0023)."""
+    schema: str
+    name: str
+    kind: str  # view or function
+    description: str | None
+    shows: list[str]  # a view's columns, or a function's result
+    readers: list[str]  # the roles granted it
+
+
 @dataclass
 class Catalog:
     tables: dict[str, Table]
     schemas: dict[str, str | None]
     indexes: dict[str, str] = field(default_factory=dict)  # schema.index -> CREATE INDEX ...
+    published: list[PublishedRead] = field(default_factory=list)
 
     def undescribed(self) -> list[str]:
         """Tables and columns with no COMMENT ON: a migration should describe them."""
@@ -100,9 +130,10 @@ async def read_catalog(url: str) -> Catalog:
         names = sorted({t.schema for t in tables.values()})
         schemas = {r["name"]: r["description"] for r in await conn.fetch(_SCHEMAS, names)}
         indexes = {r["name"]: r["definition"] for r in await conn.fetch(_INDEXES, names)}
+        published = [PublishedRead(**dict(r)) for r in await conn.fetch(_PUBLISHED, names)]
     finally:
         await conn.close()
-    return Catalog({t.qualified: t for t in tables.values()}, schemas, indexes)
+    return Catalog({t.qualified: t for t in tables.values()}, schemas, indexes, published)
 
 
 def _column_constraint(row) -> str:
@@ -126,8 +157,23 @@ def drift(live: Catalog, wanted: Catalog) -> list[str]:
         found += _column_drift(name, live.tables[name].columns, wanted.tables[name].columns)
     found += [f"missing index {name}: {wanted.indexes[name]}" for name in sorted(wanted.indexes)
               if live.indexes.get(name) != wanted.indexes[name]]
-    return found + [f"extra index {name}: {live.indexes[name]}" for name in sorted(live.indexes)
-                    if name not in wanted.indexes]
+    found += [f"extra index {name}: {live.indexes[name]}" for name in sorted(live.indexes)
+              if name not in wanted.indexes]
+    return found + _published_drift(live.published, wanted.published)
+
+
+def _published_drift(live: list[PublishedRead], wanted: list[PublishedRead]) -> list[str]:
+    """A published read missing, or showing other columns or granted to other roles than the migrations say."""
+    have = {(r.schema, r.name): r for r in live}
+    found = []
+    for r in wanted:
+        got = have.get((r.schema, r.name))
+        if got is None:
+            found.append(f"missing published {r.kind} {r.schema}.{r.name}")
+        elif (got.shows, got.readers) != (r.shows, r.readers):
+            found.append(f"published {r.kind} {r.schema}.{r.name}: shows {got.shows} to {got.readers}, "
+                         f"migrations say {r.shows} to {r.readers}")
+    return found
 
 
 def _column_drift(table: str, live: dict[str, Column], wanted: dict[str, Column]) -> list[str]:

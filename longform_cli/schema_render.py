@@ -1,7 +1,7 @@
 """How `longform db schema` shows the schema: text for a terminal, Markdown for docs/SCHEMA.md,
 SQL an operator can run by hand."""
 
-from longform_cli.schema_doc import SERVICES, Catalog, Table, owner_of
+from longform_cli.schema_doc import SERVICES, Catalog, PublishedRead, Table, owner_of
 from services.operator import LEDGER, Migration
 
 MARKDOWN_COMMAND = "longform db schema --markdown > docs/SCHEMA.md"
@@ -25,7 +25,8 @@ own schema. Plain Postgres 15+ (Neon included): no extension is needed.
   its own local database.
 - `longform db check` compares `DATABASE_URL` with the migrations: missing or modified
   (checksum) migrations, missing or extra tables and columns, type, default and nullability
-  differences, missing or extra indexes. It exits 1 on any drift.
+  differences, missing or extra indexes, published reads missing or changed (their columns or the
+  roles granted them). It exits 1 on any drift.
 - `longform db schema --sql` prints the SQL to run by hand instead
   (`psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -f schema.sql`); each migration runs in its own
   transaction and records itself in the ledger, so a migration applied before stops the script
@@ -37,8 +38,8 @@ own schema. Plain Postgres 15+ (Neon included): no extension is needed.
 ## Roles: least privilege (migrations/0009_roles.sql)
 
 Migration 0009 creates one `NOLOGIN` role per service ({", ".join(f"`longform_{s}`" for s in SERVICES)}):
-each reads and writes only its own schema, reads the few tables of others it needs, and may only
-insert and read `audit.events`. Run migrations as the database owner; give each service its
+each reads and writes only its own schema and reads another's data only through what that service
+publishes for it (below, "Published reads"); no role may change `audit.events`. Run migrations as the database owner; give each service its
 own login. On Neon (SQL editor or `psql` as the owner, e.g. `neondb_owner`):
 
 ```sql
@@ -66,11 +67,25 @@ def as_markdown(catalog: Catalog) -> str:
     missing = catalog.undescribed()
     if missing:
         out.append(f"\n**{len(missing)} tables or columns have no description yet:** {', '.join(missing)}.\n")
+    if catalog.published:
+        out.append(_markdown_published(catalog.published))
     for schema in sorted({t.schema for t in catalog.tables.values()}, key=_schema_order):
         out.append(f"\n## Schema `{schema}` (owner: {owner_of(schema)})\n\n{catalog.schemas.get(schema) or ''}\n")
         for table in (t for t in catalog.tables.values() if t.schema == schema):
             out.append(_markdown_table(table))
     return "".join(out)
+
+
+def _markdown_published(reads: list[PublishedRead]) -> str:
+    rows = ["\n## Published reads (declared boundaries)\n\n"
+            "What a service reads of another's data, it reads only through these, published by the owner "
+            "(`<schema>.<name>_vN`) and granted to the reader's role; the tables behind them are not granted. "
+            "A change is a new version beside the old.\n\n"
+            "| read | kind | granted to | shows | what it is |\n|---|---|---|---|---|\n"]
+    for r in reads:
+        rows.append(f"| `{r.schema}.{r.name}` | {r.kind} | {', '.join(f'`{g}`' for g in r.readers)} | "
+                    f"{_cell(', '.join(r.shows))} | {_cell(r.description or _NO_DESCRIPTION)} |\n")
+    return "".join(rows)
 
 
 def _markdown_table(table: Table) -> str:
@@ -104,6 +119,10 @@ def as_text(catalog: Catalog) -> str:
             extra = "".join([" not null" if c.not_null else "", f" default {c.default}" if c.default else "",
                              "".join(f" [{k}]" for k in dict.fromkeys(c.constraints))])
             out.append(f"  {c.name:<16} {c.type}{extra}\n  {'':<16} {c.description or ''}".rstrip())
+    for r in catalog.published:
+        out.append(f"\n{r.schema}.{r.name}  (published {r.kind}, owner: {owner_of(r.schema)};"
+                   f" granted to {', '.join(r.readers) or 'no role'})\n  {r.description or _NO_DESCRIPTION}")
+        out.append(f"  {', '.join(r.shows)}")
     return "\n".join(out).lstrip("\n")
 
 

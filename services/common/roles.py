@@ -1,4 +1,5 @@
-"""The database role each service connects as (migrations/0009_roles.sql makes them). In
+"""The database role each service connects as (migrations/0009_roles.sql makes them; each may read
+another's data only through the views and functions that service publishes for it, 0023). In
 production an operator grants each role to a login role and gives the service its own
 DATABASE_URL; the local stack and the tests let the roles log in themselves."""
 

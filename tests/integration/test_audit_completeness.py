@@ -117,7 +117,7 @@ def test_the_gateway_reads_for_a_job_are_in_its_log(finished) -> None:
         "FROM assembler.documents" in s["sql"] for s in _statements(log, "gateway")))
     reads = _statements(log, "gateway")
     assert any(s["sql"].startswith("SELECT user_id FROM gateway.api_tokens WHERE token_hash") for s in reads)
-    assert any("FROM audit.events WHERE stream_id" in s["sql"] for s in reads)
+    assert any("FROM audit.events_v1 WHERE stream_id" in s["sql"] for s in reads)
     assert all(s["tables"] and s["duration_ms"] is not None for s in reads if not s["sql"].startswith("INSERT"))
 
 

@@ -110,6 +110,8 @@ def test_check_passes_on_a_migrated_database_and_names_every_drift(database_serv
             CREATE TABLE audit.stray (x integer);
             DROP INDEX gateway.jobs_by_user;
             CREATE INDEX plans_by_title ON planner.plans (title);
+            DROP VIEW gateway.sources_v1;
+            REVOKE SELECT ON generator.chunks_v1 FROM longform_planner;
             UPDATE longform_meta.migrations SET checksum = 'tampered' WHERE version = 3;
             DELETE FROM longform_meta.migrations WHERE version = 11;
         """)
@@ -124,7 +126,11 @@ def test_check_passes_on_a_migrated_database_and_names_every_drift(database_serv
                  "extra index planner.plans_by_title",
                  "generator.stops.epoch: type is bigint, migrations say integer",
                  "planner.plans.width: default is 2, migrations say 1",
-                 "gateway.jobs.model: nullability is NOT NULL, migrations say nullable"):
+                 "gateway.jobs.model: nullability is NOT NULL, migrations say nullable",
+                 "missing published view gateway.sources_v1",
+                 "published view generator.chunks_v1: shows ['job_id', 'chunk_index', 'text', 'words'] to"
+                 " ['longform_assembler'], migrations say ['job_id', 'chunk_index', 'text', 'words'] to"
+                 " ['longform_assembler', 'longform_planner']"):
         assert line in drifted.stdout, drifted.stdout
 
 
