@@ -15,10 +15,8 @@ SERVICES = ("gateway", "planner", "generator", "assembler", "audit")
 SHARED = ("longform_meta",)  # the operator's: migrations ledger, erase_job_rows, job_lock_key
 PUBLISHED = re.compile(r"_v\d+$")
 _REFERENCE = re.compile(rf"(?<![\w.])({'|'.join(SERVICES + SHARED)})\.([a-z_][a-z0-9_]*)\b")
-OPERATOR_MODULE = "services.operator"  # runs as the owner, not as a service role
-
-
 _SQL = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|FROM|JOIN|TRUNCATE|WHERE|RETURNING)\b")  # as the code writes SQL
+OPERATOR_MODULE = "services.operator"  # runs as the owner, not as a service role
 
 
 def _docstrings(tree: ast.AST) -> set[int]:
@@ -104,6 +102,13 @@ def _from_services(path: Path) -> set[str]:
     ROOT / "longform_cli" / "demo.py"], ids=lambda p: str(p.relative_to(ROOT)))
 def test_the_cli_client_uses_the_public_api_and_contracts_only(path) -> None:
     assert _from_services(path) == set()
+
+
+def test_the_import_check_sees_every_import_of_services(tmp_path) -> None:
+    planted = tmp_path / "planted.py"
+    planted.write_text("import services.common.db\nfrom contracts.messages import JobRequested\n\n\n"
+                       "def late():\n    from services.gateway import store\n")
+    assert _from_services(planted) == {"services.common.db", "services.gateway"}
 
 
 _LOCAL_STACK = ("up.py", "stack.py", "supervisor.py", "embedded.py")  # they run the services themselves
