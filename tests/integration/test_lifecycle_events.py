@@ -21,10 +21,21 @@ def test_every_chunk_is_started_before_it_is_processed(client) -> None:
     assert _of_type(log, "job.completed")
 
 
+def _writes_at_the_llm(stack, job_id: str) -> list[dict]:
+    return [r for r in stack.fake_llm.control().requests()
+            if (r.get("chunk") or "").startswith(f"{job_id}:") and r["chunk"].split(":")[1].isdigit()]
+
+
+def _until(condition, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"not within {timeout:.0f} s"
+        time.sleep(0.05)
+
+
 def test_a_generator_killed_mid_chunk_shows_the_redelivery_and_the_job_completes(stack, client) -> None:
     job_id = client.submit(600, model="fake/latency:seconds=4")
-    client.audit_until(job_id, lambda log: _of_type(log, "job.chunk_started"))
-    time.sleep(0.5)  # the LLM call is in flight
+    _until(lambda: _writes_at_the_llm(stack, job_id))  # a call in flight: each takes 4 s
     stack.supervisor.kill("generator")  # SIGKILL; the supervisor starts it again
     final = client.wait(job_id, timeout=180)
     assert final["status"] == "completed" and final["words"] >= 600
