@@ -106,7 +106,8 @@ class Bus:
         acknowledged them all, and raises if it has not within `timeout` (the acks still
         awaited are then given up, so none holds a place in the client's pending limit)."""
         acks = [await self._js.publish_async(self.subjects.of(message_type), payload, stream=self.subjects.stream,
-                                             headers={"Nats-Msg-Id": msg_id}) for message_type, payload, msg_id in messages]
+                                             headers={"Nats-Msg-Id": msg_id})
+                for message_type, payload, msg_id in messages]
         await asyncio.wait_for(asyncio.gather(*acks), timeout)
 
     async def publish_live(self, stream_id: str, payload: bytes) -> None:
