@@ -94,6 +94,19 @@ def logged_stack(nats_url, fake_llm_server):
         shutil.rmtree(home, ignore_errors=True)
 
 
+_UNPUBLISHED = " UNION ALL ".join(f"SELECT count(*) AS n FROM {s}.outbox WHERE published_at IS NULL"
+                                  for s in ("gateway", "planner", "generator", "assembler", "audit"))
+
+
+def _until_relays_are_done(database_url: str, timeout: float = 30.0) -> None:
+    """Every service's outbox published and marked: the relays' last statements (the marking of
+    their own reports, which report nothing more) have run, so Postgres's log holds them."""
+    deadline = time.monotonic() + timeout
+    while any(r["n"] for r in fetch(database_url, _UNPUBLISHED)):
+        assert time.monotonic() < deadline, "the relays left events unpublished"
+        time.sleep(0.1)
+
+
 def test_every_statement_postgres_ran_for_the_job_is_in_its_audit_log(logged_stack) -> None:
     stack, log_file = logged_stack
     client = stack.client()
@@ -101,7 +114,7 @@ def test_every_statement_postgres_ran_for_the_job_is_in_its_audit_log(logged_sta
     assert client.wait(job_id)["status"] == "completed"
     client.document(job_id)
     client.http.get("/v1/jobs").raise_for_status()
-    time.sleep(1.0)  # the last relay batches and the download's record
+    _until_relays_are_done(stack.config.database_url)  # the last relay batches and the download's record
     logged = [s for s in statements_logged(log_file) if not any(p.search(s.sql) for p in _NOT_THE_SERVICES)]
     assert {s.service for s in logged} == set(_SERVICES)
 
