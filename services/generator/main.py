@@ -15,11 +15,10 @@ from services.generator.retention import RetentionSettings, run_retention
 async def main() -> None:
     settings = GeneratorSettings()
     consumer = consumers.generator(settings)
-    llm = provider_from_settings(settings)
     retention = RetentionSettings()  # off unless LONGFORM_RETENTION_* are set (SPEC S1)
 
     async def wire(db: Database, bus: Bus) -> list:
-        ports = Ports(db, llm, settings)
+        ports = Ports(db, provider_from_settings(settings, db), settings)
         bus.subscribe(consumer[WriteChunk.TYPE], lambda envelope: write_chunk(envelope, ports))
         bus.subscribe(consumer[SummarizeChunk.TYPE], lambda envelope: summarize_chunk(envelope, ports))
         bus.subscribe(consumer[JobCancelled.TYPE], lambda envelope: job_cancelled(envelope, ports))

@@ -19,10 +19,9 @@ from services.planner.recovery import resume_owned
 async def main() -> None:
     settings = PlannerSettings()
     consumer = consumers.planner(settings)
-    llm = provider_from_settings(settings)
 
     async def wire(db: Database, bus: Bus) -> list:
-        ports = Ports(db, llm, settings)
+        ports = Ports(db, provider_from_settings(settings, db), settings)
         bus.subscribe(consumer[JobRequested.TYPE], lambda e: plan_job(e, ports))
         bus.subscribe(consumer[ChunkProcessed.TYPE], lambda e: chunk_processed(e, ports))
         bus.subscribe(consumer[ExtendJob.TYPE], lambda e: extend_job(e, ports))

@@ -87,7 +87,8 @@ async def planner(settings_env, databases):
     """`await planner(section_width=2)`: the planner's ports, settings overridden as named."""
     async def build(**overrides) -> PlannerPorts:
         settings = PlannerSettings(**settings_env, **overrides)
-        return PlannerPorts(await databases("planner"), provider_from_settings(settings), settings)
+        db = await databases("planner")
+        return PlannerPorts(db, provider_from_settings(settings, db), settings)
     return build
 
 
@@ -95,7 +96,8 @@ async def planner(settings_env, databases):
 async def generator(settings_env, databases):
     async def build(**overrides) -> GeneratorPorts:
         settings = GeneratorSettings(**settings_env, **overrides)
-        return GeneratorPorts(await databases("generator"), provider_from_settings(settings), settings)
+        db = await databases("generator")
+        return GeneratorPorts(db, provider_from_settings(settings, db), settings)
     return build
 
 

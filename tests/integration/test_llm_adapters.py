@@ -1,14 +1,11 @@
 """The provider adapters through the official SDKs against the fake server: usage from the
 provider's own fields, truncation flags, errors classified for the one retry policy."""
 
-import time
-
 import pytest
 
 from services.common.llm.anthropic_adapter import AnthropicProvider
 from services.common.llm.base import LlmError, Prompt
 from services.common.llm.openai_adapter import OpenAIProvider
-from services.common.llm.ratelimit import RateLimited
 
 
 @pytest.fixture(params=["openai", "anthropic"])
@@ -48,12 +45,3 @@ async def test_a_server_error_is_retryable(provider) -> None:
         await provider.complete(_prompt(model="fake/server_error"))
     assert raised.value.kind == "server_error" and raised.value.retryable
 
-
-async def test_the_client_side_rate_limit_spaces_requests(fake_llm_server) -> None:
-    inner = OpenAIProvider(name="openai-compatible", model="fake-writer", api_key="k",
-                           base_url=fake_llm_server.openai_base_url, timeout=10)
-    limited = RateLimited(inner, per_minute=120)  # one request every half second
-    started = time.monotonic()
-    for _ in range(3):
-        await limited.complete(_prompt(words=5))
-    assert time.monotonic() - started >= 1.0  # the second and third each waited their turn

@@ -2,14 +2,16 @@
 define thousands of models at import (anthropic alone takes seconds of CPU)."""
 
 from services.common.config import LlmSettings
+from services.common.db import Database
 from services.common.llm.base import LlmProvider
 from services.common.llm.ratelimit import RateLimited
 
 
-def provider_from_settings(settings: LlmSettings) -> LlmProvider:
+def provider_from_settings(settings: LlmSettings, db: Database) -> LlmProvider:
+    """`db` holds the rate limit every process shares, when one is set."""
     provider = _provider(settings)
     if settings.llm_max_requests_per_minute > 0:
-        return RateLimited(provider, settings.llm_max_requests_per_minute)
+        return RateLimited(provider, settings.llm_max_requests_per_minute, db)
     return provider
 
 
