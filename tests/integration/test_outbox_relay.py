@@ -101,16 +101,24 @@ async def test_a_committed_event_is_published_at_once_and_marked(relay_database,
 
 async def test_an_idle_relay_reads_its_table_at_start_and_then_at_most_every_five_seconds(relay_database,
                                                                                           nats_url) -> None:
+    """Idle time is measured by a second relay's own idle sweeps (every 0.25 s), not by a sleep:
+    once it has swept 12 times while nothing was committed, the relay under test (every 5 s) must
+    still have read its table only at start (the old relay read it every second)."""
     async with Running(relay_database, nats_url) as running:
+        clock_handoff = Handoff()
+        clock_db = await Database.connect(running.database_url, "planner", on_commit=clock_handoff)
         outbox = OutboxRelay(running.db, running.bus, running.handoff)
-        relay = asyncio.create_task(outbox.run())
+        clock = OutboxRelay(clock_db, running.bus, clock_handoff, sweep_seconds=0.25)
+        relays = [asyncio.create_task(outbox.run()), asyncio.create_task(clock.run())]
         try:
             await running.until(lambda: outbox.sweeps >= 1)
-            await asyncio.sleep(3)  # idle: nothing committed (the old relay read its table every second)
+            await running.until(lambda: clock.sweeps >= 13)
             assert outbox.sweeps == 1
         finally:
-            relay.cancel()
-            await asyncio.gather(relay, return_exceptions=True)
+            for relay in relays:
+                relay.cancel()
+            await asyncio.gather(*relays, return_exceptions=True)
+            await clock_db.close()
 
 
 async def test_an_event_committed_with_no_relay_listening_is_swept(relay_database, nats_url) -> None:
