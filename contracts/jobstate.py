@@ -33,9 +33,12 @@ ENDED = frozenset({S.COMPLETED, S.FAILED, S.CANCELLED})  # nothing is being done
 ANY_STATUS = frozenset({"llm.call"})
 
 # status -> {event type: status after it}. An event not listed for the status the job is in
-# changes nothing: after a crash, a batch of events can be stored behind later ones (a
-# `document.assemble` after the `job.completed` it led to), and a completed job stays completed.
-JOB_MOVES: dict[JobStatus, dict[str, JobStatus]] = {
+# changes nothing. After a crash, a batch of events can be stored behind later ones (the
+# `document.assemble` a dead audit process held comes back after the `job.completed` it led to),
+# so `job.completed`, the assembler's proof that the document is at its target, applies in every
+# status, and a completed job stays completed: later events count (a late chunk, tokens) but
+# move nothing and change no words.
+_MOVES: dict[JobStatus, dict[str, JobStatus]] = {
     S.REQUESTED: {
         "job.requested": S.REQUESTED, "job.planned": S.WRITING, "job.cancel_requested": S.CANCELLING,
         "job.cancelled": S.CANCELLED, "job.failed": S.FAILED,
@@ -47,7 +50,7 @@ JOB_MOVES: dict[JobStatus, dict[str, JobStatus]] = {
     },
     S.ASSEMBLING: {
         "chunk.processed": S.ASSEMBLING, "document.assembled": S.ASSEMBLING, "job.extend": S.EXTENDING,
-        "job.completed": S.COMPLETED, "job.failed": S.FAILED, "job.cancel_requested": S.CANCELLING,
+        "job.failed": S.FAILED, "job.cancel_requested": S.CANCELLING,
     },
     S.EXTENDING: {
         "job.extended": S.WRITING, "job.failed": S.FAILED, "job.cancel_requested": S.CANCELLING,
@@ -57,15 +60,18 @@ JOB_MOVES: dict[JobStatus, dict[str, JobStatus]] = {
         "job.planned": S.CANCELLING, "chunk.write": S.CANCELLING, "chunk.processed": S.CANCELLING,
         "job.resumed": S.CANCELLING, "document.assemble": S.CANCELLING, "document.assembled": S.CANCELLING,
         "job.extend": S.CANCELLING, "job.extended": S.CANCELLING, "job.cancel_requested": S.CANCELLING,
-        "job.cancelled": S.CANCELLED, "job.completed": S.COMPLETED, "job.failed": S.FAILED,
+        "job.cancelled": S.CANCELLED, "job.failed": S.FAILED,
     },
-    S.COMPLETED: {},
+    S.COMPLETED: {"chunk.processed": S.COMPLETED},
     S.FAILED: {
         "chunk.processed": S.FAILED, "job.resume_requested": S.FAILED, "job.resumed": S.WRITING,
     },
     S.CANCELLED: {
         "chunk.processed": S.CANCELLED, "job.resume_requested": S.CANCELLED, "job.resumed": S.WRITING,
     },
+}
+JOB_MOVES: dict[JobStatus, dict[str, JobStatus]] = {
+    status: moves | ({} if status in FINAL else {"job.completed": S.COMPLETED}) for status, moves in _MOVES.items()
 }
 
 # The plan's moves, made by the planner: (from, to) -> the events of that move as the job's log

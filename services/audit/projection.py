@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Callable
 
 from contracts.envelope import Envelope
-from contracts.jobstate import JobStatus, after
+from contracts.jobstate import FINAL, JobStatus, after
 
 
 @dataclass(frozen=True)
@@ -35,8 +35,10 @@ def _requested(s: JobState, d: dict) -> JobState:
 
 
 def _chunk_processed(s: JobState, d: dict) -> JobState:
+    """A completed job's words are its document's: a chunk stored late counts as done, no more."""
     written = d["output_words"] > 0
-    return replace(s, chunks_done=s.chunks_done + written, words=s.words + d["output_words"])
+    words = s.words if s.status in FINAL else s.words + d["output_words"]
+    return replace(s, chunks_done=s.chunks_done + written, words=words)
 
 
 def _chunk_write(s: JobState, d: dict) -> JobState:

@@ -159,9 +159,9 @@ def test_events_stored_behind_the_completion_leave_a_completed_job_as_it_is():
     done = _fold([REQUESTED, PLANNED, _chunk(0, 1010), AssembleDocument(target_words=1000),
                   DocumentAssembled(words=1010, chunks=1, target_words=1000, round=1),
                   JobCompleted(words=1010, target_words=1000)])
-    late = _fold([AssembleDocument(target_words=1000), _chunk(0, 1010), JobFailed(reason="late", words=0)], done,
-                 first_seq=7)
-    assert late == replace(done, last_seq=9)
+    late = _fold([AssembleDocument(target_words=1000), DocumentAssembled(words=5, chunks=1, target_words=1000,
+                  round=1), JobFailed(reason="late", words=0), CancelJob(), ResumeJob()], done, first_seq=7)
+    assert late == replace(done, last_seq=11)
 
 
 def test_a_cancel_that_comes_while_assembling_ends_in_whatever_the_assembler_decides():
