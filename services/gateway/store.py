@@ -6,8 +6,8 @@ import uuid
 from datetime import datetime
 from typing import AsyncIterator
 
-from contracts.envelope import Envelope, derived_id
-from contracts.messages import CancelJob, DeleteJob, JobDataDeleted, JobRequested, ResumeJob
+from contracts.envelope import Envelope, Message, derived_id
+from contracts.messages import DeleteJob, JobDataDeleted, JobRequested
 from services.common.db import Database, Reads, Tx, text_slices
 from services.gateway.schemas import NewJob
 from services.gateway.sources import Source
@@ -50,7 +50,8 @@ async def _insert_source(tx: Tx, job_id: uuid.UUID, source: Source) -> None:
     )
 
 
-async def request(db: Database, user_id: uuid.UUID, job_id: uuid.UUID, message: ResumeJob | CancelJob) -> None:
+async def request(db: Database, user_id: uuid.UUID, job_id: uuid.UUID, message: Message) -> None:
+    """The owner's command (or its refusal) into the job's log."""
     async with db.transaction(job_id=job_id, user_id=user_id) as tx:
         tx.emit(Envelope.wrap(message, service=SERVICE, job_id=job_id, user_id=user_id))
 
