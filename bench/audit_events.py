@@ -33,7 +33,7 @@ def _chunk_cycle(index: int) -> list[tuple[str, object]]:
     """What one chunk puts on the bus, (service, message) in the order the services emit them."""
     return [
         ("planner", WriteChunk(chunk_index=index, section_index=index // 8, section_title=f"Section {index // 8}",
-                               brief="The river's early centuries, told through its ferrymen.", target_words=750,
+                               brief="The river's early centuries, told through its ferrymen.", budget_words=750,
                                title="A long history of an imaginary river", instructions="Plain, vivid prose.",
                                previous_chunk_index=index - 1 if index else None)),
         ("planner", _queried(
@@ -45,7 +45,7 @@ def _chunk_cycle(index: int) -> list[tuple[str, object]]:
              "generator.llm_calls", "write"),
             ("INSERT INTO generator.chunks (job_id, chunk_index, text, words) VALUES ($1, $2, $3, $4)",
              "generator.chunks", "write"))),
-        ("generator", ChunkProcessed(chunk_index=index, target_words=750, output_words=752, input_words=1200,
+        ("generator", ChunkProcessed(chunk_index=index, budget_words=750, output_words=752, input_words=1200,
                                      passed=True, attempts=1)),
     ]
 

@@ -139,7 +139,7 @@ def _essentials(event_type: str, data: dict) -> str:
                 f" finish={a.get('gen_ai.response.finish_reasons')} kept={a.get('longform.kept')}"
                 + (f" error={a['error.type']}" if a.get("error.type") else ""))
     if event_type == "chunk.processed":
-        return (f"chunk {data.get('chunk_index')}: {data.get('output_words')}/{data.get('target_words')} words,"
+        return (f"chunk {data.get('chunk_index')}: {data.get('output_words')}/{data.get('budget_words', data.get('target_words'))} words,"
                 f" {'pass' if data.get('passed') else 'fail'}" + (f" ({data['reason']})" if data.get("reason") else ""))
     return " ".join(f"{k}={v}" for k, v in data.items() if not isinstance(v, (dict, list)) and len(str(v)) <= 120)
 

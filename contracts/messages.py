@@ -5,11 +5,19 @@ Schemas evolve only by adding fields with defaults."""
 import uuid
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from contracts.envelope import Message
 
 MAX_TARGET_WORDS = 500_000
+
+
+def _budget():
+    """A chunk's share of the job's target. Sent as `target_words` before migration 0025: a message
+    in flight or an event stored then still reads."""
+    return Field(validation_alias=AliasChoices("budget_words", "target_words"))
+
+
 Mode = Literal["generate", "rewrite"]
 
 
@@ -42,7 +50,7 @@ class WriteChunk(Message):
     section_index: int
     section_title: str
     brief: str
-    target_words: int
+    budget_words: int = _budget()
     title: str
     instructions: str
     previous_chunk_index: int | None = None
@@ -60,7 +68,7 @@ class WriteChunk(Message):
 class ChunkProcessed(Message):
     TYPE = "chunk.processed"
     chunk_index: int
-    target_words: int
+    budget_words: int = _budget()
     output_words: int
     input_words: int = 0
     passed: bool
@@ -104,7 +112,7 @@ class ChunkStarted(Message):
 
     TYPE = "job.chunk_started"
     chunk_index: int
-    target_words: int
+    budget_words: int = _budget()
     attempts_before: int = 0
 
 
@@ -114,7 +122,7 @@ class ChunkContinued(Message):
     TYPE = "job.chunk_continued"
     chunk_index: int
     words_so_far: int
-    target_words: int
+    budget_words: int = _budget()
     round: int
 
 

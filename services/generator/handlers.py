@@ -43,7 +43,7 @@ async def write_chunk(envelope: Envelope, ports: Ports) -> None:
         done = context["done_words"] is not None
         stopped = not done and await store.stopped(tx, job_id, cmd.epoch)
         if not done and not stopped:
-            tx.emit(Envelope.wrap(ChunkStarted(chunk_index=cmd.chunk_index, target_words=cmd.target_words,
+            tx.emit(Envelope.wrap(ChunkStarted(chunk_index=cmd.chunk_index, budget_words=cmd.budget_words,
                                                attempts_before=context["attempts"]),
                                   service=store.SERVICE, job_id=job_id, user_id=user_id))
     draft = ChunkDraft(attempts=context["attempts"])
@@ -60,7 +60,7 @@ async def write_chunk(envelope: Envelope, ports: Ports) -> None:
                     event_id=derived_id(envelope.event_id, ChunkStopped.TYPE)))
             return
         if not done and draft.text:  # stored with its report, so a crash after this never pays for it again
-            await store.accept_chunk(tx, job_id, cmd.chunk_index, draft.text, draft.words, cmd.target_words,
+            await store.accept_chunk(tx, job_id, cmd.chunk_index, draft.text, draft.words, cmd.budget_words,
                                      cmd.previous_chunk_index, cmd.last)
             await summarize_when_ready(tx, envelope, cmd)
         if await tx.claim(envelope.event_id):
@@ -70,8 +70,8 @@ async def write_chunk(envelope: Envelope, ports: Ports) -> None:
                 event_id=derived_id(envelope.event_id, ChunkProcessed.TYPE),
             ))
     if not done and draft.text:
-        count_chunk(draft.words, passed=draft.words >= cmd.target_words)
-        log.info("chunk %d stored: %d of %d words", cmd.chunk_index, draft.words, cmd.target_words)
+        count_chunk(draft.words, passed=draft.words >= cmd.budget_words)
+        log.info("chunk %d stored: %d of %d words", cmd.chunk_index, draft.words, cmd.budget_words)
 
 
 async def _write(cmd: WriteChunk, envelope: Envelope, ports: Ports, tail: str, memory: Memory,
@@ -105,15 +105,15 @@ async def _stored_text(db: Database, envelope: Envelope, chunk_index: int) -> st
 
 
 def _outcome(cmd: WriteChunk, words: int, draft: ChunkDraft) -> ChunkProcessed:
-    passed = words >= cmd.target_words
+    passed = words >= cmd.budget_words
     if passed:
         reason = ""
     elif words:
-        reason = f"short after {draft.rounds} rounds ({words} of {cmd.target_words} words): {draft.last_error}"
+        reason = f"short after {draft.rounds} rounds ({words} of {cmd.budget_words} words): {draft.last_error}"
     else:
         reason = f"{draft.last_error} {draft.failures} times"
     return ChunkProcessed(
-        chunk_index=cmd.chunk_index, target_words=cmd.target_words, output_words=words,
+        chunk_index=cmd.chunk_index, budget_words=cmd.budget_words, output_words=words,
         input_words=count_words(cmd.source_text or cmd.brief), passed=passed, attempts=draft.attempts,
         reason=reason.strip(": "),
     )

@@ -39,12 +39,12 @@ async def stop(tx: Tx, job_id: uuid.UUID, epoch: int) -> None:
         " ON CONFLICT (job_id) DO UPDATE SET epoch = greatest(generator.stops.epoch, excluded.epoch)", job_id, epoch)
 
 
-async def accept_chunk(tx: Tx, job_id: uuid.UUID, chunk_index: int, text: str, words: int, target: int,
+async def accept_chunk(tx: Tx, job_id: uuid.UUID, chunk_index: int, text: str, words: int, budget: int,
                        previous: int | None, last: bool) -> None:
     await tx.execute(
-        "INSERT INTO generator.chunks (job_id, chunk_index, text, words, target_words, previous_chunk_index,"
+        "INSERT INTO generator.chunks (job_id, chunk_index, text, words, budget_words, previous_chunk_index,"
         " last_of_plan, paragraph_digests) VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (job_id, chunk_index) DO NOTHING",
-        job_id, chunk_index, text, words, target, previous, last, paragraph_digests(text),
+        job_id, chunk_index, text, words, budget, previous, last, paragraph_digests(text),
     )
 
 

@@ -73,7 +73,7 @@ class ChunkWriter:
 
     async def write(self, cmd: WriteChunk, tail: str, draft: ChunkDraft) -> ChunkDraft:
         s = self.settings
-        while (draft.words < cmd.target_words and draft.failures < s.max_failures_per_chunk
+        while (draft.words < cmd.budget_words and draft.failures < s.max_failures_per_chunk
                and draft.rounds < s.max_rounds_per_chunk):
             if self.log.stopped:  # cancelled or deleted, as read when the last call was recorded
                 break
@@ -92,7 +92,7 @@ class ChunkWriter:
 
     def _prompt(self, cmd: WriteChunk, tail: str, draft: ChunkDraft) -> Prompt:
         s = self.settings
-        remaining = max(cmd.target_words - draft.words, min(s.min_request_words, cmd.target_words))
+        remaining = max(cmd.budget_words - draft.words, min(s.min_request_words, cmd.budget_words))
         model = cmd.model or s.model_for("writer")
         self.shape = "lean" if draft.echoes > 0 or self.echoes.lean(model) else "full"
         if self.shape == "lean":  # a model that echoes and loops: less to echo, less room to loop in
@@ -124,7 +124,7 @@ class ChunkWriter:
         clean = cleaned(completion.text, scaffolding(f"{prompt.system}\n{prompt.user}", *_users_words(cmd)), earlier)
         if self.stored is not None and (digests := paragraph_digests(clean.text)):
             without_stored(clean, await self.stored(digests))
-        reason = rejection_reason(completion.text, prompt.user, earlier, clean, cmd.target_words - draft.words)
+        reason = rejection_reason(completion.text, prompt.user, earlier, clean, cmd.budget_words - draft.words)
         notes = cut_notes(clean) | {"longform.prompt": self.shape}
         if reason == MOSTLY_ECHO:
             draft.echoes += 1
@@ -141,16 +141,16 @@ class ChunkWriter:
             return
         draft.rejected_in_row = 0
         piece = trim_to_last_sentence(clean.text) if completion.truncated else clean.text
-        target = cmd.target_words
-        draft.extend(trim_to_budget(piece, target - draft.words, TINY_SLACK if target <= TINY_TARGET else None))
+        budget = cmd.budget_words
+        draft.extend(trim_to_budget(piece, budget - draft.words, TINY_SLACK if budget <= TINY_TARGET else None))
         draft.rounds += 1
         await self.log.record(Call(draft.attempts, prompt, completion, kept=True, notes=notes),
-                              *self._continuing(draft, target))
+                              *self._continuing(draft, budget))
 
-    def _continuing(self, draft: ChunkDraft, target: int) -> list[ChunkContinued]:
+    def _continuing(self, draft: ChunkDraft, budget: int) -> list[ChunkContinued]:
         """`job.chunk_continued` when the kept text is short and the writer will ask for the rest."""
         words, s = draft.words, self.settings
-        if words >= target or draft.failures >= s.max_failures_per_chunk or draft.rounds >= s.max_rounds_per_chunk:
+        if words >= budget or draft.failures >= s.max_failures_per_chunk or draft.rounds >= s.max_rounds_per_chunk:
             return []
-        return [ChunkContinued(chunk_index=self.log.chunk_index, words_so_far=words, target_words=target,
+        return [ChunkContinued(chunk_index=self.log.chunk_index, words_so_far=words, budget_words=budget,
                                round=draft.rounds + 1)]

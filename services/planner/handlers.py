@@ -109,7 +109,7 @@ async def extend_job(envelope: Envelope, ports: Ports) -> None:
         await store.insert_chunks(tx, envelope.job_id, new_chunks)
         await store.move(tx, envelope.job_id, JobStatus.WRITING, request.round)
         decision = Decision(tx, envelope)
-        decision.emit(JobExtended(chunks_added=len(new_chunks), words_added=sum(c.words for c in added),
+        decision.emit(JobExtended(chunks_added=len(new_chunks), words_added=sum(c.budget_words for c in added),
                                   chunks_total=last["chunk_index"] + 1 + len(new_chunks), round=request.round))
         await _dispatch(decision, await store.lock_plan(tx, envelope.job_id))
 
@@ -208,7 +208,7 @@ def _write_command(plan, row, total: int) -> WriteChunk:
     previous = row["chunk_index"] - 1
     return WriteChunk(
         chunk_index=row["chunk_index"], section_index=row["section_index"], section_title=row["path"],
-        brief=row["brief"], target_words=row["target_words"], title=plan["title"],
+        brief=row["brief"], budget_words=row["budget_words"], title=plan["title"],
         instructions=plan["instructions"], previous_chunk_index=previous if row["previous_done"] else None,
         position=f"chunk {row['chunk_index'] + 1} of {total}", model=plan["model"], mode=plan["mode"],
         style=plan["style"], handoff_in=row["handoff_in"], handoff_out=row["handoff_out"],

@@ -99,4 +99,4 @@ def parse_outline(reply: str, target_words: int, min_section_words: int) -> Outl
         raise OutlineError(f"{len(leaves)} sections is too fine for {target_words} words")
     budgets = largest_remainder(target_words, [w for _, _, w in leaves])  # repaired: sums to the target exactly
     sections = [Section(" › ".join(path), brief, words) for (path, brief, _), words in zip(leaves, budgets)]
-    return Outline([s for s in sections if s.words > 0], _style(data.get("style")))
+    return Outline([s for s in sections if s.budget_words > 0], _style(data.get("style")))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 class Section:
     path: str
     brief: str
-    words: int
+    budget_words: int
     handoff_in: str = ""
     handoff_out: str = ""
 
@@ -18,7 +18,7 @@ class Section:
 class PlannedChunk:
     chunk_index: int
     section_index: int
-    target_words: int
+    budget_words: int
     source_text: str | None = None
 
 
@@ -60,7 +60,7 @@ def with_handoffs(sections: list[Section]) -> list[Section]:
     def note(s: Section) -> str:
         return f"“{s.path}”: {s.brief}"
 
-    return [Section(s.path, s.brief, s.words,
+    return [Section(s.path, s.brief, s.budget_words,
                     handoff_in=note(sections[i - 1]) if i > 0 else "",
                     handoff_out=note(sections[i + 1]) if i + 1 < len(sections) else "")
             for i, s in enumerate(sections)]
@@ -70,6 +70,6 @@ def chunks_of(sections: list[Section], chunk_words: int, first_index: int = 0,
               first_section: int = 0) -> list[PlannedChunk]:
     planned = []
     for offset, section in enumerate(sections):
-        for size in budgets(section.words, chunk_words):
+        for size in budgets(section.budget_words, chunk_words):
             planned.append(PlannedChunk(first_index + len(planned), first_section + offset, size))
     return planned

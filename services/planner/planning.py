@@ -83,10 +83,10 @@ async def store_passages(tx: Tx, job_id: uuid.UUID, req: JobRequested, s: Planne
     if held is None:
         raise ValueError("the source holds no text")
     missing = max(req.target_words - shares.given, 0)
-    batch.append(PlannedChunk(held.chunk_index, held.section_index, held.target_words + missing, held.source_text))
+    batch.append(PlannedChunk(held.chunk_index, held.section_index, held.budget_words + missing, held.source_text))
     await _store_passage_batch(tx, job_id, batch, s)
     await tx.execute(
-        "UPDATE planner.sections s SET target_words = c.words FROM (SELECT section_index, sum(target_words) AS words"
+        "UPDATE planner.sections s SET budget_words = c.words FROM (SELECT section_index, sum(budget_words) AS words"
         " FROM planner.chunks WHERE job_id = $1 GROUP BY section_index) c"
         " WHERE s.job_id = $1 AND s.section_index = c.section_index",
         job_id,

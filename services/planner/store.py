@@ -27,18 +27,18 @@ async def insert_plan(tx: Tx, job_id: uuid.UUID, user_id: uuid.UUID, req: JobReq
 
 async def insert_sections(tx: Tx, job_id: uuid.UUID, sections: list[Section], first_index: int = 0) -> None:
     await tx.executemany(
-        "INSERT INTO planner.sections (job_id, section_index, path, brief, target_words, handoff_in, handoff_out)"
+        "INSERT INTO planner.sections (job_id, section_index, path, brief, budget_words, handoff_in, handoff_out)"
         " VALUES ($1,$2,$3,$4,$5,$6,$7)",
-        [(job_id, first_index + i, s.path, s.brief, s.words, s.handoff_in, s.handoff_out)
+        [(job_id, first_index + i, s.path, s.brief, s.budget_words, s.handoff_in, s.handoff_out)
          for i, s in enumerate(sections)],
     )
 
 
 async def insert_chunks(tx: Tx, job_id: uuid.UUID, chunks: list[PlannedChunk]) -> None:
     await tx.executemany(
-        "INSERT INTO planner.chunks (job_id, chunk_index, section_index, target_words, source_text)"
+        "INSERT INTO planner.chunks (job_id, chunk_index, section_index, budget_words, source_text)"
         " VALUES ($1,$2,$3,$4,$5)",
-        [(job_id, c.chunk_index, c.section_index, c.target_words, c.source_text) for c in chunks],
+        [(job_id, c.chunk_index, c.section_index, c.budget_words, c.source_text) for c in chunks],
     )
 
 
@@ -46,7 +46,7 @@ async def count_planned(tx: Tx, job_id: uuid.UUID) -> tuple[int, int, int]:
     """Sections, chunks and planned words; records the planned words on the plan."""
     row = await tx.fetchrow(
         "UPDATE planner.plans p SET planned_words = c.words FROM"
-        " (SELECT count(*) AS chunks, count(DISTINCT section_index) AS sections, sum(target_words) AS words"
+        " (SELECT count(*) AS chunks, count(DISTINCT section_index) AS sections, sum(budget_words) AS words"
         "  FROM planner.chunks WHERE job_id = $1) c WHERE p.job_id = $1 RETURNING c.sections, c.chunks, c.words",
         job_id,
     )
@@ -77,7 +77,7 @@ async def section_progress(tx: Tx, job_id: uuid.UUID) -> list[SectionProgress]:
 async def chunks_to_write(tx: Tx, job_id: uuid.UUID, indexes: list[int]):
     """The chosen chunks with their sections, and whether the chunk before each is written."""
     return await tx.fetch(
-        "SELECT c.chunk_index, c.section_index, c.target_words, c.source_text, s.path, s.brief, s.handoff_in,"
+        "SELECT c.chunk_index, c.section_index, c.budget_words, c.source_text, s.path, s.brief, s.handoff_in,"
         " s.handoff_out, (SELECT p.status = 'done' FROM planner.chunks p WHERE p.job_id = c.job_id"
         "  AND p.chunk_index = c.chunk_index - 1) AS previous_done"
         " FROM planner.chunks c JOIN planner.sections s USING (job_id, section_index)"

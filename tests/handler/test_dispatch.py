@@ -32,10 +32,10 @@ async def planned_many(tx: Tx, states: list[tuple[str, int]]) -> list[uuid.UUID]
         " outline_source) VALUES ($1, $2, 'generate', 't', 'i', $3, $3, 'code')",
         [(job, uuid.uuid4(), 10 * len(statuses)) for job, (statuses, _) in zip(jobs, states)])
     await tx.executemany(
-        "INSERT INTO planner.sections (job_id, section_index, path, brief, target_words) VALUES ($1, $2, '', '', 10)",
+        "INSERT INTO planner.sections (job_id, section_index, path, brief, budget_words) VALUES ($1, $2, '', '', 10)",
         [(job, i) for job, (statuses, per) in zip(jobs, states) for i in range(-(-len(statuses) // per))])
     await tx.executemany(
-        "INSERT INTO planner.chunks (job_id, chunk_index, section_index, target_words, status) VALUES ($1,$2,$3,10,$4)",
+        "INSERT INTO planner.chunks (job_id, chunk_index, section_index, budget_words, status) VALUES ($1,$2,$3,10,$4)",
         [(job, i, i // per, STATUS[letter]) for job, (statuses, per) in zip(jobs, states)
          for i, letter in enumerate(statuses)])
     return jobs

@@ -19,7 +19,7 @@ CHUNK = ("Ada reached the river at dusk. The ferry was gone and the ferryman wit
 def write(budget: int = 200, model: str | None = None, **fields) -> WriteChunk:
     return WriteChunk(chunk_index=0, section_index=0, section_title="The Saltwater Meander",
                       brief="A river that runs uphill at night and the villages that follow it.",
-                      target_words=budget, title="Imaginary rivers", instructions="A field guide to imaginary rivers.",
+                      budget_words=budget, title="Imaginary rivers", instructions="A field guide to imaginary rivers.",
                       position="chunk 1 of 3", model=model, **fields)
 
 
@@ -29,7 +29,7 @@ async def calls(owner, job: Job, purpose: str = "write") -> list:
 
 
 async def stored_chunk(owner, job: Job, index: int = 0):
-    return await owner.fetchrow("SELECT text, words, target_words FROM generator.chunks"
+    return await owner.fetchrow("SELECT text, words, budget_words FROM generator.chunks"
                                 " WHERE job_id = $1 AND chunk_index = $2", job.job_id, index)
 
 
@@ -39,12 +39,12 @@ async def test_a_chunk_is_written_to_its_budget_and_stored_with_its_report_and_i
     await write_chunk(command, ports)
 
     chunk = await stored_chunk(owner, job)
-    assert chunk["words"] >= 200 and chunk["target_words"] == 200
+    assert chunk["words"] >= 200 and chunk["budget_words"] == 200
     assert [(c["kept"], c["error"]) for c in await calls(owner, job)][-1] == (True, None)
     [started, processed] = await outbox(owner, "generator", job.job_id, "job.chunk_started", "chunk.processed")
-    assert started.data == {"chunk_index": 0, "target_words": 200, "attempts_before": 0}
+    assert started.data == {"chunk_index": 0, "budget_words": 200, "attempts_before": 0}
     assert processed.data | {"input_words": 0} == {
-        "chunk_index": 0, "target_words": 200, "output_words": chunk["words"], "input_words": 0, "passed": True,
+        "chunk_index": 0, "budget_words": 200, "output_words": chunk["words"], "input_words": 0, "passed": True,
         "attempts": len(await calls(owner, job)), "reason": ""}
     assert len(await outbox(owner, "generator", job.job_id, "llm.call")) == len(await calls(owner, job))
     [summarize] = await outbox(owner, "generator", job.job_id, "chunk.summarize")
@@ -71,7 +71,7 @@ async def test_a_short_reply_is_continued_and_the_log_says_so(generator, owner):
     continued = [e.data for e in await outbox(owner, "generator", job.job_id, "job.chunk_continued")]
     assert continued
     for step in continued:
-        assert 0 < step["words_so_far"] < step["target_words"] and step["round"] >= 2
+        assert 0 < step["words_so_far"] < step["budget_words"] and step["round"] >= 2
     kept = [e for e in await outbox(owner, "generator", job.job_id, "llm.call")
             if e.data["attributes"]["longform.kept"]]
     assert len(kept) >= len(continued) + 1

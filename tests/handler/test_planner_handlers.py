@@ -18,7 +18,7 @@ def requested(target: int, **fields) -> JobRequested:
 
 
 async def planned_chunks(owner, job: Job) -> list:
-    return await owner.fetch("SELECT chunk_index, section_index, target_words, status, words FROM planner.chunks"
+    return await owner.fetch("SELECT chunk_index, section_index, budget_words, status, words FROM planner.chunks"
                              " WHERE job_id = $1 ORDER BY chunk_index", job.job_id)
 
 
@@ -35,9 +35,9 @@ def first_of_each_section(chunks: list, sections: int) -> list[int]:
 
 def report(write, words: int | None = None) -> ChunkProcessed:
     """The generator's report of a dispatched chunk, `words` written (its budget unless said)."""
-    budget = write.data["target_words"]
+    budget = write.data["budget_words"]
     written = budget if words is None else words
-    return ChunkProcessed(chunk_index=write.data["chunk_index"], target_words=budget, output_words=written,
+    return ChunkProcessed(chunk_index=write.data["chunk_index"], budget_words=budget, output_words=written,
                           passed=written >= budget, attempts=1,
                           reason="" if written else "provider returned an empty reply 9 times")
 
@@ -49,18 +49,18 @@ async def test_a_requested_job_gets_budgets_covering_its_target_and_its_first_se
     plan = await plan_state(owner, job)
     assert (plan["state"], plan["outline_source"], plan["width"]) == ("writing", "llm", 2)
     chunks = await planned_chunks(owner, job)
-    assert sum(c["target_words"] for c in chunks) >= 6000
-    assert all(0 < c["target_words"] <= 400 for c in chunks)
+    assert sum(c["budget_words"] for c in chunks) >= 6000
+    assert all(0 < c["budget_words"] <= 400 for c in chunks)
     assert len({c["section_index"] for c in chunks}) >= 2
     [planned] = await outbox(owner, "planner", job.job_id, "job.planned")
     assert planned.data | {"fallback": ""} == {
         "sections": len({c["section_index"] for c in chunks}), "chunks_total": len(chunks),
-        "planned_words": sum(c["target_words"] for c in chunks), "outline_source": "llm", "fallback": ""}
+        "planned_words": sum(c["budget_words"] for c in chunks), "outline_source": "llm", "fallback": ""}
     writes = await outbox(owner, "planner", job.job_id, "chunk.write")
     dispatched = first_of_each_section(chunks, 2)
     assert [w.data["chunk_index"] for w in writes] == dispatched
-    budgets = {c["chunk_index"]: c["target_words"] for c in chunks}
-    assert all(w.data["target_words"] == budgets[w.data["chunk_index"]] for w in writes)
+    budgets = {c["chunk_index"]: c["budget_words"] for c in chunks}
+    assert all(w.data["budget_words"] == budgets[w.data["chunk_index"]] for w in writes)
     assert [c["chunk_index"] for c in chunks if c["status"] == "dispatched"] == dispatched
     calls = await owner.fetch("SELECT purpose, kept FROM planner.llm_calls WHERE job_id = $1", job.job_id)
     assert [(c["purpose"], c["kept"]) for c in calls] == [("outline", True)]
@@ -81,7 +81,7 @@ async def test_a_tiny_target_is_one_chunk_planned_without_the_llm(planner, owner
     await plan_job(job.envelope(requested(40), "gateway"), ports)
     assert (await plan_state(owner, job))["outline_source"] == "single"
     [write] = await outbox(owner, "planner", job.job_id, "chunk.write")
-    assert (write.data["chunk_index"], write.data["target_words"], write.data["last"]) == (0, 40, True)
+    assert (write.data["chunk_index"], write.data["budget_words"], write.data["last"]) == (0, 40, True)
     assert await owner.fetchval("SELECT count(*) FROM planner.llm_calls WHERE job_id = $1", job.job_id) == 0
 
 
@@ -92,7 +92,7 @@ async def test_a_chunk_written_dispatches_the_next_of_its_section_which_follows_
     await chunk_processed(job.envelope(report(first), "generator"), ports)
 
     chunks = {c["chunk_index"]: c for c in await planned_chunks(owner, job)}
-    assert (chunks[0]["status"], chunks[0]["words"]) == ("done", first.data["target_words"])
+    assert (chunks[0]["status"], chunks[0]["words"]) == ("done", first.data["budget_words"])
     [_, second] = await outbox(owner, "planner", job.job_id, "chunk.write")
     assert (second.data["chunk_index"], second.data["previous_chunk_index"]) == (1, 0)
     assert chunks[1]["status"] == "dispatched"
@@ -169,9 +169,9 @@ async def test_a_short_document_gets_extension_chunks_after_the_last_and_they_ar
 
     chunks = await planned_chunks(owner, job)
     added = [c for c in chunks if c["chunk_index"] > 0]
-    assert sum(c["target_words"] for c in added) >= 300
+    assert sum(c["budget_words"] for c in added) >= 300
     [extended] = await outbox(owner, "planner", job.job_id, "job.extended")
-    assert extended.data == {"chunks_added": len(added), "words_added": sum(c["target_words"] for c in added),
+    assert extended.data == {"chunks_added": len(added), "words_added": sum(c["budget_words"] for c in added),
                              "chunks_total": len(chunks), "round": 1}
     next_write = (await outbox(owner, "planner", job.job_id, "chunk.write"))[-1]
     assert next_write.data["chunk_index"] == 1

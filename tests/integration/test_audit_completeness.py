@@ -149,11 +149,11 @@ def test_another_users_job_reads_go_to_the_callers_account_not_the_job(client, s
 def test_chunk_processed_events_match_the_chunks_stored(finished, database_url) -> None:
     _, job_id, log = finished
     stored = {r["chunk_index"]: r for r in fetch(
-        database_url, "SELECT g.chunk_index, g.words, p.target_words FROM generator.chunks g JOIN planner.chunks p"
+        database_url, "SELECT g.chunk_index, g.words, p.budget_words FROM generator.chunks g JOIN planner.chunks p"
         " USING (job_id, chunk_index) WHERE g.job_id = $1", uuid.UUID(job_id))}
     reported = {e["data"]["chunk_index"]: e["data"] for e in _of_type(log, "chunk.processed")}
     assert stored and set(reported) == set(stored)
     for index, row in stored.items():
         event = reported[index]
-        assert (event["output_words"], event["target_words"]) == (row["words"], row["target_words"])
-        assert event["passed"] == (row["words"] >= row["target_words"]) and event["input_words"] > 0
+        assert (event["output_words"], event["budget_words"]) == (row["words"], row["budget_words"])
+        assert event["passed"] == (row["words"] >= row["budget_words"]) and event["input_words"] > 0

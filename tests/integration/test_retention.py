@@ -138,7 +138,7 @@ async def _finished_job(db: Database, status: str, accepted: list[int]) -> uuid.
                            " data) VALUES ($1::uuid::text, 1, $2, $1::uuid, $3, 'test', now(), '{}')",
                            job, uuid.uuid4(), f"job.{status}")
         for version, chunk in enumerate(accepted, start=1):
-            await conn.execute("INSERT INTO generator.chunks (job_id, chunk_index, text, words, target_words)"
+            await conn.execute("INSERT INTO generator.chunks (job_id, chunk_index, text, words, budget_words)"
                                " VALUES ($1, $2, 'text', 1, 1)", job, chunk)
             await conn.execute("INSERT INTO generator.coherence (job_id, version, caused_by_chunk, summary)"
                                " VALUES ($1, $2, $3, 's')", job, version, chunk)

@@ -32,10 +32,10 @@ def test_a_source_is_reworked_to_at_least_the_target(client, query, target, inst
     document = client.document(job_id)
     assert count_words(document) == final["words"] >= target
     assert [p for p, n in Counter(paragraphs(document)).items() if n > 1] == []
-    passages = query("SELECT source_text, target_words FROM planner.chunks WHERE job_id = $1 AND source_text"
+    passages = query("SELECT source_text, budget_words FROM planner.chunks WHERE job_id = $1 AND source_text"
                      " IS NOT NULL ORDER BY chunk_index", uuid.UUID(job_id))
     assert " ".join(p["source_text"] for p in passages).split() == ESSAY.split()  # all of it, in order
-    assert sum(p["target_words"] for p in passages) == target
+    assert sum(p["budget_words"] for p in passages) == target
 
 
 def test_each_chunk_prompt_carries_its_passage_of_the_source(client, query) -> None:

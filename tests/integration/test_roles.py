@@ -152,7 +152,7 @@ def test_a_service_reads_what_it_needs(roles_database, service, statement) -> No
     ("planner", "SELECT sha256 FROM gateway.sources_v1"),
     ("gateway", "SELECT recorded_at FROM audit.events_v1"),
     ("gateway", "SELECT user_id FROM audit.job_state_v1"),
-    ("assembler", "SELECT target_words FROM generator.chunks_v1"),
+    ("assembler", "SELECT budget_words FROM generator.chunks_v1"),
 ])
 def test_a_published_view_shows_only_the_columns_its_readers_use(roles_database, service, statement) -> None:
     with pytest.raises(asyncpg.UndefinedColumnError):

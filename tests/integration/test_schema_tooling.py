@@ -82,7 +82,7 @@ def test_schema_prints_every_table_with_its_owner_columns_and_purpose(database_s
         owner = table.schema if table.schema != "longform_meta" else "operator"
         assert f"{table.qualified}  (owner: {owner})" in shown.stdout
     assert "generator.coherence  (owner: generator)\n  The state carried from chunk to chunk" in shown.stdout
-    assert "  target_words     integer not null [check" in shown.stdout
+    assert "  budget_words     integer not null [check" in shown.stdout
 
 
 def test_migrate_applies_every_migration_once_and_records_it(database_server_url):
@@ -105,7 +105,7 @@ def test_check_passes_on_a_migrated_database_and_names_every_drift(database_serv
             ALTER TABLE generator.stops ALTER COLUMN epoch TYPE bigint;
             ALTER TABLE planner.plans ALTER COLUMN width SET DEFAULT 2;
             ALTER TABLE gateway.jobs ALTER COLUMN model SET NOT NULL;
-            ALTER TABLE generator.chunks DROP COLUMN target_words;
+            ALTER TABLE generator.chunks DROP COLUMN budget_words;
             DROP TABLE planner.stops;
             CREATE TABLE audit.stray (x integer);
             DROP INDEX gateway.jobs_by_user;
@@ -121,7 +121,7 @@ def test_check_passes_on_a_migrated_database_and_names_every_drift(database_serv
     for line in ("migration 0011_descriptions_retention not applied (run `longform db migrate`)",
                  "migration 0003_generator was modified after it was applied",
                  "missing table planner.stops", "extra table audit.stray",
-                 "extra column planner.plans.extra", "missing column generator.chunks.target_words",
+                 "extra column planner.plans.extra", "missing column generator.chunks.budget_words",
                  "missing index gateway.jobs_by_user: CREATE INDEX jobs_by_user ON gateway.jobs",
                  "extra index planner.plans_by_title",
                  "generator.stops.epoch: type is bigint, migrations say integer",

@@ -64,8 +64,8 @@ def test_an_accepted_outline_budgets_exactly_the_target(nodes, target, min_secti
         event("rejected")
         return
     event("accepted")
-    assert sum(s.words for s in outline.sections) == target
-    assert all(s.words >= 1 for s in outline.sections)
+    assert sum(s.budget_words for s in outline.sections) == target
+    assert all(s.budget_words >= 1 for s in outline.sections)
 
 
 sections = st.lists(st.builds(Section, st.just("Section"), st.just("Brief."), st.integers(1, 50_000)),
@@ -77,10 +77,10 @@ sections = st.lists(st.builds(Section, st.just("Section"), st.just("Brief."), st
 def test_chunks_of_linked_sections_budget_exactly_the_sections_words(planned, chunk_words, first_index,
                                                                      first_section):
     chunks = chunks_of(with_handoffs(planned), chunk_words, first_index, first_section)
-    assert sum(c.target_words for c in chunks) == sum(s.words for s in planned)
+    assert sum(c.budget_words for c in chunks) == sum(s.budget_words for s in planned)
     assert [c.chunk_index for c in chunks] == list(range(first_index, first_index + len(chunks)))
     assert {c.section_index for c in chunks} == set(range(first_section, first_section + len(planned)))
-    assert all(1 <= c.target_words <= chunk_words for c in chunks)
+    assert all(1 <= c.budget_words <= chunk_words for c in chunks)
 
 
 @_PROPERTY

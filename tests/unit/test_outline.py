@@ -36,13 +36,13 @@ _THREE_LEVELS = [
 
 def test_a_flat_outline_becomes_one_section_per_node_with_its_brief_and_budget():
     outline = parse_outline(_reply(_FLAT), 1000, 150)
-    assert [(s.path, s.brief, s.words) for s in outline.sections] == [
+    assert [(s.path, s.brief, s.budget_words) for s in outline.sections] == [
         ("Opening", "About opening.", 300), ("Middle", "About middle.", 400), ("Ending", "About ending.", 300)]
 
 
 def test_a_two_level_outline_joins_chapter_and_section_titles_into_leaf_paths():
     outline = parse_outline(_reply(_TWO_LEVELS), 2000, 150)
-    assert [(s.path, s.words) for s in outline.sections] == [
+    assert [(s.path, s.budget_words) for s in outline.sections] == [
         ("Chapter One › Arrival", 500), ("Chapter One › Storm", 500), ("Chapter Two › Aftermath", 1000)]
 
 
@@ -51,7 +51,7 @@ def test_a_three_level_outline_joins_part_chapter_and_section_titles_into_leaf_p
     assert [s.path for s in outline.sections] == [
         "Part I › Chapter 1 › Dawn", "Part I › Chapter 1 › Noon", "Part I › Chapter 2 › Dusk",
         "Part II › Chapter 3 › Night"]
-    assert [s.words for s in outline.sections] == [250, 250, 500, 1000]
+    assert [s.budget_words for s in outline.sections] == [250, 250, 500, 1000]
 
 
 def test_titles_and_briefs_are_collapsed_to_single_spaces():
@@ -73,7 +73,7 @@ def test_parsed_sections_carry_no_handoffs_yet():
 ])
 def test_the_json_is_found_inside_fences_and_prose(reply):
     outline = parse_outline(reply, 1000, 150)
-    assert [(s.path, s.words) for s in outline.sections] == [("Opening", 300), ("Middle", 400), ("Ending", 300)]
+    assert [(s.path, s.budget_words) for s in outline.sections] == [("Opening", 300), ("Middle", 400), ("Ending", 300)]
 
 
 @pytest.mark.parametrize("words, target", [
@@ -85,24 +85,24 @@ def test_the_json_is_found_inside_fences_and_prose(reply):
 ])
 def test_budgets_that_miss_the_target_are_repaired_to_exactly_the_target(words, target):
     outline = parse_outline(_reply([_leaf(f"S{i}", w) for i, w in enumerate(words)]), target, 150)
-    assert sum(s.words for s in outline.sections) == target
+    assert sum(s.budget_words for s in outline.sections) == target
 
 
 def test_repaired_budgets_keep_the_outline_proportions():
     outline = parse_outline(_reply([_leaf("A", 100), _leaf("B", 300)]), 2000, 150)
-    assert [s.words for s in outline.sections] == [500, 1500]
+    assert [s.budget_words for s in outline.sections] == [500, 1500]
 
 
 @pytest.mark.parametrize("bad", [None, 0, -500, "400", "lots", [300], {"n": 3}, float("nan")])
 def test_missing_zero_negative_or_non_numeric_words_weigh_as_one(bad):
     nodes = [_leaf("A", 1), _leaf("B", bad), _leaf("C", 2)]
     outline = parse_outline(json.dumps({"nodes": nodes}), 4000, 150)
-    assert [s.words for s in outline.sections] == [1000, 1000, 2000]
+    assert [s.budget_words for s in outline.sections] == [1000, 1000, 2000]
 
 
 def test_when_no_node_has_usable_words_the_target_is_split_evenly():
     outline = parse_outline(_reply([{"title": t} for t in "ABCD"]), 1001, 150)
-    assert [s.words for s in outline.sections] == [251, 250, 250, 250]
+    assert [s.budget_words for s in outline.sections] == [251, 250, 250, 250]
 
 
 @pytest.mark.parametrize("brief", [None, "", "MISSING"])
@@ -187,7 +187,7 @@ def test_an_outline_finer_than_the_minimum_section_size_is_rejected():
 
 def test_a_target_below_the_minimum_section_size_still_allows_one_section():
     (only,) = parse_outline(_reply([_leaf("All", 10)]), 60, 150).sections
-    assert only.words == 60
+    assert only.budget_words == 60
     with pytest.raises(OutlineError):
         parse_outline(_reply([_leaf("A", 10), _leaf("B", 10)]), 60, 150)
 
@@ -229,7 +229,7 @@ def test_an_infinite_budget_is_rejected_or_repaired(words):
         outline = parse_outline(reply, 1000, 150)
     except OutlineError:
         return
-    assert sum(s.words for s in outline.sections) == 1000
+    assert sum(s.budget_words for s in outline.sections) == 1000
 
 
 def test_an_astronomically_large_integer_budget_is_rejected_or_repaired():
@@ -238,7 +238,7 @@ def test_an_astronomically_large_integer_budget_is_rejected_or_repaired():
         outline = parse_outline(reply, 1000, 150)
     except OutlineError:
         return
-    assert sum(s.words for s in outline.sections) == 1000
+    assert sum(s.budget_words for s in outline.sections) == 1000
 
 
 def test_budgets_near_the_float_limit_are_still_repaired_to_the_target():
@@ -247,9 +247,9 @@ def test_budgets_near_the_float_limit_are_still_repaired_to_the_target():
         outline = parse_outline(reply, 1000, 150)
     except OutlineError:
         return
-    assert sum(s.words for s in outline.sections) == 1000
+    assert sum(s.budget_words for s in outline.sections) == 1000
 
 
 def test_a_vanishingly_small_budget_is_still_repaired_to_the_target():
     outline = parse_outline('{"nodes": [{"title": "A", "words": 5e-324}]}', 1000, 150)
-    assert sum(s.words for s in outline.sections) == 1000
+    assert sum(s.budget_words for s in outline.sections) == 1000

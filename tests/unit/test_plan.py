@@ -59,8 +59,8 @@ def test_largest_remainder_gives_the_leftover_words_to_the_largest_remainders():
                                                    (500_000, 2400), (77, 10)])
 def test_fallback_sections_budgets_sum_to_the_target_and_none_exceeds_the_section_size(target, section_words):
     sections = fallback_sections(target, section_words)
-    assert sum(s.words for s in sections) == target
-    assert all(1 <= s.words <= section_words for s in sections)
+    assert sum(s.budget_words for s in sections) == target
+    assert all(1 <= s.budget_words <= section_words for s in sections)
 
 
 def test_fallback_sections_are_labelled_with_their_position():
@@ -79,7 +79,7 @@ def test_fallback_sections_briefs_open_develop_and_close_the_document():
 
 def test_a_single_fallback_section_is_the_whole_document():
     (only,) = fallback_sections(1, 2400)
-    assert only.words == 1
+    assert only.budget_words == 1
     assert "whole document" in only.brief
 
 
@@ -103,7 +103,7 @@ def test_with_handoffs_links_each_section_to_its_neighbours():
 def test_with_handoffs_keeps_paths_briefs_and_budgets():
     sections = _sections(100, 200, 300)
     linked = with_handoffs(sections)
-    assert [(s.path, s.brief, s.words) for s in linked] == [(s.path, s.brief, s.words) for s in sections]
+    assert [(s.path, s.brief, s.budget_words) for s in linked] == [(s.path, s.brief, s.budget_words) for s in sections]
 
 
 def test_a_lone_section_has_no_handoffs():
@@ -128,14 +128,14 @@ def test_chunks_of_numbers_contiguously_and_sums_per_section_to_its_words(words,
     chunks = chunks_of(sections, chunk_words, first_index=first_index, first_section=first_section)
     assert [c.chunk_index for c in chunks] == list(range(first_index, first_index + len(chunks)))
     assert [c.section_index for c in chunks] == sorted(c.section_index for c in chunks)
-    per_section = {index: sum(c.target_words for c in group)
+    per_section = {index: sum(c.budget_words for c in group)
                    for index, group in itertools.groupby(chunks, key=lambda c: c.section_index)}
-    assert per_section == {first_section + i: s.words for i, s in enumerate(sections)}
-    assert all(1 <= c.target_words <= chunk_words for c in chunks)
+    assert per_section == {first_section + i: s.budget_words for i, s in enumerate(sections)}
+    assert all(1 <= c.budget_words <= chunk_words for c in chunks)
     assert all(c.source_text is None for c in chunks)
 
 
 def test_chunks_of_continues_numbering_from_the_first_index_and_section():
     chunks = chunks_of(_sections(1600, 800), 800, first_index=10, first_section=4)
-    assert [(c.chunk_index, c.section_index, c.target_words) for c in chunks] == [
+    assert [(c.chunk_index, c.section_index, c.budget_words) for c in chunks] == [
         (10, 4, 800), (11, 4, 800), (12, 5, 800)]

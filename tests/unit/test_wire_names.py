@@ -8,7 +8,7 @@ import pytest
 from pydantic import BaseModel
 
 from contracts.envelope import Envelope
-from contracts.messages import ALL
+from contracts.messages import ALL, ChunkProcessed
 from contracts.subjects import Subjects
 from services.common import consumers
 from services.gateway import schemas
@@ -97,3 +97,15 @@ def test_subjects_and_consumers_are_named_from_the_type():
         assert consumers.consumer_name("planner", message.TYPE) == f"planner-{message.TYPE.replace('.', '-')}"
     assert consumers.consumer_name("audit", consumers.EVERY_SUBJECT) == "audit-all"
     assert subjects.live("x").startswith("longform-live.") and subjects.anchor("x").startswith("longform-anchors.")
+
+
+def test_target_words_is_the_jobs_target_and_a_chunks_share_is_budget_words():
+    about_a_chunk = [m for m in ALL if "chunk_index" in m.model_fields]
+    assert about_a_chunk and not [m.TYPE for m in about_a_chunk if "target_words" in m.model_fields]
+    assert not [m.TYPE for m in ALL if "budget_words" in m.model_fields and "chunk_index" not in m.model_fields]
+
+
+def test_a_chunk_message_sent_before_the_rename_still_reads():
+    old = ChunkProcessed.model_validate({"chunk_index": 2, "target_words": 400, "output_words": 410, "passed": True,
+                                         "attempts": 1})
+    assert old.budget_words == 400 and "target_words" not in old.model_dump()

@@ -41,7 +41,7 @@ export function essentials(type, data) {
   }
   if (type === "llm.call") return llmCall(data.attributes ?? {});
   if (type === "chunk.processed") {
-    return `chunk ${data.chunk_index}: ${data.output_words}/${data.target_words} words, ` +
+    return `chunk ${data.chunk_index}: ${data.output_words}/${data.budget_words ?? data.target_words} words, ` +
       (data.passed ? "pass" : "fail") + (data.reason ? ` (${data.reason})` : "");
   }
   return scalars(data);
