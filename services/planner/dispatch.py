@@ -2,7 +2,6 @@
 Decided from one summary row per section (the database computes them), never from every chunk."""
 
 from dataclasses import dataclass
-from itertools import groupby
 
 
 @dataclass(frozen=True)
@@ -16,19 +15,6 @@ class SectionProgress:
     @property
     def open(self) -> bool:
         return self.started and not self.finished
-
-
-def progress(rows: list) -> list[SectionProgress]:
-    """The same summaries from chunk rows (ordered by chunk_index), as the database gives them."""
-    found = []
-    for section, group in groupby(rows, key=lambda r: r["section_index"]):
-        chunks = list(group)
-        upcoming = next((r for r in chunks if r["status"] != "done"), None)
-        found.append(SectionProgress(
-            section, any(r["status"] in ("done", "dispatched") for r in chunks), upcoming is None,
-            upcoming["chunk_index"] if upcoming else None, bool(upcoming) and upcoming["status"] == "pending",
-        ))
-    return found
 
 
 def next_sections(sections: list[SectionProgress], width: int) -> list[int]:
@@ -45,8 +31,3 @@ def next_sections(sections: list[SectionProgress], width: int) -> list[int]:
             active += 1
     return chosen
 
-
-def next_chunks(rows: list, width: int) -> list:
-    """Rows (ordered by chunk_index) that should be dispatched now."""
-    chosen = set(next_sections(progress(rows), width))
-    return [r for r in rows if r["chunk_index"] in chosen]
