@@ -133,23 +133,23 @@ async def job_failed(envelope: Envelope, ports: Ports) -> None:
     """Any service may fail a job (the assembler when it stays short, a handler that gave up):
     the plan stops dispatching, and a resume can pick it up."""
     envelope.payload(JobFailed)
-    async with ports.db.transaction(job_id=envelope.job_id, user_id=envelope.user_id) as tx:
-        if not await tx.claim(envelope.event_id):
-            return
-        plan = await store.lock_plan(tx, envelope.job_id)
-        if plan is not None and plan["state"] in plan_sources(JobStatus.FAILED):
-            await store.move(tx, envelope.job_id, JobStatus.FAILED)
+    await _move_to(JobStatus.FAILED, envelope, ports)
 
 
 async def job_completed(envelope: Envelope, ports: Ports) -> None:
     """The assembler found the document at its target: the plan is complete, and final."""
     envelope.payload(JobCompleted)
+    await _move_to(JobStatus.COMPLETED, envelope, ports)
+
+
+async def _move_to(status: JobStatus, envelope: Envelope, ports: Ports) -> None:
+    """The plan moves to `status` if it may from where it is; otherwise the event changes nothing."""
     async with ports.db.transaction(job_id=envelope.job_id, user_id=envelope.user_id) as tx:
         if not await tx.claim(envelope.event_id):
             return
         plan = await store.lock_plan(tx, envelope.job_id)
-        if plan is not None and plan["state"] in plan_sources(JobStatus.COMPLETED):
-            await store.move(tx, envelope.job_id, JobStatus.COMPLETED)
+        if plan is not None and plan["state"] in plan_sources(status):
+            await store.move(tx, envelope.job_id, status)
 
 
 async def cancel_job(envelope: Envelope, ports: Ports) -> None:
