@@ -3,8 +3,10 @@ and Postgres) on SIGTERM as on Ctrl-C, and leaves no process behind. Each run ha
 own (embedded, in a temp dir), as `./run` does."""
 
 import os
+import random
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -12,8 +14,6 @@ from pathlib import Path
 
 import psutil
 import pytest
-
-from longform_cli.ports import free_port
 
 READY = "longform: running; press Ctrl-C to stop"
 SERVICES = ("audit", "planner", "generator", "assembler", "gateway")
@@ -28,6 +28,17 @@ def home():
     shutil.rmtree(path, ignore_errors=True)
 
 
+def _gateway_port() -> int:
+    """A free port below the ephemeral range, as 8080 is: `up` picks the ports of its servers with
+    bind(0), which could otherwise hand one of them the gateway's port before the gateway binds it."""
+    low, _ = map(int, Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    for port in random.sample(range(low - 12000, low), 100):  # runs side by side pick apart
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) != 0:
+                return port
+    raise RuntimeError("no free port below the ephemeral range")
+
+
 def _own_servers_env() -> dict[str, str]:
     """No DATABASE_URL, NATS_URL or LLM settings: `up` starts the embedded servers and the fake LLM."""
     dropped = ("DATABASE_URL", "NATS_URL", "OPENAI_API_KEY", "ANTHROPIC_API_KEY")
@@ -37,7 +48,7 @@ def _own_servers_env() -> dict[str, str]:
 def _started_up(home: Path) -> tuple[subprocess.Popen, list[str]]:
     """`setsid longform up`, read until it says it is running; returns it and what it printed."""
     up = subprocess.Popen([sys.executable, "-m", "longform_cli", "up", "--home", str(home), "--port",
-                           str(free_port())], env=_own_servers_env(), stdin=subprocess.DEVNULL,
+                           str(_gateway_port())], env=_own_servers_env(), stdin=subprocess.DEVNULL,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     printed = []
     for line in up.stdout:
@@ -45,7 +56,8 @@ def _started_up(home: Path) -> tuple[subprocess.Popen, list[str]]:
         if printed[-1] == READY:
             return up, printed
     up.wait()
-    pytest.fail(f"longform up exited with {up.returncode} before it was running:\n" + "\n".join(printed))
+    logs = "\n".join(f"--- {log.name}\n{log.read_text()[-3000:]}" for log in sorted((home / "logs").glob("*.log")))
+    pytest.fail(f"longform up exited with {up.returncode} before it was running:\n" + "\n".join(printed) + logs)
 
 
 def _everything_it_started(up: subprocess.Popen, home: Path) -> list[psutil.Process]:
@@ -101,7 +113,7 @@ def _killed(processes: list[psutil.Process]) -> None:
 def test_up_without_the_embedded_extra_says_what_to_install(home) -> None:
     """As in the image: pgserver is not installed (here: made unimportable), and no servers are given."""
     hide_pgserver = ("import sys; sys.modules['pgserver'] = None; sys.argv = ['longform', 'up', '--home', "
-                     f"{str(home)!r}, '--port', '{free_port()}']; from longform_cli.main import main; main()")
+                     f"{str(home)!r}, '--port', '{_gateway_port()}']; from longform_cli.main import main; main()")
     result = subprocess.run([sys.executable, "-c", hide_pgserver], env=_own_servers_env(), capture_output=True,
                             text=True, timeout=120)
     assert result.returncode != 0
