@@ -74,7 +74,11 @@ async def _server() -> AsyncIterator[str]:
     if url := os.environ.get("DATABASE_URL"):
         yield url
         return
-    from longform_cli.embedded import EmbeddedPostgres  # only this path needs the bundled server
+    try:  # only this path needs the bundled server: the `embedded` extra
+        from longform_cli.embedded import EmbeddedPostgres
+    except ImportError as missing:
+        sys.exit(f"without DATABASE_URL this command reads the schema on a scratch Postgres from the `embedded` "
+                 f"extra ({missing.name} is not installed): pip install 'longform[embedded]', or set DATABASE_URL")
 
     home = Path(tempfile.mkdtemp(prefix="longform-schema-"))
     server = EmbeddedPostgres(home, fast=True)

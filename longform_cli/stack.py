@@ -14,8 +14,7 @@ import httpx
 
 from longform_cli.ports import free_port
 from longform_cli.supervisor import Supervisor
-from services.common.migrations import migrate
-from services.common.roles import allow_local_logins, service_url
+from services.operator import allow_local_logins, migrate, service_url
 
 SERVICES = ("audit", "planner", "generator", "assembler", "gateway")
 WORKERS = SERVICES[:-1]  # each serves /healthz, /readyz and /metrics on an ops port; the gateway on its own
