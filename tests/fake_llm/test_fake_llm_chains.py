@@ -1,7 +1,7 @@
 """Probabilistic and chained behaviours, random lengths and latency, through the real SDKs."""
 
-import time
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from functools import partial
 
 import httpx
 import openai
@@ -9,6 +9,7 @@ import pytest
 
 from fake_llm import running_fake_llm
 from fake_llm.prose import count_words
+from tests.fake_llm.in_flight import in_flight
 from tests.fake_llm.sdk import ask_claude, ask_gpt
 
 pytestmark = pytest.mark.timeout(60)
@@ -85,26 +86,28 @@ def test_probability_outside_zero_to_one_is_rejected(server, gpt):
     assert httpx.post(f"{server.root_url}/_control/default", json=chain).status_code == 400
 
 
-def test_latency_delays_each_reply_without_holding_up_the_others(gpt):
-    header = {"x-fake-behaviour": "latency:seconds=0.5"}
-
-    def timed(number):
-        started = time.monotonic()
-        reply = ask_gpt(gpt, f"Request {number}: write 20 words.", extra_headers=header)
-        return time.monotonic() - started, words_of(reply)
-
-    started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        results = list(pool.map(timed, range(16)))
-    assert time.monotonic() - started < 4
-    assert all(seconds >= 0.5 and words == 20 for seconds, words in results)
+def test_latency_delays_each_reply_without_holding_up_the_others(gpt, control):
+    header = {"x-fake-behaviour": "latency:seconds=3"}
+    calls = [partial(ask_gpt, gpt, f"Request {n}: write 20 words.", extra_headers=header) for n in range(16)]
+    with in_flight(control, *calls) as delayed:
+        assert [request["status"] for request in control.requests()] == [None] * 16  # all waiting at once
+        assert words_of(ask_gpt(gpt, "Write 10 words.")) == 10
+        assert not any(reply.done() for reply in delayed)
+    assert [words_of(reply.result()) for reply in delayed] == [20] * 16
 
 
-def test_latency_streams_the_first_token_after_the_delay(claude):
-    messages = [{"role": "user", "content": "Write 50 words."}]
-    started = time.monotonic()
-    with claude.messages.stream(model="fake/latency:seconds=0.4", max_tokens=500, messages=messages) as stream:
-        first = next(stream.text_stream)
-        waited = time.monotonic() - started
-        text = first + "".join(stream.text_stream)
-    assert waited >= 0.4 and count_words(text) == 50
+def test_latency_streams_the_first_token_after_the_delay(gpt, claude, control):
+    answered = threading.Event()
+
+    def stream():
+        messages = [{"role": "user", "content": "Write 50 words."}]
+        with claude.messages.stream(model="fake/latency:seconds=2", max_tokens=500, messages=messages) as stream:
+            first = next(stream.text_stream)
+            answered_before_first_token = answered.is_set()
+            return answered_before_first_token, first + "".join(stream.text_stream)
+
+    with in_flight(control, stream) as [streamed]:
+        assert words_of(ask_gpt(gpt, "Write 10 words.")) == 10
+        answered.set()
+    answered_first, text = streamed.result()
+    assert answered_first and count_words(text) == 50

@@ -2,8 +2,6 @@
 
 import math
 import re
-import threading
-import time
 import uuid
 
 import anthropic
@@ -13,6 +11,7 @@ import pytest
 
 from fake_llm import running_fake_llm
 from fake_llm.prose import count_words
+from tests.fake_llm.in_flight import in_flight, wait_until
 from tests.fake_llm.sdk import ask_claude, ask_gpt, stream_claude, stream_gpt
 
 pytestmark = pytest.mark.timeout(60)
@@ -135,28 +134,24 @@ def test_server_error_raises_internal_server_error(gpt, claude, control):
         ask_claude(claude, "Write 10 words.")
 
 
-def test_slow_reply_waits_before_answering(gpt, claude, control):
-    control.script({"kind": "slow", "delay": 0.4}, {"kind": "slow", "delay": 0.4})
-    started = time.monotonic()
-    assert count_words(ask_gpt(gpt, "Write 50 words.").choices[0].message.content) == 50
-    assert time.monotonic() - started >= 0.3
-    started = time.monotonic()
-    text, _ = stream_claude(claude, "Write 50 words.")
-    assert count_words(text) == 50 and time.monotonic() - started >= 0.3
+def test_slow_reply_is_answered_after_a_request_sent_later(gpt, claude, control):
+    slow = {"x-fake-behaviour": "slow:delay=2"}
+    with in_flight(control, lambda: ask_gpt(gpt, "Write 50 words.", extra_headers=slow),
+                   lambda: stream_claude(claude, "Write 50 words.", extra_headers=slow)) as (reply, stream):
+        assert count_words(ask_gpt(gpt, "Write 20 words.").choices[0].message.content) == 20
+        assert not reply.done() and not stream.done()
+    assert count_words(reply.result().choices[0].message.content) == 50
+    assert count_words(stream.result()[0]) == 50
 
 
 def test_hang_times_out_the_client_without_blocking_others(server, gpt, control):
     control.script({"kind": "hang", "max_seconds": 30})
-    hanging = openai.OpenAI(base_url=server.openai_base_url, api_key="test", max_retries=0, timeout=1.5)
-    outcome = []
-    thread = threading.Thread(target=lambda: outcome.append(_error_of(lambda: ask_gpt(hanging, "hi"))))
-    thread.start()
-    time.sleep(0.2)
-    assert count_words(ask_gpt(gpt, "Write 20 words.").choices[0].message.content) == 20
-    assert thread.is_alive()
-    thread.join(timeout=10)
-    assert isinstance(outcome[0], openai.APITimeoutError)
-    assert _eventually(lambda: control.requests()[0]["status"] == 499)
+    hanging = openai.OpenAI(base_url=server.openai_base_url, api_key="test", max_retries=0, timeout=2)
+    with in_flight(control, lambda: ask_gpt(hanging, "hi")) as [hung]:
+        assert count_words(ask_gpt(gpt, "Write 20 words.").choices[0].message.content) == 20
+        assert not hung.done()
+    assert isinstance(hung.exception(), openai.APITimeoutError)
+    wait_until(lambda: control.requests()[0]["status"] == 499)
 
 
 def test_anthropic_hang_raises_api_timeout_error(claude, control):
@@ -232,23 +227,6 @@ def test_environment_default_applies_at_startup(monkeypatch):
 
 def test_models_are_listed(gpt):
     assert "fake-gpt" in [model.id for model in gpt.models.list()]
-
-
-def _error_of(call):
-    try:
-        call()
-    except Exception as error:  # noqa: BLE001 - the test inspects whatever was raised
-        return error
-    return None
-
-
-def _eventually(condition, seconds=3.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_model_named_after_a_behaviour_misbehaves_only_for_that_model(server) -> None:
