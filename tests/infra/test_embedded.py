@@ -21,7 +21,7 @@ from longform_cli.embedded import EmbeddedNats, EmbeddedPostgres
 from longform_cli.supervisor import Supervisor
 
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(120)"]
-IGNORE_SIGTERM = "import signal; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+IGNORE_SIGTERM = "import signal; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ignoring SIGTERM', flush=True); "
 STUBBORN_SLEEPER = [sys.executable, "-c", IGNORE_SIGTERM + "import time; time.sleep(120)"]
 GREETER = [sys.executable, "-c",
            "import os, time; print(os.environ['GREETING'], flush=True); time.sleep(120)"]
@@ -150,20 +150,25 @@ def test_supervisor_stop_all_leaves_no_process_and_no_pid_file(supervisor):
     supervisor.add("sleeper", SLEEPER)
     supervisor.add("stubborn", STUBBORN_SLEEPER)
     supervisor.start_all()
-    time.sleep(0.3)  # let the stubborn child install its SIGTERM handler
+    stubborn_log = supervisor.log_dir / "stubborn.log"
+    wait_for(lambda: stubborn_log.exists() and "ignoring SIGTERM" in stubborn_log.read_text())
     children = [psutil.Process(supervisor.pid(name)) for name in ("sleeper", "stubborn")]
     supervisor.stop_all(timeout=1)
     assert not any(child.is_running() for child in children)
     assert list(supervisor.run_dir.glob("*.pid")) == []
+    assert "stubborn ignored SIGTERM" in (supervisor.log_dir / "supervisor.log").read_text()
 
 
 def test_supervisor_leaves_a_deliberately_stopped_child_stopped_until_started(supervisor):
     supervisor.add("sleeper", SLEEPER)
+    supervisor.add("sibling", SLEEPER)
     supervisor.start_all()
     supervisor.stop("sleeper")
-    time.sleep(1.0)  # several watch-loop rounds
+    # The watch loop tends every child each round: the rounds that notice the sibling's death and
+    # start it again would have started the stopped sleeper too, which has been down for longer.
+    supervisor.crash("sibling", timeout=10)
     assert supervisor.pid("sleeper") is None
-    assert supervisor.restart_count("sleeper") == 0
+    assert supervisor.restart_count("sleeper") == 0 and supervisor.restart_count("sibling") == 1
     supervisor.start("sleeper")
     assert supervisor.pid("sleeper") is not None
 
