@@ -28,7 +28,7 @@ from pydantic import ValidationError
 from contracts.envelope import Envelope
 from contracts.subjects import Subjects
 from services.common.batches import BatchHandler, consume_batches
-from services.common.consumers import Consumer, consumer_name  # noqa: F401 (the planner names its consumers)
+from services.common.consumers import Consumer
 from services.common.logs import bind_job
 from services.common.retry import OUTAGE
 

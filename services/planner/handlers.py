@@ -11,7 +11,7 @@ from contracts.messages import (
     JobPlanned, JobRequested, JobResumed, Message, ResumeJob, WriteChunk,
 )
 from contracts.jobstate import JobStatus, plan_sources
-from services.common.bus import consumer_name
+from services.common.consumers import consumer_name
 from services.common.db import Database, Tx
 from services.common.deletion import erase_job_rows
 from services.common.llm import LlmProvider
