@@ -10,7 +10,6 @@ blocked by the test's), kills the planner there, and only then lets go of the lo
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 
 import asyncpg
@@ -20,6 +19,7 @@ import pytest
 from contracts.subjects import Subjects
 from tests.chaos import verdict
 from tests.chaos.crashes import ChaosStack
+from tests.waiting import until
 
 
 @pytest.fixture(scope="module")
@@ -68,20 +68,12 @@ async def _messages_held_by_planners(nats_url: str, subjects: Subjects) -> int:
         await nc.close()
 
 
-def _until(condition, what: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout:.0f} s: {what}")
-        time.sleep(0.05)
-
-
 def test_a_planner_killed_holding_a_report_picks_the_job_up_on_start(chaos: ChaosStack) -> None:
     http = chaos.user()
     job_id = chaos.submit(http, 800)
-    _until(lambda: verdict.chunks_stored(chaos.database_url, job_id)[0] >= 2, "two chunks stored")
+    until(lambda: verdict.chunks_stored(chaos.database_url, job_id)[0] >= 2, "two chunks stored")
     with PlanLocked(chaos.database_url, job_id) as plan:
-        _until(lambda: plan.blocked_planners() > 0, "a chunk report's handler waiting on the plan")
+        until(lambda: plan.blocked_planners() > 0, "a chunk report's handler waiting on the plan")
         assert asyncio.run(_messages_held_by_planners(chaos.config.nats_url, Subjects(chaos.config.bus_prefix)))
         before = verdict.snapshot(chaos.database_url, chaos.llm_root, job_id)
         chaos.supervisor.crash("planner")  # returns once the supervisor has started it again

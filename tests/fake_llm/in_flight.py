@@ -2,9 +2,10 @@
 order answers come in (a request sent later is answered first), never by the test's clock."""
 
 import contextlib
-import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable, Iterator
+
+from tests.waiting import until
 
 ARRIVAL_SECONDS = 15.0
 
@@ -22,8 +23,4 @@ def in_flight(control, *calls: Callable[[], Any]) -> Iterator[list[Future]]:
 
 def wait_until(condition: Callable[[], Any], seconds: float = ARRIVAL_SECONDS) -> Any:
     """Polls for `condition`; a deadline only bounds a wait for something that must happen."""
-    deadline = time.monotonic() + seconds
-    while not (result := condition()):
-        assert time.monotonic() < deadline, f"not within {seconds:.0f} s"
-        time.sleep(0.02)
-    return result
+    return until(condition, timeout=seconds, every=0.02)

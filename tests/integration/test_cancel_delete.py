@@ -2,10 +2,10 @@
 the chunks already written; the owner's delete removes the job, its chunks, document and events
 everywhere, even from handlers still in flight, and leaves a tombstone in the account's log."""
 
-import time
 import uuid
 
 from tests.integration.dbread import fetch
+from tests.waiting import until
 
 _JOB_TABLES = """
 SELECT table_schema || '.' || table_name AS name FROM information_schema.columns
@@ -20,14 +20,6 @@ def _of_type(log: list[dict], event_type: str) -> list[dict]:
 
 def _requests_for(stack, job_id: str) -> list[dict]:
     return [r for r in stack.fake_llm.control().requests() if (r.get("chunk") or "").startswith(job_id)]
-
-
-def _until(condition, what: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout:.0f} s: {what}")
-        time.sleep(0.1)
 
 
 def _all_work_ended(log: list[dict]) -> bool:
@@ -140,15 +132,15 @@ def _reported_by_the_generator(database_url: str, job_id: str, *, published: boo
 def test_a_job_deleted_mid_write_leaves_nothing_behind(stack, client, database_url) -> None:
     job_id = client.submit(4000, model="fake/latency:seconds=1.5")
     # A write at the LLM (1.5 s each) and not reported: in flight.
-    _until(lambda: _written_at_the_llm(stack, job_id) - _reported_by_the_generator(database_url, job_id),
-           "a write in flight at the LLM")
+    until(lambda: _written_at_the_llm(stack, job_id) - _reported_by_the_generator(database_url, job_id),
+          "a write in flight at the LLM")
     in_flight = _written_at_the_llm(stack, job_id)
     assert client.http.delete(f"/v1/jobs/{job_id}").status_code == 202
     client.audit_until(None, lambda log: any(e["data"]["job_id"] == job_id for e in _of_type(log, "job.deleted")))
     # The calls that were in flight end and their handlers try to write; their late events reach
     # the audit service before a later job's.
-    _until(lambda: in_flight <= _reported_by_the_generator(database_url, job_id, published=True),
-           f"the generator's reports of chunks {sorted(in_flight)}")
+    until(lambda: in_flight <= _reported_by_the_generator(database_url, job_id, published=True),
+          f"the generator's reports of chunks {sorted(in_flight)}")
     _after_a_later_job(client)
     assert _rows_left(database_url, job_id) == {}
     assert client.http.get(f"/v1/jobs/{job_id}").status_code == 404

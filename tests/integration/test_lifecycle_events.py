@@ -2,7 +2,7 @@
 after a service died mid-chunk (the crash and the resume). A chunk's continuations for length are
 the generator's alone: tests/handler/test_generator_handlers.py."""
 
-import time
+from tests.waiting import until
 
 
 def _of_type(log: list[dict], event_type: str) -> list[dict]:
@@ -26,16 +26,9 @@ def _writes_at_the_llm(stack, job_id: str) -> list[dict]:
             if (r.get("chunk") or "").startswith(f"{job_id}:") and r["chunk"].split(":")[1].isdigit()]
 
 
-def _until(condition, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"not within {timeout:.0f} s"
-        time.sleep(0.05)
-
-
 def test_a_generator_killed_mid_chunk_shows_the_redelivery_and_the_job_completes(stack, client) -> None:
     job_id = client.submit(600, model="fake/latency:seconds=4")
-    _until(lambda: _writes_at_the_llm(stack, job_id))  # a call in flight: each takes 4 s
+    until(lambda: _writes_at_the_llm(stack, job_id))  # a call in flight: each takes 4 s
     stack.supervisor.kill("generator")  # SIGKILL; the supervisor starts it again
     final = client.wait(job_id, timeout=180)
     assert final["status"] == "completed" and final["words"] >= 600
