@@ -25,10 +25,11 @@ def chunk(index: int, previous: int | None, budget: int = 200, section: int = 0)
 
 async def fold_in_what_is_due(owner, ports, job: Job) -> list:
     """Runs every `chunk.summarize` the generator emitted and the test has not run yet, until it
-    emits no more; returns all the job's summarize commands."""
+    emits no more; returns all the job's summarize commands. The newest run first: the bus keeps
+    no order between them, so a summary started too early would be folded in before its turn."""
     ran: set[uuid.UUID] = set()
     while due := [c for c in await outbox(owner, "generator", job.job_id, "chunk.summarize") if c.event_id not in ran]:
-        for command in due:
+        for command in reversed(due):
             ran.add(command.event_id)
             await summarize_chunk(command, ports)
     return await outbox(owner, "generator", job.job_id, "chunk.summarize")
