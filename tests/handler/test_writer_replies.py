@@ -79,9 +79,13 @@ async def test_after_an_unusable_reply_a_deterministic_provider_is_asked_somethi
 async def test_rate_limits_and_server_errors_are_retried(generator, owner, handler_fake_llm) -> None:
     """Moved from tests/integration/test_provider_misbehaviour.py: the fake's next two answers
     are a 429 (retry-after 1 s) and a 500; the writer retries each and the chunk is written."""
-    ports, job = await generator(), Job()
-    handler_fake_llm.control().script({"kind": "rate_limit", "retry_after": 1}, {"kind": "server_error"})
-    await write_chunk(job.envelope(section_chunk(0, 300), "planner"), ports)
+    ports, job, control = await generator(), Job(), handler_fake_llm.control()
+    control.script({"kind": "rate_limit", "retry_after": 1}, {"kind": "server_error"})
+    try:
+        await write_chunk(job.envelope(section_chunk(0, 300), "planner"), ports)
+    finally:
+        control.reset()  # nothing scripted is left for the next test, whatever happened here
+        control.close()
 
     errors = [e.data["attributes"]["error.type"] for e in await outbox(owner, "generator", job.job_id, "llm.call")]
     assert [bool(err and "rate_limited" in err) for err in errors[:2]] == [True, False]
