@@ -75,6 +75,14 @@ def submit(page: Page, title: str, target: int, model: str = "") -> None:
     page.get_by_role("button", name="Start the job").click()
 
 
+def started(page: Page, title: str, target: int, model: str = "") -> None:
+    """Submits a job the gateway accepts, and returns once the panel shows that job: until then the
+    panel may still show the job before it (its status text too), and a page left at once would
+    abort the submit in flight."""
+    submit(page, title, target, model)
+    expect(page.locator("#audit-panel .panel-job")).to_have_text(f"· {title}")
+
+
 def panel_lines(page: Page) -> list[tuple[int, str]]:
     """(seq, type) of each line the panel holds, read at one moment (lines keep arriving)."""
     texts = page.locator("#audit-panel .log .line").evaluate_all("lines => lines.map(l => l.textContent)")
@@ -110,7 +118,7 @@ def test_a_user_watches_a_job_live_then_finds_it_in_job_history(browser) -> None
     page = sign_up(browser())
     sockets = panel_sockets(page)
     title = f"Rivers {secrets.token_hex(3)}"
-    submit(page, title, TARGET, SLOW_WRITER)
+    started(page, title, TARGET, SLOW_WRITER)
     job_id = lines_arrive_while_the_job_runs(page, sockets)
     scrolling_back_stops_following(page)
     seqs = a_dropped_socket_loses_and_repeats_nothing(page, sockets, job_id)
@@ -330,9 +338,9 @@ def test_job_history_pages_cancels_resumes_and_deletes_with_confirmation(browser
     panel = page.locator("#audit-panel")
     titles = [f"Canal {n} {secrets.token_hex(3)}" for n in range(3)]
     for title in titles[:2]:
-        submit(page, title, 1)
+        started(page, title, 1)
         expect(panel.locator(".panel-status")).to_contain_text("Job completed")
-    submit(page, titles[2], TARGET, SLOW_WRITER)
+    started(page, titles[2], TARGET, SLOW_WRITER)
     expect(panel.locator(".panel-status")).to_contain_text("Live")
 
     page.goto("/jobs?limit=2")  # newest first, two a page
@@ -392,7 +400,7 @@ def test_refusals_appear_next_to_their_fields(member) -> None:
     source = "\n\n".join(f"Paragraph {n} of the canal essay, about locks and towpaths." for n in range(30))
     page.get_by_label("or upload a file (.txt, .md, .docx)").set_input_files(
         files=[{"name": "canals.md", "mimeType": "text/markdown", "buffer": source.encode()}])
-    submit(page, "Canals condensed", 100)
+    started(page, "Canals condensed", 100)
     requested = page.locator("#audit-panel .log .line.t-other", has_text="job.requested")
     expect(requested).to_contain_text(f"source_words={count_words(source)}")
     expect(page.locator("#source-error")).to_be_hidden()
