@@ -1,6 +1,7 @@
 """Following a job: its audit log line by line from the websocket (reconnecting from the last
 sequence number seen, so no line is lost or repeated) and its state from the API, until the job
-has ended and its last ending event has been shown."""
+has ended, its last ending event has been shown, and so has every line its log held by then
+(events stored after the ending, such as a late memory fold or logged reads, too)."""
 
 import asyncio
 import json
@@ -35,8 +36,8 @@ class Follower:
             while True:
                 state = await self.gateway.job(self.job_id)
                 self.on_state(state)
-                if state["status"] in TERMINAL and self.ended.is_set():
-                    return state
+                if state["status"] in TERMINAL and self.ended.is_set() and self.last_seq >= state["last_seq"]:
+                    return state  # every line the log held when the state was read has been shown
                 await self._until_news(tail)
         finally:
             tail.cancel()

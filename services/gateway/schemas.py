@@ -93,6 +93,8 @@ class JobView(BaseModel):
     ended_at: str | None = Field(
         description="When it last completed, failed or was cancelled; null while it runs (after a"
         " resume too). Elapsed time is `ended_at` (or now) minus `created_at`.")
+    last_seq: int = Field(description="How far the job's audit log reaches: the seq of its last event applied"
+                          " to this state (0 before the first).")
 
 
 class JobDetail(JobView):
