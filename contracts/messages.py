@@ -29,6 +29,7 @@ class JobRequested(Message):
     target_words: int = Field(ge=1, le=MAX_TARGET_WORDS)
     model: str | None = None
     source_words: int | None = None  # rewrite: the source waits in gateway.sources, keyed by job id
+    headings: bool = True  # the plan's titles as the document's headings; false for flat prose
 
 
 class JobPlanned(Message):
@@ -131,14 +132,19 @@ class AssembleDocument(Message):
     KIND = "command"
     target_words: int
     round: int = 1
+    headings: bool = True  # the job's option: the plan's titles as headings
 
 
 class DocumentAssembled(Message):
+    """`words` counts the body, what the target counts; `heading_words` the headings on top."""
+
     TYPE = "document.assembled"
     words: int
     chunks: int
     target_words: int
     round: int
+    heading_count: int = 0
+    heading_words: int = 0
 
 
 class ExtendJob(Message):
@@ -159,8 +165,9 @@ class JobExtended(Message):
 
 class JobCompleted(Message):
     TYPE = "job.completed"
-    words: int
+    words: int  # body words, what the target counts
     target_words: int
+    heading_words: int = 0  # the headings' words, on top
 
 
 class JobFailed(Message):

@@ -18,7 +18,8 @@ class JobState:
     title: str = ""
     mode: str = ""
     target_words: int = 0
-    words: int = 0
+    words: int = 0  # body words: what the target counts
+    heading_words: int = 0  # the document's headings, on top of `words`
     chunks_done: int = 0
     chunks_total: int = 0
     error: str | None = None
@@ -58,9 +59,9 @@ _RULES: dict[str, Callable[[JobState, dict], JobState]] = {
     "chunk.processed": _chunk_processed,
     "chunk.write": _chunk_write,
     "llm.call": _llm_call,
-    "document.assembled": lambda s, d: replace(s, words=d["words"]),
+    "document.assembled": lambda s, d: replace(s, words=d["words"], heading_words=d.get("heading_words", 0)),
     "job.extended": lambda s, d: replace(s, chunks_total=d["chunks_total"]),
-    "job.completed": lambda s, d: replace(s, words=d["words"]),
+    "job.completed": lambda s, d: replace(s, words=d["words"], heading_words=d.get("heading_words", 0)),
     "job.failed": lambda s, d: replace(s, error=d["reason"]),
     "job.resumed": lambda s, d: replace(s, error=None),
 }

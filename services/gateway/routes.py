@@ -9,7 +9,7 @@ from contracts.auditlog import ChainCheck, encode_line, event_line, stream_id, t
 from contracts.jobstate import allows
 from contracts.messages import CancelJob, CommandRefused, ResumeJob
 from services.common.db import Reads
-from services.gateway import documents, intake, limiter, store
+from services.gateway import documents, intake, limiter, store, written
 from services.gateway.auth import current_user, job_not_found
 from services.gateway.recorded import reads_of
 from services.gateway.schemas import AcceptedJob, AuditVerdict, Cursor, JobDetail, JobPage, JobView, Problem, page_cursor
@@ -75,22 +75,34 @@ async def get_job(job_id: uuid.UUID, request: Request, user_id: uuid.UUID = Depe
 @router.get("/v1/jobs/{job_id}/document", response_class=StreamingResponse,
             responses=_refusals(401, 404, 409) | _DOCUMENT_BODY)
 async def get_document(job_id: uuid.UUID, request: Request, format: str = Query("txt", pattern="^(txt|md|docx)$"),
+                       partial: bool = Query(False, description="What is written so far, in plan order, marked as"
+                                             " partial: in any status, a cancelled or failed job's too."),
                        user_id: uuid.UUID = Depends(current_user)) -> StreamingResponse:
-    """A completed job's document: txt as stored; md with the title as a heading; docx built with
-    python-docx (the one format held whole while it is built: see services/gateway/documents.py)."""
+    """The document with the plan's headings: txt with numbered heading lines, md with `#` levels,
+    docx with Heading styles and a table of contents (the one format held whole while it is built:
+    see services/gateway/documents.py)."""
     job = await _owned_job(request, job_id, user_id)
     reads = reads_of(request)
-    if job["status"] != "completed" or not await store.has_document(reads, job_id):
-        raise HTTPException(409, f"the document is not ready: the job is {job['status']}")
-    slices = store.document_slices(reads, job_id, request.app.state.settings.download_slice_chars)
-    if format == "txt":
-        body = (piece.encode() async for piece in slices)
-    elif format == "md":
-        body = documents.as_markdown(job["title"], slices)
+    if partial:
+        titled = await written.plan_headings_wanted(reads, job_id)
+        contents, _ = await written.written_headings(reads, job_id, titled)
+        pieces = written.written_pieces(reads, job_id, titled)
+        note = (f"Partial: {job['words']:,} of {job['target_words']:,} words written so far;"
+                f" the job is {job['status']}.")
     else:
-        body = await documents.as_docx(job["title"], slices)
+        document = await written.finished(reads, job_id) if job["status"] == "completed" else None
+        if document is None:
+            raise HTTPException(409, f"the document is not ready: the job is {job['status']}; what is written so"
+                                     f" far is at /v1/jobs/{job_id}/document?partial=true")
+        size = request.app.state.settings.download_slice_chars
+        contents, pieces, note = document.headings, written.finished_pieces(reads, job_id, document, size), ""
+    if format == "docx":
+        body = await documents.as_docx(job["title"], pieces, contents, note)
+    else:
+        body = (documents.as_text if format == "txt" else documents.as_markdown)(job["title"], pieces, note)
+    name = documents.file_name(job["title"], job_id, format, partial)
     return StreamingResponse(body, media_type=documents.MEDIA_TYPES[format],
-                             headers={"Content-Disposition": f'attachment; filename="{job_id}.{format}"'})
+                             headers={"Content-Disposition": name, "X-Longform-Partial": str(partial).lower()})
 
 _AUDIT_FORMATS = {
     "ndjson": ("application/x-ndjson", "ndjson"),

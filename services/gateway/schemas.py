@@ -5,7 +5,7 @@ from base64 import urlsafe_b64decode, urlsafe_b64encode
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
 
 from contracts.messages import MAX_TARGET_WORDS, Mode
 
@@ -37,6 +37,10 @@ class NewJob(BaseModel):
     instructions: str = Field(min_length=1, max_length=100_000)
     target_words: StrictInt = Field(ge=1, le=MAX_TARGET_WORDS, description="1 to 500,000 words.")
     model: str | None = Field(default=None, max_length=200)
+    headings: StrictBool = Field(
+        default=True, description="The plan's section titles as the document's headings (md levels, docx"
+        " Heading styles and a table of contents, numbered txt lines); false for flat prose such as a story or a"
+        " letter. Headings come on top of the target, which counts body words.")
     source_text: str | None = Field(
         default=None,
         description="rewrite only: the source as UTF-8 text, at most max_source_bytes (8 MiB by default) and"
@@ -83,7 +87,8 @@ class JobView(BaseModel):
     model: str | None
     status: str
     target_words: int
-    words: int
+    words: int = Field(description="Body words written: what the target counts.")
+    heading_words: int = Field(description="Words of the document's headings, on top of `words` (0 until assembled).")
     chunks_done: int
     chunks_total: int
     error: str | None

@@ -15,7 +15,7 @@ from services.gateway.sources import Source
 SERVICE = "gateway"
 _JOB_VIEW = """
 SELECT j.id, j.mode, j.title, j.model, j.target_words, j.created_at,
-       coalesce(s.status, 'requested') AS status, coalesce(s.words, 0) AS words,
+       coalesce(s.status, 'requested') AS status, coalesce(s.words, 0) AS words, coalesce(s.heading_words, 0) AS heading_words,
        coalesce(s.chunks_done, 0) AS chunks_done, coalesce(s.chunks_total, 0) AS chunks_total,
        s.error, s.updated_at, s.started_at, s.ended_at, coalesce(s.last_seq, 0) AS last_seq
 """
@@ -35,7 +35,7 @@ async def create_job(db: Database, user_id: uuid.UUID, job: NewJob, source: Sour
         if source is not None:
             await _insert_source(tx, job_id, source)
         message = JobRequested(mode=job.mode, title=job.title, instructions=job.instructions,
-                               target_words=job.target_words, model=job.model,
+                               target_words=job.target_words, model=job.model, headings=job.headings,
                                source_words=source.words if source else None)
         tx.emit(Envelope.wrap(message, service=SERVICE, job_id=job_id, user_id=user_id,
                               event_id=derived_id(job_id, JobRequested.TYPE)))

@@ -33,6 +33,10 @@ _CLOSING = re.compile(
     r"(?:\n|^)[^\n]{0,60}\b(?:I hope (?:this|that|you)|let me know if|feel free to|would you like me"
     r"|is there anything else|happy to help|want me to (?:continue|write))\b[^\n]*\s*$", re.I)
 _NON_WORD = re.compile(r"[^\w]+")
+HEADING_WORDS = 14  # a line longer than this is prose, whatever it says
+_HEADING_LINE = re.compile(r"^[ \t]{0,3}#{1,6}(?:[ \t][^\n]*)?$|^[ \t]*(\*\*|__)(?:(?!\1)[^\n]){1,120}\1[ \t]*:?[ \t]*$")
+_NUMBERED = re.compile(r"^\W*(?:(?:chapter|part|section|book|act)\s+(?:[ivxlc]+|\d+)\b|\d+(?:\.\d+)*\b)?"
+                       r"\s*[.:)\u2013\u2014-]?\s*", re.I)
 _WORD = re.compile(r"\S+")
 _MIN_COPY_CHARS = 40  # as quality.paragraphs counts a paragraph
 
@@ -165,6 +169,26 @@ def cut_notes(result: Cleaned, limit: int = 600) -> dict:
     text = " | ".join(result.cuts)
     return {"longform.cut_words": result.cut_words,
             "longform.cut": text if len(text) <= limit else text[: limit - 1] + "…"}
+
+
+def without_headings(result: Cleaned, titles: list[str]) -> None:
+    """Cut the headings a chunk writes of its own: the document's headings are the plan's, put in
+    when it is assembled (contracts/headings.py). A heading is a markdown heading line, a line that
+    is only bold and short, or a line that is one of the titles (less "Chapter 3:" and the like)."""
+    wanted = {_title_key(title) for title in titles} - {""}
+    kept = []
+    for line in result.text.split("\n"):
+        if _HEADING_LINE.match(line) or (_title_key(line) in wanted and len(line.split()) <= HEADING_WORDS
+                                         and not line.rstrip().endswith((".", "!", "?", "…"))):
+            result.cuts.append(line.strip())
+        else:
+            kept.append(line)
+    result.text = re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
+
+
+def _title_key(line: str) -> str:
+    words = _NON_WORD.sub(" ", _NUMBERED.sub("", line.lower())).split()
+    return " ".join(words)
 
 
 def without_stored(result: Cleaned, stored: set[bytes]) -> None:

@@ -16,7 +16,7 @@ from services.generator.config import GeneratorSettings
 from services.generator.memory import Memory
 from services.generator.echoes import EchoMemory
 from services.generator.prompts import chunk_prompt, lean_prompt, template
-from services.generator.cleaning import cleaned, cut_notes, scaffolding, without_stored
+from services.generator.cleaning import cleaned, cut_notes, scaffolding, without_headings, without_stored
 from services.generator.quality import (
     joined, paragraph_digests, rejection_reason, trim_to_budget, trim_to_last_sentence,
 )
@@ -122,6 +122,8 @@ class ChunkWriter:
                      tail: str) -> None:
         earlier = f"{tail}\n\n{draft.text}"
         clean = cleaned(completion.text, scaffolding(f"{prompt.system}\n{prompt.user}", *_users_words(cmd)), earlier)
+        if cmd.mode != "rewrite":  # a rewrite keeps its source's own heading lines
+            without_headings(clean, [*cmd.section_title.split(" › "), cmd.title])
         if self.stored is not None and (digests := paragraph_digests(clean.text)):
             without_stored(clean, await self.stored(digests))
         reason = rejection_reason(completion.text, prompt.user, earlier, clean, cmd.budget_words - draft.words)

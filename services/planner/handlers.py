@@ -103,7 +103,9 @@ async def extend_job(envelope: Envelope, ports: Ports) -> None:
         if plan is None or plan["state"] != JobStatus.ASSEMBLING:
             return
         last = await store.last_chunk(tx, envelope.job_id)
-        added = with_handoffs([_section_of(last)] + extension_sections(request.missing_words, request.round, s))[1:]
+        titled = plan["outline_source"] in ("llm", "code")
+        extension = extension_sections(request.missing_words, request.round, s, titled=titled)
+        added = with_handoffs([_section_of(last)] + extension)[1:]
         await store.insert_sections(tx, envelope.job_id, added, first_index=last["section_index"] + 1)
         new_chunks = chunks_of(added, s.chunk_words, last["chunk_index"] + 1, last["section_index"] + 1)
         await store.insert_chunks(tx, envelope.job_id, new_chunks)
@@ -193,7 +195,8 @@ async def _dispatch(decision: Decision, plan) -> None:
     sections = await store.section_progress(tx, job_id)
     if all(s.finished for s in sections):
         await store.move(tx, job_id, JobStatus.ASSEMBLING)
-        decision.emit(AssembleDocument(target_words=plan["target_words"], round=plan["extension_round"] + 1))
+        decision.emit(AssembleDocument(target_words=plan["target_words"], round=plan["extension_round"] + 1,
+                                       headings=plan["headings"]))
         return
     chosen = next_sections(sections, plan["width"])
     if not chosen:

@@ -98,5 +98,19 @@ def parse_outline(reply: str, target_words: int, min_section_words: int) -> Outl
     if len(leaves) > max(1, target_words // min_section_words):
         raise OutlineError(f"{len(leaves)} sections is too fine for {target_words} words")
     budgets = largest_remainder(target_words, [w for _, _, w in leaves])  # repaired: sums to the target exactly
-    sections = [Section(" › ".join(path), brief, words) for (path, brief, _), words in zip(leaves, budgets)]
+    sections = [Section(" › ".join(path), brief, words, titles=path)
+                for (path, brief, _), words in zip(_distinct(leaves), budgets)]
     return Outline([s for s in sections if s.budget_words > 0], _style(data.get("style")))
+
+
+def _distinct(leaves: list) -> list:
+    """Leaves whose titles repeat one before them are numbered ("Scene (2)"): every heading of the
+    document names one section."""
+    seen: dict[str, int] = {}
+    distinct = []
+    for path, brief, weight in leaves:
+        seen[path[-1]] = seen.get(path[-1], 0) + 1
+        if seen[path[-1]] > 1:
+            path = path[:-1] + (f"{path[-1]} ({seen[path[-1]]})",)
+        distinct.append((path, brief, weight))
+    return distinct

@@ -2,16 +2,18 @@
 whose budgets sum to >= target; each section knows what comes before and after it."""
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
 class Section:
-    path: str
+    path: str  # the heading path joined, as prompts show it
     brief: str
     budget_words: int
     handoff_in: str = ""
     handoff_out: str = ""
+    titles: tuple[str, ...] = ()  # the heading path, outermost first (contracts/headings.py)
+    title_source: str = "plan"  # plan; text (its first sentence titles it); none (no heading)
 
 
 @dataclass(frozen=True)
@@ -50,9 +52,11 @@ def _brief(position: int, count: int, label: str) -> str:
 
 
 def fallback_sections(target_words: int, section_words: int, label: str = "document") -> list[Section]:
-    """An outline made in code, for tiny targets, extensions, and when the LLM's outline failed."""
+    """An outline made in code, for extensions and when the LLM's outline failed. Its titles are
+    provisional: each section's heading is its first sentence once written (`text`)."""
     sizes = budgets(target_words, section_words)
-    return [Section(f"{label.capitalize()}, part {i + 1} of {len(sizes)}", _brief(i, len(sizes), label), size)
+    return [Section(f"{label.capitalize()}, part {i + 1} of {len(sizes)}", _brief(i, len(sizes), label), size,
+                    titles=(f"Part {i + 1}",), title_source="text")
             for i, size in enumerate(sizes)]
 
 
@@ -60,8 +64,7 @@ def with_handoffs(sections: list[Section]) -> list[Section]:
     def note(s: Section) -> str:
         return f"“{s.path}”: {s.brief}"
 
-    return [Section(s.path, s.brief, s.budget_words,
-                    handoff_in=note(sections[i - 1]) if i > 0 else "",
+    return [replace(s, handoff_in=note(sections[i - 1]) if i > 0 else "",
                     handoff_out=note(sections[i + 1]) if i + 1 < len(sections) else "")
             for i, s in enumerate(sections)]
 

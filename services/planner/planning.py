@@ -3,7 +3,7 @@ LLM's outlines keep failing), the source's passages for `rewrite`."""
 
 import math
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from contracts.messages import JobRequested
 from contracts.wordcount import count_words
@@ -31,7 +31,8 @@ async def outline_for(req: JobRequested, job_id: uuid.UUID, user_id: uuid.UUID, 
     """The LLM's outline, or one made in code: for tiny targets, or when no reply was usable."""
     section_words = s.chunk_words * s.chunks_per_section
     if req.target_words <= s.single_chunk_words:
-        return Planned(Outline([Section(req.title, "The whole text.", req.target_words)], ""), "single")
+        whole = Section(req.title, "The whole text.", req.target_words, titles=(req.title,), title_source="none")
+        return Planned(Outline([whole], ""), "single")
     fields = prompt_fields(req.target_words, section_words, s.min_section_words)
     prompt = Prompt(
         system=template("outline_system").strip(), model=s.model_for("planner", req.model),
@@ -99,11 +100,14 @@ async def _store_passage_batch(tx: Tx, job_id: uuid.UUID, batch: list[PlannedChu
     new = sorted({c.section_index for c in batch if c.section_index > known})
     await store.insert_sections(tx, job_id, [
         Section(f"Passages {i * s.chunks_per_section + 1}–{(i + 1) * s.chunks_per_section} of the source",
-                "Rework these passages of the source, in order.", 0) for i in new
+                "Rework these passages of the source, in order.", 0, title_source="none") for i in new
     ], first_index=new[0] if new else 0)
     await store.insert_chunks(tx, job_id, batch)
 
 
-def extension_sections(missing: int, round_: int, s: PlannerSettings) -> list[Section]:
+def extension_sections(missing: int, round_: int, s: PlannerSettings, *, titled: bool) -> list[Section]:
+    """Sections that continue a short document; titled by their text where the document has
+    headings (an outline's), untitled where it has none (a rewrite, a tiny target)."""
     wanted = math.ceil(missing * (1 + s.extension_margin))
-    return fallback_sections(wanted, s.chunk_words * s.chunks_per_section, label=f"extension {round_}")
+    sections = fallback_sections(wanted, s.chunk_words * s.chunks_per_section, label=f"extension {round_}")
+    return sections if titled else [replace(section, title_source="none") for section in sections]

@@ -17,20 +17,20 @@ async def insert_plan(tx: Tx, job_id: uuid.UUID, user_id: uuid.UUID, req: JobReq
                       style: str, outline_source: str) -> bool:
     created = await tx.fetchval(
         "INSERT INTO planner.plans (job_id, user_id, mode, title, instructions, target_words, planned_words,"
-        " width, model, style, outline_source) VALUES ($1,$2,$3,$4,$5,$6,0,$7,$8,$9,$10)"
+        " width, model, style, outline_source, headings) VALUES ($1,$2,$3,$4,$5,$6,0,$7,$8,$9,$10,$11)"
         " ON CONFLICT (job_id) DO NOTHING RETURNING true",
         job_id, user_id, req.mode, req.title, req.instructions, req.target_words, width, req.model, style,
-        outline_source,
+        outline_source, req.headings,
     )
     return bool(created)
 
 
 async def insert_sections(tx: Tx, job_id: uuid.UUID, sections: list[Section], first_index: int = 0) -> None:
     await tx.executemany(
-        "INSERT INTO planner.sections (job_id, section_index, path, brief, budget_words, handoff_in, handoff_out)"
-        " VALUES ($1,$2,$3,$4,$5,$6,$7)",
-        [(job_id, first_index + i, s.path, s.brief, s.budget_words, s.handoff_in, s.handoff_out)
-         for i, s in enumerate(sections)],
+        "INSERT INTO planner.sections (job_id, section_index, path, brief, budget_words, handoff_in, handoff_out,"
+        " titles, title_source) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)",
+        [(job_id, first_index + i, s.path, s.brief, s.budget_words, s.handoff_in, s.handoff_out, list(s.titles),
+          s.title_source) for i, s in enumerate(sections)],
     )
 
 
