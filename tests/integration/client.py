@@ -5,6 +5,8 @@ import time
 
 import httpx
 
+from tests.reader import read_markdown
+
 TERMINAL = ("completed", "failed", "cancelled")
 
 
@@ -64,6 +66,12 @@ class ApiClient:
         response = self.http.get(f"/v1/jobs/{job_id}/document", params={"format": "txt"})
         response.raise_for_status()
         return response.text
+
+    def body(self, job_id: str) -> str:
+        """The document's body: what the target counts, without its title and headings."""
+        response = self.http.get(f"/v1/jobs/{job_id}/document", params={"format": "md"})
+        response.raise_for_status()
+        return read_markdown(response.text).body
 
     def audit(self, job_id: str) -> list[dict]:
         response = self.http.get(f"/v1/jobs/{job_id}/audit", params={"format": "ndjson"})

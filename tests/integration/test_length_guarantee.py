@@ -5,33 +5,31 @@ targets, a deterministic provider asked something else) is tested on its handler
 tests/handler/test_writer_replies.py."""
 
 import statistics
-from collections import Counter
-
 import pytest
 
 from contracts.wordcount import count_words
-from services.generator.quality import paragraphs
+from tests.reader import check_document
 from tests.scaffolding import scaffolding_in
 
 
-def _assert_complete_and_clean(client, job_id: str, target: int) -> dict:
+def _assert_complete_and_clean(client, query, job_id: str, target: int) -> dict:
+    """At its target, and every reader's check (tests/reader.py) on its md, docx and txt."""
     final = client.wait(job_id, timeout=300)
     assert final["status"] == "completed", final
-    document = client.document(job_id)
-    assert count_words(document) == final["words"] >= target
-    assert [p for p, n in Counter(paragraphs(document)).items() if n > 1] == []
-    assert scaffolding_in(document) == []
+    body = check_document(client, query, job_id)["md"].body
+    assert count_words(body) == final["words"] >= target
+    assert scaffolding_in(body) == []
     return final
 
 
 @pytest.mark.parametrize("target", [1, 7, 999, 12_345])
-def test_targets_from_one_word_up_complete_at_or_above_target(client, target) -> None:
-    final = _assert_complete_and_clean(client, client.submit(target), target)
+def test_targets_from_one_word_up_complete_at_or_above_target(client, query, target) -> None:
+    final = _assert_complete_and_clean(client, query, client.submit(target), target)
     assert final["words"] <= target * 1.05 + 5
 
 
-def test_a_sixty_thousand_word_job_completes_at_or_above_target(client) -> None:
-    final = _assert_complete_and_clean(client, client.submit(60_000), 60_000)
+def test_a_sixty_thousand_word_job_completes_at_or_above_target(client, query) -> None:
+    final = _assert_complete_and_clean(client, query, client.submit(60_000), 60_000)
     assert final["chunks_total"] >= 60_000 // 800
 
 
@@ -46,14 +44,14 @@ def test_a_sixty_thousand_word_job_completes_at_or_above_target(client) -> None:
     "reject_formats+random_length",
     "no_usage+ignore_formats",
 ])
-def test_misbehaving_providers_still_deliver_at_least_the_target(client, behaviour) -> None:
-    _assert_complete_and_clean(client, client.submit(2500, model=f"fake/{behaviour}"), 2500)
+def test_misbehaving_providers_still_deliver_at_least_the_target(client, query, behaviour) -> None:
+    _assert_complete_and_clean(client, query, client.submit(2500, model=f"fake/{behaviour}"), 2500)
 
 
-def test_median_overshoot_stays_within_five_percent_when_replies_ignore_length(client) -> None:
+def test_median_overshoot_stays_within_five_percent_when_replies_ignore_length(client, query) -> None:
     targets = [400, 1200, 2000, 3100, 4500]
     jobs = [(client.submit(t, model="fake/random_length"), t) for t in targets]
-    overshoot = [(_assert_complete_and_clean(client, job, t)["words"] - t) / t for job, t in jobs]
+    overshoot = [(_assert_complete_and_clean(client, query, job, t)["words"] - t) / t for job, t in jobs]
     assert statistics.median(overshoot) <= 0.05, overshoot
 
 
@@ -66,7 +64,7 @@ def test_a_provider_that_never_writes_fails_the_job_with_a_reason_and_resume_adv
     assert f"POST /v1/jobs/{job_id}/resume" in final["error"]
 
 
-def test_a_failed_job_resumes_from_its_first_incomplete_chunk(stack, client) -> None:
+def test_a_failed_job_resumes_from_its_first_incomplete_chunk(stack, client, query) -> None:
     control = stack.fake_llm.control()
     control.set_default({"kind": "empty"})
     try:
@@ -77,7 +75,7 @@ def test_a_failed_job_resumes_from_its_first_incomplete_chunk(stack, client) -> 
     response = client.http.post(f"/v1/jobs/{job_id}/resume")
     assert response.status_code == 202, response.text
     client.wait_for(job_id, lambda job: job["status"] != "failed")  # the audit log records the resume
-    _assert_complete_and_clean(client, job_id, 1500)
+    _assert_complete_and_clean(client, query, job_id, 1500)
     types = [e["type"] for e in client.audit(job_id)]
     assert types.index("job.failed") < types.index("job.resumed") < types.index("job.completed")
 

@@ -12,16 +12,16 @@ def test_generate_job_completes_with_at_least_the_target_words(client) -> None:
     job_id = client.submit(5000, title="Rivers")
     final = client.wait(job_id)
     assert final["status"] == "completed", final
-    document = client.document(job_id)
-    assert count_words(document) >= 5000
-    assert final["words"] == count_words(document)
+    body = client.body(job_id)
+    assert count_words(body) >= 5000
+    assert final["words"] == count_words(body)
     assert final["chunks_done"] == final["chunks_total"] > 1
 
 
 def test_delivered_text_repeats_no_paragraph(client) -> None:
     job_id = client.submit(3000)
     assert client.wait(job_id)["status"] == "completed"
-    repeated = [p for p, n in Counter(paragraphs(client.document(job_id))).items() if n > 1]
+    repeated = [p for p, n in Counter(paragraphs(client.body(job_id))).items() if n > 1]
     assert repeated == []
 
 
