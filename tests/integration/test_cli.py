@@ -216,7 +216,9 @@ def test_submit_a_rewrite_from_a_source_file(cli, api, tmp_path) -> None:
 
 
 def test_cancel_resume_and_delete_a_job(cli, api) -> None:
-    submitted = cli("submit", "--target", "5000", "--model", SLOW_MODEL, "--instructions", "A long history.")
+    # Long enough (125 chunks, 3 at a time, each call 1 s) that no load on the machine lets it
+    # complete before the cancel, whose CLI process alone can take seconds to start on a busy one.
+    submitted = cli("submit", "--target", "100000", "--model", SLOW_MODEL, "--instructions", "A long history.")
     job_id = submitted.stdout.strip()
     api.wait_for(job_id, lambda job: job["chunks_done"] >= 1)
     cancelled = cli("cancel", job_id)
