@@ -47,6 +47,8 @@ def _client_commands(commands) -> None:
     submit.add_argument("--instructions", required=True)
     submit.add_argument("--source", type=Path, help="the document to rewrite (UTF-8 text)")
     submit.add_argument("--model")
+    submit.add_argument("--no-headings", dest="headings", action="store_false",
+                        help="flat prose: no headings from the outline (a story, a letter)")
     submit.add_argument("--follow", action="store_true", help="show progress and the audit log until the job ends")
     jobs = commands.add_parser("jobs", help="your jobs, newest first")
     jobs.add_argument("--limit", type=int, default=50)

@@ -66,7 +66,7 @@ async def login(args) -> int | None:
 
 async def submit(args) -> int | None:
     fields = {"mode": args.mode or ("rewrite" if args.source else "generate"), "title": args.title,
-              "instructions": args.instructions, "target_words": args.target}
+              "instructions": args.instructions, "target_words": args.target, "headings": args.headings}
     if args.model:
         fields["model"] = args.model
     async with Gateway(config.load()) as gateway:

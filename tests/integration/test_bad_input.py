@@ -48,11 +48,14 @@ def assert_refused(response, status: int, field: str | None = None) -> str:
         ({"mode": MISSING}, "mode"),
         ({"title": "t" * 301}, "title"),
         ({"priority": "high"}, "priority"),
+        ({"headings": "yes"}, "headings"),
+        ({"headings": 1}, "headings"),
+        ({"headings": None}, "headings"),
     ],
     ids=["words-missing", "words-0", "words-negative", "words-500001", "words-float", "words-float-whole",
          "words-string", "words-bool", "words-null", "instructions-empty", "instructions-blank",
          "instructions-missing", "instructions-nul", "mode-unknown", "mode-missing", "title-too-long",
-         "unknown-field"],
+         "unknown-field", "headings-string", "headings-number", "headings-null"],
 )
 def test_invalid_job_is_rejected_with_422_naming_the_field_and_changes_nothing(client, database_url, change,
                                                                                field) -> None:

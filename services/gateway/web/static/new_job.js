@@ -14,7 +14,9 @@ form.addEventListener("submit", async (e) => {
   const button = form.querySelector("button[type=submit]");
   button.disabled = true;
   try {
-    const accepted = await api("POST", "/v1/jobs", new FormData(form));
+    const fields = new FormData(form);
+    fields.set("headings", form.elements.headings.checked ? "true" : "false");  // an unchecked box sends nothing
+    const accepted = await api("POST", "/v1/jobs", fields);
     auditPanel().open(accepted.id, form.elements.title.value || "Untitled");
   } catch (error) {
     if (error.fieldErrors) showErrors(form, error); else throw error;
