@@ -73,11 +73,12 @@ seeded by the prompt and the server's request counter. Kinds and their params:
     ignore_formats                    never a format: prose for outlines, summaries, JSON
                                       schemas and forced tools (outline/summary asks: at most
                                       300 words); no JSON, no labels
-    chatty         preamble=0.7, closing=0.5, echo=0.4, template=0.4, label=0.3
+    chatty         preamble=0.7, closing=0.5, echo=0.4, template=0.4, label=0.3, heading=0.3
                                       the chance of each decoration around prose (obeyed
                                       JSON is left alone): a "Here is" preamble, a closing
                                       remark, 2-4 lines of the last user message echoed,
-                                      chat-template tokens, a stray "SUMMARY:" line; 1 forces
+                                      chat-template tokens, a stray "SUMMARY:" line, the
+                                      section's title as a heading of its own; 1 forces
                                       one, 0 leaves it out (fake_llm.chatter)
     reject_formats                    400 naming `response_format` / `tools` when the request
                                       carries it; requests without it are answered as usual

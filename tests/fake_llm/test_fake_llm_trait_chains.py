@@ -38,7 +38,7 @@ def test_a_chain_of_traits_picks_no_trait_as_its_behaviour() -> None:
 def test_traits_apply_on_top_of_the_behaviour_the_chain_picks(gpt, control) -> None:
     with pytest.raises(openai.InternalServerError):
         ask_gpt(gpt, OUTLINE_PROMPT, model="fake/ignore_formats+server_error")
-    chatty = "chatty:preamble=1,closing=0,echo=0,template=0,label=0"
+    chatty = "chatty:preamble=1,closing=0,echo=0,template=0,label=0,heading=0"
     reply = ask_gpt(gpt, SUMMARY_PROMPT, model=f"fake/{chatty}+short:fraction=0.5+ignore_formats",
                     response_format=schema_format("memory", MEMORY))
     text = reply.choices[0].message.content

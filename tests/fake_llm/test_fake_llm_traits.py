@@ -17,8 +17,8 @@ MEMORY = {"type": "object", "properties": {"summary": {"type": "string"}, "ledge
 OUTLINE_PROMPT = "Plan it. OUTLINE_JSON\nTotal length: 20,000 words\nDepth: 2"
 SUMMARY_PROMPT = "Answer with SUMMARY: and LEDGER:\nSummarise the chapter in 80 words."
 INSTRUCTIONS = "You continue a document.\nKeep the tone.\nDo not repeat yourself.\nWrite about 60 words."
-ALL_DECORATIONS = "chatty:preamble=1,closing=1,echo=1,template=1,label=1"
-NO_DECORATIONS = "preamble=0,closing=0,echo=0,template=0,label=0"
+ALL_DECORATIONS = "chatty:preamble=1,closing=1,echo=1,template=1,label=1,heading=1"
+NO_DECORATIONS = "preamble=0,closing=0,echo=0,template=0,label=0,heading=0"
 
 
 def assert_plain_prose(text):
@@ -84,6 +84,13 @@ def test_chatty_echo_copies_consecutive_lines_of_the_prompt_before_the_text(gpt)
     echoed = text.split("\n\n")[0]
     assert 2 <= len(echoed.splitlines()) <= 4 and echoed in INSTRUCTIONS
     assert count_words(text) == 60 + count_words(echoed)
+
+
+def test_chatty_heading_titles_the_text_with_the_section_named_in_the_prompt(gpt) -> None:
+    prompt = 'Where this part belongs: chunk 2 of 9, in "Rivers › The Delta Towns".\nWrite about 40 words.'
+    spec = f"fake/chatty:{NO_DECORATIONS.replace('heading=0', 'heading=1')}"
+    heading, _, text = ask_gpt(gpt, prompt, model=spec).choices[0].message.content.partition("\n\n")
+    assert "The Delta Towns" in heading and "Rivers" not in heading and count_words(text) == 40
 
 
 def test_chatty_draws_its_decorations_per_request(gpt) -> None:
