@@ -2,10 +2,14 @@
 the generator stored, counted with the one word counter, and judged against the target: complete,
 to be extended, or failed after the last extension round; a redelivery builds nothing twice."""
 
-from contracts.messages import AssembleDocument
+import json
+
+from contracts.messages import AssembleDocument, JobRequested
 from contracts.wordcount import count_words
 from services.assembler.handlers import assemble_document
 from services.generator import store as generator_store
+from services.planner import store as planner_store
+from services.planner.plan import PlannedChunk, Section
 from tests.handler.effects import Job, effects, outbox
 
 PARAGRAPHS = ["The Saltwater Meander runs uphill at night.", "Its villages follow it, carts and all.",
@@ -32,8 +36,9 @@ async def test_the_last_chunk_assembled_completes_a_job_at_its_target(assembler,
     assert dict(document) == {"body": "\n\n".join(PARAGRAPHS), "words": words, "chunks": 3, "round": 1}
     assert [(e.type, e.data) for e in await outbox(owner, "assembler", job.job_id, "document.assembled",
                                                    "job.completed", "job.extend", "job.failed")] == [
-        ("document.assembled", {"words": words, "chunks": 3, "target_words": words, "round": 1}),
-        ("job.completed", {"words": words, "target_words": words})]
+        ("document.assembled", {"words": words, "chunks": 3, "target_words": words, "round": 1, "heading_count": 0,
+                                "heading_words": 0}),
+        ("job.completed", {"words": words, "target_words": words, "heading_words": 0})]
 
 
 async def test_a_document_is_counted_slice_by_slice_as_a_whole(assembler, databases, owner):
@@ -71,3 +76,46 @@ async def test_a_redelivered_assembly_emits_nothing_twice(assembler, databases, 
     before = await effects(owner, "assembler", job.job_id)
     await assemble_document(command, ports)
     assert await effects(owner, "assembler", job.job_id) == before
+
+
+async def planned_by_the_planner(databases, job: Job, sections: list[Section], chunk_sections: list[int]) -> None:
+    """The plan as the planner stores it (its own store, as its role): one chunk per entry of
+    `chunk_sections`, in that section."""
+    db = await databases("planner")
+    request = JobRequested(mode="generate", title="Rivers", instructions="x", target_words=10)
+    async with db.transaction(job_id=job.job_id, user_id=job.user_id) as tx:
+        await planner_store.insert_plan(tx, job.job_id, job.user_id, request, width=1, style="", outline_source="llm")
+        await planner_store.insert_sections(tx, job.job_id, sections)
+        await planner_store.insert_chunks(tx, job.job_id, [PlannedChunk(i, section, 5)
+                                                           for i, section in enumerate(chunk_sections)])
+
+
+async def test_the_plans_titles_are_placed_before_their_sections_first_chunks(assembler, databases, owner):
+    ports, job = await assembler(), Job()
+    await planned_by_the_planner(databases, job, [
+        Section("Rivers › Uphill", "b", 5, titles=("Rivers", "Uphill")),
+        Section("Rivers › Villages", "b", 10, titles=("Rivers", "Villages")),
+        Section("Part 3", "b", 5, titles=("Part 3",), title_source="text")], [0, 1, 1, 2])
+    texts = PARAGRAPHS + ["Nobody minds. The maps are wrong anyway."]
+    words = await stored_by_the_generator(databases, job, texts)
+    await assemble_document(job.envelope(AssembleDocument(target_words=words, round=1), "planner"), ports)
+
+    row = await owner.fetchrow("SELECT body, words, headings, heading_words FROM assembler.documents WHERE job_id = $1",
+                               job.job_id)
+    placed = json.loads(row["headings"])
+    assert [(h["level"], h["number"], h["title"]) for h in placed] == [
+        (1, "1", "Rivers"), (2, "1.1", "Uphill"), (2, "1.2", "Villages"), (1, "2", "Nobody minds")]
+    starts = [row["body"][h["at"] - 1:] for h in placed]
+    assert [start.startswith(texts[chunk]) for start, chunk in zip(starts, [0, 0, 1, 3])] == [True] * 4
+    assert row["words"] == words and row["heading_words"] == 1 + 1 + 1 + 2
+    [completed] = await outbox(owner, "assembler", job.job_id, "job.completed")
+    assert completed.data == {"words": words, "target_words": words, "heading_words": 5}
+
+
+async def test_a_job_without_headings_gets_none_placed(assembler, databases, owner):
+    ports, job = await assembler(), Job()
+    await planned_by_the_planner(databases, job, [Section("A", "b", 5, titles=("A",))], [0])
+    words = await stored_by_the_generator(databases, job, PARAGRAPHS[:1])
+    await assemble_document(job.envelope(AssembleDocument(target_words=words, headings=False), "planner"), ports)
+    row = await owner.fetchrow("SELECT headings, heading_words FROM assembler.documents WHERE job_id = $1", job.job_id)
+    assert json.loads(row["headings"]) == [] and row["heading_words"] == 0
