@@ -52,6 +52,13 @@ def file_name(title: str, job_id: object, format: str, partial: bool) -> str:
     return f'attachment; filename="{ascii_stem}{suffix}"; filename*=UTF-8\'\'{quote(stem + suffix)}'
 
 
+async def rendered(format: str, title: str, pieces: AsyncIterator[Piece], contents: list[Heading],
+                   note: str) -> AsyncIterator[bytes]:
+    if format == "docx":
+        return await as_docx(title, pieces, contents, note)
+    return (as_text if format == "txt" else as_markdown)(title, pieces, note)
+
+
 async def as_text(title: str, pieces: AsyncIterator[Piece], note: str = "") -> AsyncIterator[bytes]:
     yield f"{title_line(title)}\n\n".encode()
     if note:

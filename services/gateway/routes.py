@@ -1,16 +1,19 @@
 """REST routes: jobs, document and audit downloads, health."""
 
 import uuid
+from typing import AsyncIterator
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 
 from contracts.auditlog import ChainCheck, encode_line, event_line, stream_id, text_line
+from contracts.headings import Heading
 from contracts.jobstate import allows
 from contracts.messages import CancelJob, CommandRefused, ResumeJob
 from services.common.db import Reads
 from services.gateway import documents, intake, limiter, store, written
 from services.gateway.auth import current_user, job_not_found
+from services.gateway.documents import Piece
 from services.gateway.recorded import reads_of
 from services.gateway.schemas import AcceptedJob, AuditVerdict, Cursor, JobDetail, JobPage, JobView, Problem, page_cursor
 
@@ -83,26 +86,28 @@ async def get_document(job_id: uuid.UUID, request: Request, format: str = Query(
     see services/gateway/documents.py)."""
     job = await _owned_job(request, job_id, user_id)
     reads = reads_of(request)
-    if partial:
-        titled = await written.plan_headings_wanted(reads, job_id)
-        contents, _ = await written.written_headings(reads, job_id, titled)
-        pieces = written.written_pieces(reads, job_id, titled)
-        note = (f"Partial: {job['words']:,} of {job['target_words']:,} words written so far;"
-                f" the job is {job['status']}.")
-    else:
-        document = await written.finished(reads, job_id) if job["status"] == "completed" else None
-        if document is None:
-            raise HTTPException(409, f"the document is not ready: the job is {job['status']}; what is written so"
-                                     f" far is at /v1/jobs/{job_id}/document?partial=true")
-        size = request.app.state.settings.download_slice_chars
-        contents, pieces, note = document.headings, written.finished_pieces(reads, job_id, document, size), ""
-    if format == "docx":
-        body = await documents.as_docx(job["title"], pieces, contents, note)
-    else:
-        body = (documents.as_text if format == "txt" else documents.as_markdown)(job["title"], pieces, note)
+    contents, pieces, note = await (_written_so_far(reads, job) if partial else _finished(request, reads, job))
+    body = await documents.rendered(format, job["title"], pieces, contents, note)
     name = documents.file_name(job["title"], job_id, format, partial)
     return StreamingResponse(body, media_type=documents.MEDIA_TYPES[format],
                              headers={"Content-Disposition": name, "X-Longform-Partial": str(partial).lower()})
+
+
+async def _written_so_far(reads: Reads, job) -> tuple[list[Heading], AsyncIterator[Piece], str]:
+    titled = await written.plan_headings_wanted(reads, job["id"])
+    contents, first_chunks = await written.written_headings(reads, job["id"], titled)
+    note = f"Partial: {job['words']:,} of {job['target_words']:,} words written so far; the job is {job['status']}."
+    return contents, written.written_pieces(reads, job["id"], contents, first_chunks), note
+
+
+async def _finished(request: Request, reads: Reads, job) -> tuple[list[Heading], AsyncIterator[Piece], str]:
+    document = await written.finished(reads, job["id"]) if job["status"] == "completed" else None
+    if document is None:
+        raise HTTPException(409, f"the document is not ready: the job is {job['status']}; what is written so far"
+                                 f" is at /v1/jobs/{job['id']}/document?partial=true")
+    size = request.app.state.settings.download_slice_chars
+    return document.headings, written.finished_pieces(reads, job["id"], document, size), ""
+
 
 _AUDIT_FORMATS = {
     "ndjson": ("application/x-ndjson", "ndjson"),

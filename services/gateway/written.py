@@ -75,10 +75,10 @@ async def written_headings(reads: Reads, job_id: uuid.UUID, titled: bool) -> tup
     return headings(shapes), first_chunks
 
 
-async def written_pieces(reads: Reads, job_id: uuid.UUID, titled: bool) -> AsyncIterator[Piece]:
-    """The chunks written so far in plan order, a few at a time, each section's headings before
-    its first chunk."""
-    found, first_chunks = await written_headings(reads, job_id, titled)
+async def written_pieces(reads: Reads, job_id: uuid.UUID, found: list[Heading],
+                         first_chunks: dict[int, int]) -> AsyncIterator[Piece]:
+    """The chunks written so far in plan order, a few at a time, each section's headings (of
+    `written_headings`) before its first chunk."""
     by_section: dict[int, list[Heading]] = {}
     for heading in found:
         by_section.setdefault(heading.section_index, []).append(heading)
