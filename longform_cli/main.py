@@ -54,10 +54,12 @@ def _client_commands(commands) -> None:
     jobs.add_argument("--limit", type=int, default=50)
     jobs.add_argument("--before", metavar="CURSOR", help="the next (older) page, as the previous page named it")
     commands.add_parser("status", help="one job's state").add_argument("job_id", help=_ID)
-    document = commands.add_parser("document", help="download a completed job's document")
+    document = commands.add_parser("document", help="download a completed job's document (--partial: so far)")
     document.add_argument("job_id", help=_ID)
     document.add_argument("--format", choices=("txt", "md", "docx"), default="txt")
     document.add_argument("-o", "--output", type=Path, help="write to this file (default: stdout; docx needs -o)")
+    document.add_argument("--partial", action="store_true",
+                          help="what is written so far, in any status, marked as partial")
     audit = commands.add_parser("audit", help="a job's audit log; `audit verify JOB` checks its hash chain;"
                                               " `audit system` is the operators' system log")
     audit.add_argument("target", nargs="+", metavar="[verify] JOB_ID | system",

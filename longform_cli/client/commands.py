@@ -94,6 +94,8 @@ def _read(path: Path) -> bytes:
 
 def _ended(state: dict) -> int:
     words = f"{state['words']:,}/{state['target_words']:,} words"
+    if state.get("heading_words"):
+        words += f" (+{state['heading_words']:,} in headings)"
     if state["status"] == "completed":
         _err.print(f"completed: {words}; `longform document {state['id']}` downloads it", markup=False)
         return 0
@@ -132,7 +134,8 @@ async def document(args) -> int | None:
     if args.format == "docx" and args.output is None and sys.stdout.isatty():
         raise CliError("a docx document is binary: write it to a file with -o FILE")
     async with Gateway(config.load()) as gateway:
-        async with gateway.download(f"/v1/jobs/{job_id(args.job_id)}/document", format=args.format) as answer:
+        async with gateway.download(f"/v1/jobs/{job_id(args.job_id)}/document", format=args.format,
+                                    partial=str(args.partial).lower()) as answer:
             written = await _write(answer, args.output)
     if args.output:
         _err.print(f"wrote {written:,} bytes to {args.output}", markup=False)

@@ -20,6 +20,7 @@ import pytest
 from longform_cli.embedded import free_port
 from tests.integration.client import ApiClient
 from tests.integration.chain import tampered
+from tests.reader import read_markdown
 
 SLOW_MODEL = "fake/latency:seconds=1"
 
@@ -168,6 +169,9 @@ def test_document_prints_or_writes_the_document(cli, followed, api, tmp_path) ->
     written = cli("document", job_id, "-o", str(target))
     assert written.returncode == 0 and target.read_text() == api.document(job_id)
     assert str(target) in written.stderr
+    partial = cli("document", job_id, "--partial", "--format", "md")
+    assert partial.returncode == 0 and partial.stdout.split("\n")[2].startswith("> Partial: ")
+    assert read_markdown(partial.stdout).headings == read_markdown(cli("document", job_id, "--format", "md").stdout).headings
 
 
 def test_audit_downloads_and_follows_the_log(cli, followed, api) -> None:
