@@ -114,7 +114,7 @@ async def test_every_chunk_written_asks_for_the_assembly_once_each_chunk_was_dis
     assert {c["status"] for c in chunks} == {"done"}
     assert writes[-1].data["last"] and not any(w.data["last"] for w in writes[:-1])
     [assemble] = await outbox(owner, "planner", job.job_id, "document.assemble")
-    assert assemble.data == {"target_words": 2500, "round": 1}
+    assert assemble.data == {"target_words": 2500, "round": 1, "headings": True}
     assert (await plan_state(owner, job))["state"] == "assembling"
 
 

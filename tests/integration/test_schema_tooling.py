@@ -129,8 +129,8 @@ def test_check_passes_on_a_migrated_database_and_names_every_drift(database_serv
                  "gateway.jobs.model: nullability is NOT NULL, migrations say nullable",
                  "missing published view gateway.sources_v1",
                  "published view generator.chunks_v1: shows ['job_id', 'chunk_index', 'text', 'words'] to"
-                 " ['longform_assembler'], migrations say ['job_id', 'chunk_index', 'text', 'words'] to"
-                 " ['longform_assembler', 'longform_planner']"):
+                 " ['longform_assembler', 'longform_gateway'], migrations say ['job_id', 'chunk_index', 'text',"
+                 " 'words'] to ['longform_assembler', 'longform_gateway', 'longform_planner']"):
         assert line in drifted.stdout, drifted.stdout
 
 
