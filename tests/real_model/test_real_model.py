@@ -2,6 +2,7 @@
 formats, chats, echoes and writes short, and every job still completes at or above its target,
 with no chunk failed, no scaffolding of the prompt in the document, and its tokens counted."""
 
+import functools
 from collections import Counter
 from pathlib import Path
 
@@ -9,6 +10,8 @@ import pytest
 
 from contracts.wordcount import count_words
 from services.generator.quality import paragraphs
+from tests.integration.dbread import fetch
+from tests.reader import check_document
 from tests.scaffolding import scaffolding_in
 
 pytestmark = pytest.mark.timeout(2400)
@@ -29,16 +32,28 @@ JOBS = {
 
 
 @pytest.fixture(scope="module")
-def finished(real_stack) -> dict[str, tuple[dict, str, list[dict]]]:
-    """Every job submitted at once, then followed to its end: its state, document and log."""
-    client = real_stack.client()
-    ids = {}
+def client(real_stack):
+    api = real_stack.client()
+    yield api
+    api.close()
+
+
+@pytest.fixture(scope="module")
+def ids(client) -> dict[str, str]:
+    """Every job submitted at once."""
+    submitted = {}
     for name, body in JOBS.items():
         response = client.http.post("/v1/jobs", json=body)
         assert response.status_code == 202, response.text
-        ids[name] = response.json()["id"]
+        submitted[name] = response.json()["id"]
+    return submitted
+
+
+@pytest.fixture(scope="module")
+def finished(client, ids) -> dict[str, tuple[dict, str, list[dict]]]:
+    """Every job followed to its end: its state, document body and log."""
     results = {name: client.wait(job_id, timeout=1500) for name, job_id in ids.items()}
-    return {name: (results[name], client.document(ids[name]) if results[name]["status"] == "completed" else "",
+    return {name: (results[name], client.body(ids[name]) if results[name]["status"] == "completed" else "",
                    client.audit(ids[name])) for name in ids}
 
 
@@ -60,6 +75,14 @@ def test_the_document_holds_no_prompt_scaffolding_and_no_repeated_paragraph(fini
     _, document, _ = finished[name]
     assert document and scaffolding_in(document) == []
     assert [p for p, n in Counter(paragraphs(document)).items() if n > 1] == []
+
+
+@pytest.mark.parametrize("name", list(JOBS))
+def test_each_document_passes_a_readers_checks(real_stack, client, ids, finished, name) -> None:
+    """Headings in plan order in md, docx and txt, one title per section, each section at its
+    budget and not far over it, no paragraph twice, the same body words in every format."""
+    assert finished[name][0]["status"] == "completed"
+    check_document(client, functools.partial(fetch, real_stack.config.database_url), ids[name])
 
 
 def test_tokens_are_counted_for_every_call(finished) -> None:
