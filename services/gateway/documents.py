@@ -31,8 +31,7 @@ from services.gateway.sources import DOCX
 MEDIA_TYPES = {"txt": "text/plain; charset=utf-8", "md": "text/markdown; charset=utf-8", "docx": DOCX}
 Piece = Union[str, Heading]  # a stretch of body text, or a heading standing before what follows
 _NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")  # what XML 1.0 cannot hold
-_NOT_IN_NAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')  # what a file system will not take in a name
-_NOT_ASCII_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
+_NOT_A_NAME = re.compile(r"[\W_]+")  # a name keeps letters and digits; the rest are hyphens between them
 _PARAGRAPHS_PER_BATCH = 200
 _BLOCK_BYTES = 64 * 1024
 _DOCX_LEVELS = 3  # Heading 1-3; a deeper level is shown as the third
@@ -43,13 +42,13 @@ def title_line(title: str) -> str:
 
 
 def file_name(title: str, job_id: object, format: str, partial: bool) -> str:
-    """The attachment named by the title: an ASCII name for every client, the title itself in UTF-8
-    (RFC 6266) for those that read it."""
-    stem = _NOT_IN_NAME.sub("-", title_line(title)).strip("-.")[:80] or str(job_id)
-    plain = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
-    ascii_stem = " ".join(_NOT_ASCII_NAME.sub(" ", plain).split()).strip("-.") or str(job_id)
+    """The attachment named from the title (`rivers-of-the-north.md`): an ASCII name for every
+    client, and the title's own letters in UTF-8 (RFC 6266) for those that read it."""
+    stem = "-".join(_NOT_A_NAME.split(title.lower()))[:80].strip("-") or str(job_id)
+    plain = "-".join(_NOT_A_NAME.split(unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()))
     suffix = f"{'-partial' if partial else ''}.{format}"
-    return f'attachment; filename="{ascii_stem}{suffix}"; filename*=UTF-8\'\'{quote(stem + suffix)}'
+    return (f'attachment; filename="{plain.strip("-") or job_id}{suffix}";'
+            f" filename*=UTF-8''{quote(stem + suffix)}")
 
 
 async def rendered(format: str, title: str, pieces: AsyncIterator[Piece], contents: list[Heading],

@@ -66,11 +66,16 @@ def test_docx_has_the_title_heading_styles_and_a_table_of_contents(finished) -> 
     assert document.settings.element.xml.count("updateFields") == 1
 
 
-def test_downloads_are_named_by_the_title(finished) -> None:
+def test_downloads_are_named_from_the_title(finished, client) -> None:
     api, job_id, _ = finished
     response = api.http.get(f"/v1/jobs/{job_id}/document", params={"format": "md"})
     assert response.headers["content-disposition"] == (
-        "attachment; filename=\"Rivers -of- -Europe- Asia.md\"; filename*=UTF-8''Rivers%20-of-%20-Europe-%20%26%20%27Asia%27.md")
+        "attachment; filename=\"rivers-of-europe-asia.md\"; filename*=UTF-8''rivers-of-europe-asia.md")
+    foreign = client.submit(20, title="Über die Flüsse: ein Bericht")
+    assert client.wait(foreign)["status"] == "completed"
+    named = client.http.get(f"/v1/jobs/{foreign}/document", params={"format": "docx"}).headers["content-disposition"]
+    assert named == ("attachment; filename=\"uber-die-flusse-ein-bericht.docx\";"
+                     " filename*=UTF-8''%C3%BCber-die-fl%C3%BCsse-ein-bericht.docx")
 
 
 def test_the_job_counts_body_words_and_heading_words_apart(finished) -> None:
