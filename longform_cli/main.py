@@ -66,6 +66,10 @@ def _client_commands(commands) -> None:
                        help=f"{_ID}; with `verify` first, the log is downloaded and its chain recomputed here")
     audit.add_argument("--format", choices=("ndjson", "json", "txt"), default="ndjson")
     audit.add_argument("--follow", action="store_true", help="keep printing new lines until the job ends")
+    call = commands.add_parser("llm-call", help="one LLM call of a job, whole: prompt, reply, what was cut, decision")
+    call.add_argument("job_id", help=_ID)
+    call.add_argument("seq", type=int, help="the seq of its llm.call line in the job's audit log")
+    call.add_argument("--json", action="store_true", help="print the API's JSON")
     for name, help_ in (("cancel", "stop a job (what is written is kept)"),
                         ("resume", "continue a failed or cancelled job")):
         commands.add_parser(name, help=help_).add_argument("job_id", help=_ID)

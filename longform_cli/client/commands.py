@@ -16,6 +16,7 @@ from rich.table import Table
 
 from contracts.auditlog import ChainCheck, text_line
 from longform_cli.client import config
+from longform_cli.client.calls import llm_call
 from longform_cli.client.follow import Follower
 from longform_cli.client.gateway import CliError, Gateway, job_id
 from longform_cli.client.progress import JobProgress
@@ -226,4 +227,4 @@ async def delete(args) -> int | None:
 
 
 _COMMANDS = {"login": login, "submit": submit, "jobs": jobs, "status": status, "document": document,
-             "audit": audit, "cancel": cancel, "resume": resume, "delete": delete}
+             "audit": audit, "cancel": cancel, "resume": resume, "delete": delete, "llm-call": llm_call}

@@ -107,6 +107,20 @@ async def events_after(reads: Reads, stream_id: str, after_seq: int, limit: int 
     )
 
 
+async def event_at(reads: Reads, stream_id: str, seq: int):
+    """The stream's event at `seq`, or None."""
+    rows = await reads.fetch("SELECT type, occurred_at, data FROM audit.events_v1 WHERE stream_id = $1 AND seq = $2",
+                             stream_id, seq)
+    return rows[0] if rows else None
+
+
+async def llm_call(reads: Reads, service: str, call_id: int, job_id: uuid.UUID):
+    """One stored LLM call of the job, through its service's published view, or None."""
+    view = {"planner": "planner.llm_calls_v1", "generator": "generator.llm_calls_v1"}[service]
+    rows = await reads.fetch(f"SELECT * FROM {view} WHERE id = $1 AND job_id = $2", call_id, job_id)
+    return rows[0] if rows else None
+
+
 async def stream_head(reads: Reads, stream_id: str):
     """The stream's head row: its chain head and that event's seq (None for a stream not begun)."""
     rows = await reads.fetch("SELECT head, chained_seq FROM audit.stream_heads_v1 WHERE stream_id = $1", stream_id)

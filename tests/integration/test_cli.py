@@ -174,6 +174,23 @@ def test_document_prints_or_writes_the_document(cli, followed, api, tmp_path) ->
     assert read_markdown(partial.stdout).headings == read_markdown(cli("document", job_id, "--format", "md").stdout).headings
 
 
+def test_llm_call_prints_a_call_whole(cli, followed, api) -> None:
+    job_id, _ = followed
+    line = next(e for e in api.audit(job_id) if e["type"] == "llm.call"
+                and e["data"]["attributes"]["longform.purpose"] == "write")
+    printed = cli("llm-call", job_id, str(line["seq"]))
+    call = api.http.get(f"/v1/jobs/{job_id}/llm-calls/{line['seq']}").json()
+    assert printed.returncode == 0, printed.stderr
+    assert printed.stdout.startswith(f"LLM call at seq {line['seq']}: generator, write, chunk ")
+    assert f"decision: {call['decision']}" in printed.stdout
+    assert f"--- prompt ---\n{call['prompt'].rstrip()}\n--- reply" in printed.stdout
+    as_json = cli("llm-call", job_id, str(line["seq"]), "--json")
+    assert json.loads(as_json.stdout) == call
+    first = api.audit(job_id)[0]["seq"]
+    missing = cli("llm-call", job_id, str(first))
+    assert missing.returncode == 1 and f"no LLM call at seq {first}" in missing.stderr
+
+
 def test_audit_downloads_and_follows_the_log(cli, followed, api) -> None:
     job_id, _ = followed
     before = api.audit(job_id)
