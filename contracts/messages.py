@@ -296,17 +296,21 @@ class SqlStatement(BaseModel):
 
 RELAY_CONTEXT = "outbox relay"
 BOOKKEEPING_CONTEXT = "bookkeeping"  # the audit service's own writes of a batch (the log keeping itself)
+VIEWER_CONTEXT = "viewer reads"  # reads made to show a job to its viewer: the account's log, not the job's
 
 
 class DbQueried(Message):
     """One transaction's statements, in the order they ran. `context` says what ran them when
-    it is not a handler or a request: the outbox relay (RELAY_CONTEXT), or the audit service
-    storing a batch (BOOKKEEPING_CONTEXT), so a reader can tell the log's upkeep from the job's work."""
+    it is not a handler or a request: the outbox relay (RELAY_CONTEXT), the audit service
+    storing a batch (BOOKKEEPING_CONTEXT), or the gateway reading a job to show it to its owner
+    (VIEWER_CONTEXT, in the account's log, naming the job), so a reader can tell the log's upkeep
+    and its readers from the job's work."""
 
     TYPE = "db.query"
     KIND = "record"
     statements: list[SqlStatement]
     context: str = ""
+    viewed_job: uuid.UUID | None = None  # VIEWER_CONTEXT: the job these reads showed (who looked at what, when)
 
 
 class RowInserted(Message):

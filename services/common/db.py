@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import asyncpg
 
 from contracts.envelope import Envelope
-from contracts.messages import RELAY_CONTEXT, DbQueried, RowInserted, RowUpdated, SqlStatement
+from contracts.messages import RELAY_CONTEXT, VIEWER_CONTEXT, DbQueried, RowInserted, RowUpdated, SqlStatement
 from contracts.redact import Redactor
 from services.common.retry import OUTAGE
 from services.common.sqltables import rows_from_status, tables_touched
@@ -104,13 +104,15 @@ class Database:
 
     @asynccontextmanager
     async def transaction(
-        self, *, job_id: uuid.UUID | None = None, user_id: uuid.UUID | None = None, system: bool = False
+        self, *, job_id: uuid.UUID | None = None, user_id: uuid.UUID | None = None, system: bool = False,
+        viewed_job: uuid.UUID | None = None,
     ) -> AsyncIterator["Tx"]:
         """`system`: work that belongs to no job or account (a recovery scan, a retention pass),
         audited into the operators' system stream; otherwise a transaction for neither is the
-        outbox relay's or the audit service's own, which report themselves."""
+        outbox relay's or the audit service's own, which report themselves. `viewed_job`: the
+        account's reads that showed it this job (Reads)."""
         async with self.pool.acquire() as conn:
-            tx = Tx(conn, self, job_id, user_id, system)
+            tx = Tx(conn, self, job_id, user_id, system, viewed_job)
             async with conn.transaction():
                 yield tx
                 await tx.flush_outbox()
@@ -156,12 +158,14 @@ def as_sql_statements(statements: list[Statement]) -> list[SqlStatement]:
 
 
 class Tx:
-    def __init__(self, conn: asyncpg.Connection, db: Database, job_id, user_id, system: bool = False) -> None:
+    def __init__(self, conn: asyncpg.Connection, db: Database, job_id, user_id, system: bool = False,
+                 viewed_job: uuid.UUID | None = None) -> None:
         self.conn = conn
         self.db = db
         self.job_id = job_id
         self.user_id = user_id
         self.system = system
+        self.viewed_job = viewed_job
         self.statements: list[Statement] = []
         self.emitted: list[Envelope] = []
         self.committed: list[Committed] = []
@@ -231,7 +235,8 @@ class Tx:
         query_event_id = uuid.uuid4()
         envelopes = await self._row_events(query_event_id) + self.emitted
         if self.audited and (self.statements or envelopes):  # the outbox write alone is a statement too
-            query = DbQueried(statements=self.sql_statements(outbox_rows=len(envelopes) + 1))
+            query = DbQueried(statements=self.sql_statements(outbox_rows=len(envelopes) + 1),
+                              context=VIEWER_CONTEXT if self.viewed_job else "", viewed_job=self.viewed_job)
             envelopes.insert(0, self._wrap(query, query_event_id))
         if not envelopes:
             return
@@ -263,7 +268,9 @@ def _row_message(note, query_event_id: uuid.UUID) -> RowInserted | RowUpdated:
 class Reads:
     """Reads outside a transaction (the gateway's pages, downloads and websocket replays),
     recorded like a transaction's statements and written as one `db.query` event by `flush()`.
-    `job_id` and `user_id` may be learnt on the way (who asks; which job turned out theirs)."""
+    `job_id` and `user_id` may be learnt on the way (who asks; which job turned out theirs);
+    `viewed_job`, a job these reads showed its owner: they stay in the owner's account log,
+    naming it, so watching a job never makes its own log longer."""
 
     def __init__(self, db: Database, job_id: uuid.UUID | None, user_id: uuid.UUID | None,
                  system: bool = False) -> None:
@@ -271,6 +278,7 @@ class Reads:
         self.job_id = job_id
         self.user_id = user_id
         self.system = system
+        self.viewed_job: uuid.UUID | None = None
         self.statements: list[Statement] = []
 
     async def _run(self, method: str, sql: str, args: tuple) -> Any:
@@ -289,7 +297,8 @@ class Reads:
         statements, self.statements = self.statements, []
         if not statements or (self.job_id is None and self.user_id is None and not self.system):
             return
-        async with self.db.transaction(job_id=self.job_id, user_id=self.user_id, system=self.system) as tx:
+        async with self.db.transaction(job_id=self.job_id, user_id=self.user_id, system=self.system,
+                                       viewed_job=None if self.job_id else self.viewed_job) as tx:
             tx.statements = statements
 
 

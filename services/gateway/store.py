@@ -69,12 +69,13 @@ async def delete_job(db: Database, user_id: uuid.UUID, job_id: uuid.UUID) -> Non
 
 async def job_view(reads: Reads, user_id: uuid.UUID, job_id: uuid.UUID, *, progress: bool = False):
     """The caller's job (with its section and tokens if `progress`), or None; once it is theirs,
-    the request's reads go to the job's log."""
+    the request's reads name it in the account's log (reads that show a job are its viewer's
+    business, not the job's: its log ends with what happened to it)."""
     query = _JOB_VIEW + (_JOB_PROGRESS if progress else "") + _JOBS
     rows = await reads.fetch(query + " WHERE j.id = $1 AND j.user_id = $2", job_id, user_id)
     if not rows:
         return None
-    reads.job_id = job_id
+    reads.viewed_job = job_id
     return rows[0]
 
 

@@ -88,15 +88,39 @@ def test_the_outbox_relay_reports_the_batches_that_carried_the_job(finished) -> 
         assert any(s.startswith("SELECT id, event_id, type") for s in sql)
 
 
-def test_the_gateway_reads_for_a_job_are_in_its_log(finished) -> None:
-    client, job_id, _ = finished
+def _viewed(log: list[dict], job_id: str) -> list[dict]:
+    return [e for e in _of_type(log, "db.query") if e["data"].get("viewed_job") == job_id]
+
+
+def test_reads_that_show_a_job_are_in_its_viewers_account_log_naming_it(finished) -> None:
+    """Who looked at what, when: the owner's account log; the job's own log does not grow."""
+    client, job_id, before = finished
     client.document(job_id)
-    log = client.audit_until(job_id, lambda log: any(
-        "FROM assembler.documents" in s["sql"] for s in _statements(log, "gateway")))
-    reads = _statements(log, "gateway")
+    log = client.audit_until(None, lambda log: any(
+        "FROM assembler.documents" in s["sql"] for e in _viewed(log, job_id) for s in e["data"]["statements"]))
+    viewed = _viewed(log, job_id)
+    assert {e["data"]["context"] for e in viewed} == {"viewer reads"} and all(e["job_id"] is None for e in viewed)
+    reads = [s for e in viewed for s in e["data"]["statements"]]
     assert any(s["sql"].startswith("SELECT user_id FROM gateway.api_tokens WHERE token_hash") for s in reads)
     assert any("FROM audit.events_v1 WHERE stream_id" in s["sql"] for s in reads)
     assert all(s["tables"] and s["duration_ms"] is not None for s in reads if not s["sql"].startswith("INSERT"))
+    in_job_log = [s["sql"] for e in _of_type(client.audit(job_id), "db.query") if e["service"] == "gateway"
+                  for s in e["data"]["statements"]]
+    assert not any("FROM assembler.documents" in sql or "FROM audit.events_v1" in sql for sql in in_job_log)
+
+
+def test_watching_a_completed_job_adds_nothing_to_its_log(client) -> None:
+    """The page's polls, reloads and downloads are the viewer's: in the job's log the gateway
+    appears only for what it did to the job (its request), all before the job completed."""
+    job_id = client.submit(1500)
+    assert client.wait(job_id)["status"] == "completed"
+    for _ in range(3):
+        client.job(job_id), client.audit(job_id), client.document(job_id)
+    client.audit_until(None, lambda log: len(_viewed(log, job_id)) >= 9)
+    log = client.audit(job_id)
+    types = [e["type"] for e in log]
+    gateway = [e["seq"] for e in log if e["service"] == "gateway"]
+    assert gateway and max(gateway) < log[types.index("job.completed")]["seq"]
 
 
 def test_what_belongs_to_no_job_is_in_the_account_log(client) -> None:
