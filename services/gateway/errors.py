@@ -10,11 +10,25 @@ import asyncpg
 from fastapi import Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from services.gateway import plain
 
 
 async def validation_failed(request: Request, exc: RequestValidationError) -> JSONResponse:
-    return JSONResponse({"detail": [_echoable(error) for error in exc.errors()]}, status_code=422)
+    errors = [_echoable(error) for error in exc.errors()]
+    return JSONResponse({"detail": errors, "message": plain.sentence(422, errors)}, status_code=422)
+
+
+async def refused(request: Request, exc: StarletteHTTPException) -> Response:
+    """A refusal with the validation shape (a list of problems, services/gateway/sources.py) gets
+    its plain sentence too; a refusal that is already a sentence (404, 409) is answered as it is."""
+    if isinstance(exc.detail, list):
+        return JSONResponse({"detail": exc.detail, "message": plain.sentence(exc.status_code, exc.detail)},
+                            status_code=exc.status_code, headers=exc.headers)
+    return await http_exception_handler(request, exc)
 
 
 def _echoable(error: dict) -> dict:
@@ -28,7 +42,9 @@ def _echoable(error: dict) -> dict:
 
 async def text_not_storable(request: Request, exc: asyncpg.DataError) -> JSONResponse:
     message = "text must not contain NUL (\\x00) characters or invalid Unicode"
-    return JSONResponse({"detail": [{"type": "value_error", "loc": ["body"], "msg": message}]}, status_code=422)
+    return JSONResponse({"detail": [{"type": "value_error", "loc": ["body"], "msg": message}],
+                         "message": "The text holds characters that cannot be stored (NUL or broken Unicode):"
+                                    " remove them and send it again."}, status_code=422)
 
 
 NOT_STORABLE = (asyncpg.CharacterNotInRepertoireError, asyncpg.UntranslatableCharacterError)

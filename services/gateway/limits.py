@@ -7,6 +7,8 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.gateway.plain import body_too_large
+
 
 class BodyLimit:
     def __init__(self, app: ASGIApp, limit: int) -> None:
@@ -19,7 +21,8 @@ class BodyLimit:
             return
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isdigit() and int(declared) > self.limit:
-            await JSONResponse({"detail": self._too_large()}, status_code=413)(scope, receive, send)
+            await JSONResponse({"detail": self._too_large(), "message": body_too_large(self.limit)},
+                               status_code=413)(scope, receive, send)
             return
         await self.app(scope, self._counting(receive), send)
 

@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
@@ -13,7 +14,7 @@ from services.common.ops import Ops
 from services.common.runtime import connect
 from services.gateway import accounts, limiter, llm_calls
 from services.gateway.config import GatewaySettings
-from services.gateway.errors import NOT_STORABLE, text_not_storable, validation_failed
+from services.gateway.errors import NOT_STORABLE, refused, text_not_storable, validation_failed
 from services.gateway.jsonbody import StrictJson
 from services.gateway.limits import BodyLimit
 from services.gateway.live import LiveFeed
@@ -53,6 +54,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.add_middleware(RecordReads)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_exception_handler(RequestValidationError, validation_failed)
+    app.add_exception_handler(StarletteHTTPException, refused)
     for error in NOT_STORABLE:
         app.add_exception_handler(error, text_not_storable)
 

@@ -64,9 +64,12 @@ class FieldError(BaseModel):
 
 
 class Refused(BaseModel):
-    """How a job's body is refused, whatever the status: FastAPI's own validation error shape."""
+    """How a job's body is refused, whatever the status: FastAPI's own validation error shape, and
+    one plain sentence for people (services/gateway/plain.py)."""
 
     detail: list[FieldError]
+    message: str = Field(description="What is wrong and what to do, in a sentence, e.g. \"The source is over"
+                         " this server's limit of 8 MB. Split it or condense it first.\"")
 
 
 class Problem(BaseModel):
