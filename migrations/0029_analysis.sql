@@ -53,6 +53,7 @@ COMMENT ON COLUMN generator.passage_notes.notes IS 'Its notes, one per line: cla
 COMMENT ON COLUMN generator.passage_notes.words IS 'Words of the notes.';
 COMMENT ON COLUMN generator.passage_notes.made_by IS 'llm (the reply, cleaned and bounded) or code (its first and last sentences and names).';
 COMMENT ON COLUMN generator.passage_notes.fallback IS 'What notes made in code replaced, empty when none was needed.';
+COMMENT ON COLUMN generator.passage_notes.created_at IS 'When the notes were stored.';
 
 -- The planner plans the report from a bounded digest of the notes: published for it.
 CREATE VIEW generator.passage_notes_v1 WITH (security_invoker = false) AS

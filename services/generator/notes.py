@@ -52,10 +52,10 @@ def notes_block(notes: list[tuple[int, str]], budget_words: int) -> str:
     when even a short line each would not fit, every k-th passage (always the first and last)."""
     if not notes:
         return ""
-    floor = 12
-    step = max(1, math.ceil(len(notes) * floor / budget_words))
+    floor = 12  # words of notes a passage gets at least (its `§N:` label is one more)
+    step = max(1, math.ceil(len(notes) * (floor + 1) / budget_words))
     chosen = notes[::step] + ([notes[-1]] if (len(notes) - 1) % step else [])
-    share = max(floor, budget_words // len(chosen))
+    share = max(floor, budget_words // len(chosen) - 1)
     lines = []
     for passage, text in chosen:
         flat = " | ".join(line.strip() for line in text.splitlines() if line.strip())

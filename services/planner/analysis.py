@@ -82,3 +82,24 @@ async def _resume_noting(tx, envelope: Envelope, plan, ports: Ports) -> None:
     decision = Decision(tx, envelope)
     decision.emit(JobResumed(chunks_reset=reset, reason="user", consumer=consumer_name(SERVICE, ResumeJob.TYPE)))
     await dispatch_notes(decision, await store.lock_plan(tx, job_id), ports.settings.note_width)
+
+
+async def recover(ports: Ports, job_id, user_id, found_by: list) -> bool:
+    """On the planner's start (services/planner/recovery.py): a job still noting is moved on from
+    the database alone, as a `passage.noted` would: passages whose notes are stored are noted, and
+    when nothing is in flight the next passages (or the report's planning) are sent."""
+    async with ports.db.transaction(job_id=job_id, user_id=user_id) as tx:
+        tx.statements.extend(found_by)
+        plan = await store.lock_plan(tx, job_id)
+        if plan is None or plan["state"] != JobStatus.NOTING:
+            return False
+        caught_up = await passages.catch_up_noted(tx, job_id)
+        if not caught_up and await passages.in_flight(tx, job_id):
+            return False  # notes and reports are on their way: nothing is stuck
+        left = await passages.unfinished(tx, job_id)
+        resumed = Envelope.wrap(JobResumed(chunks_reset=0, reason="crash_recovery"), service=SERVICE, job_id=job_id,
+                                user_id=user_id,
+                                event_id=derived_id(job_id, JobResumed.TYPE, "on start, noting", plan["epoch"], left))
+        tx.emit(resumed)
+        await dispatch_notes(Decision(tx, resumed), plan, ports.settings.note_width)
+        return True

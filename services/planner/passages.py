@@ -66,6 +66,25 @@ async def reset_unnoted(tx: Tx, job_id: uuid.UUID) -> int:
     return int(status.split()[-1])
 
 
+async def catch_up_noted(tx: Tx, job_id: uuid.UUID) -> int:
+    """Passages sent for noting whose notes the generator has stored are noted (their reports
+    may still be on the way); returns how many."""
+    status = await tx.execute(
+        "UPDATE planner.passages p SET status = 'noted', noted_at = now() FROM generator.passage_notes_v1 n"
+        " WHERE p.job_id = $1 AND n.job_id = p.job_id AND n.passage = p.passage AND p.status = 'dispatched'", job_id)
+    return int(status.split()[-1])
+
+
+async def in_flight(tx: Tx, job_id: uuid.UUID) -> bool:
+    return bool(await tx.fetchval(
+        "SELECT 1 FROM planner.passages WHERE job_id = $1 AND status = 'dispatched' LIMIT 1", job_id))
+
+
+async def noting_jobs(tx: Tx) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    rows = await tx.fetch("SELECT job_id, user_id FROM planner.plans WHERE state = 'noting' ORDER BY created_at")
+    return [(r["job_id"], r["user_id"]) for r in rows]
+
+
 async def has_sections(tx: Tx, job_id: uuid.UUID) -> bool:
     return bool(await tx.fetchval("SELECT 1 FROM planner.sections WHERE job_id = $1 LIMIT 1", job_id))
 

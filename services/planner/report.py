@@ -88,8 +88,12 @@ def code_sections(target_words: int, section_words: int, total: int, opening: di
     return made
 
 
+_LABEL = re.compile(r"^\s*[-•*]?\s*[A-Z]+:\s*")
+
+
 def _title(note: str, first: int, last: int) -> str:
-    words = _WORD.findall(note.strip(" -•*"))[:8]
+    """The note's first words, without its CLAIM:/NAME: label, and the passages it stands for."""
+    words = _WORD.findall(_LABEL.sub("", note))[:8]
     label = " ".join(words).rstrip(",;:.") or "The source"
     where = f"§{first}" if first == last else f"§{first}–§{last}"
     return f"{label[0].upper()}{label[1:]} ({where})"

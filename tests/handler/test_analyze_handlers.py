@@ -8,13 +8,17 @@ import re
 import uuid
 from pathlib import Path
 
+from contracts.envelope import Envelope
+from contracts.messages import CancelJob, ResumeJob
 from contracts.wordcount import count_words
 from services.gateway.accounts import create_account
 from services.gateway.schemas import NewJob
 from services.gateway.sources import parse_source
 from services.gateway.store import create_job
+from services.generator.handlers import job_cancelled
 from services.generator.noting import note_passage
-from services.planner.analysis import job_requested, passage_noted
+from services.planner.analysis import job_requested, passage_noted, recover, resume
+from services.planner.handlers import cancel_job
 from services.planner.reporting import plan_report
 from tests.handler.effects import outbox
 from tests.handler.pipeline import write_every_chunk
@@ -132,3 +136,42 @@ async def test_a_passage_whose_replies_are_unusable_is_noted_in_code_and_says_wh
     assert stored["made_by"] == "code" and first_sentence[:40] in stored["notes"]
     calls = await outbox(owner, "generator", requested.job_id, "llm.call")
     assert [c.data["attributes"]["longform.passage"] for c in calls] == [1, 1]
+
+
+async def test_an_analysis_cancelled_while_noting_resumes_with_what_is_not_noted_yet(
+        planner, generator, databases, owner) -> None:
+    requested = await requested_by_the_gateway(databases, owner, 1000)
+    job_id, ports = requested.job_id, await planner(passage_words=300, note_width=2)
+    await job_requested(requested, ports)
+    first, second = await outbox(owner, "planner", job_id, "passage.note")
+    generator_ports = await generator()
+    await note_passage(first, generator_ports)
+    [noted] = await outbox(owner, "generator", job_id, "passage.noted")
+    await passage_noted(noted, ports)
+    await cancel_job(Envelope.wrap(CancelJob(), service="gateway", job_id=job_id, user_id=requested.user_id), ports)
+    assert await owner.fetchval("SELECT state FROM planner.plans WHERE job_id = $1", job_id) == "cancelled"
+    [cancelled] = await outbox(owner, "planner", job_id, "job.cancelled")
+    await job_cancelled(cancelled, generator_ports)
+    await note_passage(second, generator_ports)  # dispatched before the cancel: stopped, not noted
+
+    sent_before = {n.event_id for n in await outbox(owner, "planner", job_id, "passage.note")}
+    await resume(Envelope.wrap(ResumeJob(), service="gateway", job_id=job_id, user_id=requested.user_id), ports)
+    assert await owner.fetchval("SELECT state FROM planner.plans WHERE job_id = $1", job_id) == "noting"
+    again = [n.data["passage"] for n in await outbox(owner, "planner", job_id, "passage.note")
+             if n.event_id not in sent_before]
+    assert 1 not in again and again[0] == 2  # the noted passage is not sent again; the stopped one is
+
+
+async def test_a_planner_starting_again_moves_on_an_analysis_whose_reports_were_lost(
+        planner, generator, databases, owner) -> None:
+    requested = await requested_by_the_gateway(databases, owner, 1000)
+    job_id, ports = requested.job_id, await planner(passage_words=300, note_width=2)
+    await job_requested(requested, ports)
+    generator_ports = await generator()
+    for note in await outbox(owner, "planner", job_id, "passage.note"):
+        await note_passage(note, generator_ports)  # stored, but the planner never handles the reports
+    assert await recover(ports, job_id, requested.user_id, [])
+    assert await owner.fetchval("SELECT count(*) FROM planner.passages WHERE job_id = $1 AND status = 'noted'",
+                                job_id) == 2
+    assert len(await outbox(owner, "planner", job_id, "passage.note")) == 4  # the next two
+    assert not await recover(ports, job_id, requested.user_id, [])  # those are in flight: nothing is stuck
