@@ -213,7 +213,7 @@ async def _dispatch(decision: Decision, plan) -> None:
 def _write_command(plan, row, total: int) -> WriteChunk:
     previous = row["chunk_index"] - 1
     first, last = chunk_passages(row["passage_first"], row["passage_last"], row["position_in_section"],
-                                 row["section_chunks"])
+                                 row["section_chunks"], plan["passages"])
     return WriteChunk(
         chunk_index=row["chunk_index"], section_index=row["section_index"], section_title=row["path"],
         brief=row["brief"], budget_words=row["budget_words"], title=plan["title"],

@@ -99,12 +99,16 @@ def _title(note: str, first: int, last: int) -> str:
     return f"{label[0].upper()}{label[1:]} ({where})"
 
 
-def chunk_passages(first: int | None, last: int | None, position: int, chunks: int) -> tuple[int | None, int | None]:
+def chunk_passages(first: int | None, last: int | None, position: int, chunks: int,
+                   passages: int = 0) -> tuple[int | None, int | None]:
     """The passages one chunk of a section is written from: its even share of the section's
     range, so the chunks of a section covering many passages each draw on their own part of it
-    (and never on fewer than one passage)."""
+    (and never on fewer than one passage). A section of an analysis without a range (added when
+    the report came out short) draws on all `passages`; any other plan's chunks on none."""
     if first is None or last is None:
-        return None, None
+        if not passages:
+            return None, None
+        first, last = 1, passages
     count = last - first + 1
     start = first + position * count // chunks
     end = first + (position + 1) * count // chunks - 1

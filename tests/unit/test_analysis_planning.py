@@ -73,7 +73,8 @@ def test_an_outline_made_in_code_covers_every_passage_with_distinct_titles_and_t
 def test_each_chunk_of_a_section_draws_on_its_own_share_of_the_passages():
     assert [chunk_passages(1, 10, i, 3) for i in range(3)] == [(1, 3), (4, 6), (7, 10)]
     assert [chunk_passages(5, 5, i, 2) for i in range(2)] == [(5, 5), (5, 5)]
-    assert chunk_passages(None, None, 0, 1) == (None, None)
+    assert chunk_passages(None, None, 0, 1) == (None, None)  # not an analysis
+    assert chunk_passages(None, None, 1, 2, passages=9) == (5, 9)  # an extension section: all the passages
 
 
 def test_the_fake_cites_the_passages_its_prompt_notes_and_sometimes_one_that_is_not_there():
