@@ -71,10 +71,12 @@ _MOVES: dict[JobStatus, dict[str, JobStatus]] = {
     },
     S.COMPLETED: {"chunk.processed": S.COMPLETED},
     S.FAILED: {
-        "chunk.processed": S.FAILED, "passage.noted": S.FAILED, "job.resume_requested": S.FAILED, "job.resumed": S.WRITING,
+        "chunk.processed": S.FAILED, "passage.noted": S.FAILED, "job.resume_requested": S.FAILED,
+        "job.resumed": S.WRITING,
     },
     S.CANCELLED: {
-        "chunk.processed": S.CANCELLED, "passage.noted": S.CANCELLED, "job.resume_requested": S.CANCELLED, "job.resumed": S.WRITING,
+        "chunk.processed": S.CANCELLED, "passage.noted": S.CANCELLED, "job.resume_requested": S.CANCELLED,
+        "job.resumed": S.WRITING,
     },
 }
 JOB_MOVES: dict[JobStatus, dict[str, JobStatus]] = {

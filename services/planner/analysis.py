@@ -6,7 +6,9 @@ digest of the notes (services/planner/reporting.py); then writing goes on as for
 
 from contracts.envelope import Envelope, derived_id
 from contracts.jobstate import JobStatus
-from contracts.messages import JobRequested, JobResumed, NotePassage, PassageNoted, PlanReport, ResumeJob, SourceDivided
+from contracts.messages import (
+    JobFailed, JobRequested, JobResumed, NotePassage, PassageNoted, PlanReport, ResumeJob, SourceDivided,
+)
 from services.common.consumers import consumer_name
 from services.planner import handlers, passages, store
 from services.planner.handlers import SERVICE, Decision, Ports
@@ -28,6 +30,10 @@ async def job_requested(envelope: Envelope, ports: Ports) -> None:
         count, words = await passages.store_passages(tx, job_id, s.passage_words, s.source_slice_chars)
         decision = Decision(tx, envelope)
         decision.emit(SourceDivided(passages=count, source_words=words))
+        if count == 0:  # the gateway refuses an empty source: a source gone missing is a failure, said so
+            await store.move(tx, job_id, JobStatus.FAILED)
+            decision.emit(JobFailed(reason="the source holds no text to analyse"))
+            return
         if await store.take_stop(tx, job_id):  # cancelled before the plan was made
             await handlers.cancel_now(decision)
             return
