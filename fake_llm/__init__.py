@@ -24,7 +24,7 @@ What the reply is (fake_llm.structured), read from the system prompt and user me
 - `SUMMARY:` and `LEDGER:` both in the prompt: "SUMMARY:\n<one paragraph>\n\nLEDGER:\n" then
   3-8 lines "- <Name>: <description>"; the paragraph has the last "<number> words" in the
   prompt (default 150).
-- `PASSAGE_NOTES` anywhere in the prompt: notes on the passage the last `"""` block holds (an
+- `PASSAGE_NOTES` anywhere in the prompt: notes on the passage the last triple-quoted block holds (an
   analysis, fake_llm.analysis): CLAIM lines taken from its sentences, a NAME line of its
   capitalised words, a QUOTE, within the last "<number> words".
 - otherwise prose: the last "<number> words" in the last user message (default 300). When the
