@@ -6,7 +6,9 @@ configured by LONGFORM_LLM_* when --real is given). Reports per length bucket: t
 Also: the run's wall time, and db.query events per LLM call (the audit log's share of SQL).
 
 Run: .venv/bin/python -m bench.length [--behaviour random_length] [--limit N]
-A provider that ignores every format: --behaviour "ignore_formats+chatty+random_length+..."."""
+A provider that ignores every format: --behaviour "ignore_formats+chatty+random_length+...".
+The analysis case: --analyze, each prompt an `analyze` job's instructions about one source
+(tests/data/source_essay.md, or --source FILE), at the record's length."""
 
 import argparse
 import json
@@ -19,6 +21,7 @@ from pathlib import Path
 from bench.harness import running_stack, signed_up
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "bench-data" / "longbench_write_en.jsonl"
+ESSAY = Path(__file__).resolve().parents[1] / "tests" / "data" / "source_essay.md"
 BUCKETS = ((0, 500), (500, 2000), (2000, 5000), (5000, 20_001))
 
 
@@ -39,15 +42,22 @@ def _from_log(http, job_id: str) -> dict:
             found["input_tokens"] += event["data"]["attributes"]["gen_ai.usage.input_tokens"] or 0
             found["output_tokens"] += event["data"]["attributes"]["gen_ai.usage.output_tokens"] or 0
         found["db_queries"] += event["type"] == "db.query"
-        found["fallbacks"] += bool(event["type"] in ("chunk.summarized", "job.planned") and event["data"].get("fallback"))
+        found["fallbacks"] += bool(event["type"] in ("chunk.summarized", "job.planned", "passage.noted")
+                                   and event["data"].get("fallback"))
     return found
 
 
-def run(url: str, records: list[dict], dump: Path | None = None) -> list[dict]:
+def _job(record: dict, source: str | None) -> dict:
+    job = {"mode": "generate", "title": record["prompt"][:80], "instructions": record["prompt"],
+           "target_words": record["length"]}
+    return job | {"mode": "analyze", "source_text": source} if source else job
+
+
+def run(url: str, records: list[dict], dump: Path | None = None, source: str | None = None) -> list[dict]:
+    """`source`: each record is an analysis of it, the prompt its instructions."""
     started = time.monotonic()
     with closing(signed_up(url)) as http:
-        jobs = [(http.post("/v1/jobs", json={"mode": "generate", "title": r["prompt"][:80], "instructions": r["prompt"],
-                                            "target_words": r["length"]}).json()["id"], r["length"]) for r in records]
+        jobs = [(http.post("/v1/jobs", json=_job(r, source)).json()["id"], r["length"]) for r in records]
         results = []
         for job_id, target in jobs:
             while (state := http.get(f"/v1/jobs/{job_id}").json())["status"] not in ("completed", "failed"):
@@ -100,12 +110,14 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="only the first N prompts")
     parser.add_argument("--width", type=int, default=4)
     parser.add_argument("--dump", type=Path, help="write each failed job's audit log into this directory")
+    parser.add_argument("--analyze", action="store_true", help="each prompt an analysis of --source")
+    parser.add_argument("--source", type=Path, default=ESSAY, help="the source analysed with --analyze")
     args = parser.parse_args()
     records = [json.loads(line) for line in DATA.read_text().splitlines() if line.strip()]
     records = records[: args.limit] if args.limit else records
     env = {k: v for k, v in os.environ.items() if k.startswith("LONGFORM_LLM_")}
     with running_stack(width=args.width, fake_behaviour=args.behaviour, extra_env=env) as (config, _):
-        results = run(config.gateway_url, records, args.dump)
+        results = run(config.gateway_url, records, args.dump, args.source.read_text() if args.analyze else None)
     print(json.dumps({"buckets": report(results), "totals": totals(results)}, indent=2))
 
 

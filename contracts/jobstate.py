@@ -15,6 +15,7 @@ from enum import StrEnum
 
 class JobStatus(StrEnum):
     REQUESTED = "requested"  # accepted, not planned yet
+    NOTING = "noting"  # analyze: the source's passages being noted, before the report is planned
     WRITING = "writing"  # chunks being written
     ASSEMBLING = "assembling"  # every chunk written; the document being put together and counted
     EXTENDING = "extending"  # assembled short: sections being added
@@ -41,10 +42,15 @@ ANY_STATUS = frozenset({"llm.call"})
 _MOVES: dict[JobStatus, dict[str, JobStatus]] = {
     S.REQUESTED: {
         "job.requested": S.REQUESTED, "job.planned": S.WRITING, "job.cancel_requested": S.CANCELLING,
-        "job.cancelled": S.CANCELLED, "job.failed": S.FAILED,
+        "job.cancelled": S.CANCELLED, "job.failed": S.FAILED, "job.source_divided": S.NOTING,
+    },
+    S.NOTING: {
+        "passage.note": S.NOTING, "passage.noted": S.NOTING, "report.plan": S.NOTING, "job.planned": S.WRITING,
+        "job.failed": S.FAILED, "job.cancel_requested": S.CANCELLING, "job.cancelled": S.CANCELLED,
     },
     S.WRITING: {
         "chunk.write": S.WRITING, "chunk.processed": S.WRITING, "job.resumed": S.WRITING,
+        "passage.note": S.NOTING,  # a resumed analysis whose passages were not all noted goes back to noting
         "document.assemble": S.ASSEMBLING, "job.failed": S.FAILED, "job.cancel_requested": S.CANCELLING,
         "job.cancelled": S.CANCELLED,
     },
@@ -60,14 +66,17 @@ _MOVES: dict[JobStatus, dict[str, JobStatus]] = {
         "job.planned": S.CANCELLING, "chunk.write": S.CANCELLING, "chunk.processed": S.CANCELLING,
         "job.resumed": S.CANCELLING, "document.assemble": S.CANCELLING, "document.assembled": S.CANCELLING,
         "job.extend": S.CANCELLING, "job.extended": S.CANCELLING, "job.cancel_requested": S.CANCELLING,
-        "job.cancelled": S.CANCELLED, "job.failed": S.FAILED,
+        "job.source_divided": S.CANCELLING, "passage.note": S.CANCELLING, "passage.noted": S.CANCELLING,
+        "report.plan": S.CANCELLING, "job.cancelled": S.CANCELLED, "job.failed": S.FAILED,
     },
     S.COMPLETED: {"chunk.processed": S.COMPLETED},
     S.FAILED: {
-        "chunk.processed": S.FAILED, "job.resume_requested": S.FAILED, "job.resumed": S.WRITING,
+        "chunk.processed": S.FAILED, "passage.noted": S.FAILED, "job.resume_requested": S.FAILED,
+        "job.resumed": S.WRITING,
     },
     S.CANCELLED: {
-        "chunk.processed": S.CANCELLED, "job.resume_requested": S.CANCELLED, "job.resumed": S.WRITING,
+        "chunk.processed": S.CANCELLED, "passage.noted": S.CANCELLED, "job.resume_requested": S.CANCELLED,
+        "job.resumed": S.WRITING,
     },
 }
 JOB_MOVES: dict[JobStatus, dict[str, JobStatus]] = {
@@ -77,6 +86,9 @@ JOB_MOVES: dict[JobStatus, dict[str, JobStatus]] = {
 # The plan's moves, made by the planner: (from, to) -> the events of that move as the job's log
 # holds them, in order (the event the planner handled, then what it emitted with the move).
 PLAN_MOVES: dict[tuple[JobStatus, JobStatus], tuple[str, ...]] = {
+    (S.NOTING, S.WRITING): ("report.plan", "job.planned"),  # analyze: every passage noted, the report planned
+    (S.NOTING, S.FAILED): ("job.failed",),
+    (S.NOTING, S.CANCELLED): ("job.cancel_requested", "job.cancelled"),
     (S.WRITING, S.ASSEMBLING): ("chunk.processed", "document.assemble"),
     (S.WRITING, S.FAILED): ("chunk.processed", "job.failed"),
     (S.WRITING, S.CANCELLED): ("job.cancel_requested", "job.cancelled"),
@@ -89,9 +101,12 @@ PLAN_MOVES: dict[tuple[JobStatus, JobStatus], tuple[str, ...]] = {
     (S.CANCELLING, S.FAILED): ("job.failed",),
     (S.FAILED, S.WRITING): ("job.resume_requested", "job.resumed"),
     (S.CANCELLED, S.WRITING): ("job.resume_requested", "job.resumed"),
+    (S.FAILED, S.NOTING): ("job.resume_requested", "job.resumed", "passage.note"),  # stopped while noting
+    (S.CANCELLED, S.NOTING): ("job.resume_requested", "job.resumed", "passage.note"),
 }
 PLAN_STATUSES = frozenset(s for move in PLAN_MOVES for s in move)
-PLAN_FIRST = S.WRITING  # a plan is made writing (or, when a cancel came first, cancelled at once)
+PLAN_FIRST = S.WRITING  # a plan is made writing (or, when a cancel came first, cancelled at once) ...
+PLAN_FIRST_ANALYZE = S.NOTING  # ... and an analysis's noting its passages
 
 
 class IllegalMove(RuntimeError):

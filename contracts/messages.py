@@ -18,7 +18,7 @@ def _budget():
     return Field(validation_alias=AliasChoices("budget_words", "target_words"))
 
 
-Mode = Literal["generate", "rewrite"]
+Mode = Literal["generate", "rewrite", "analyze"]
 
 
 class JobRequested(Message):
@@ -28,7 +28,7 @@ class JobRequested(Message):
     instructions: str
     target_words: int = Field(ge=1, le=MAX_TARGET_WORDS)
     model: str | None = None
-    source_words: int | None = None  # rewrite: the source waits in gateway.sources, keyed by job id
+    source_words: int | None = None  # rewrite, analyze: the source waits in gateway.sources, keyed by job id
     headings: bool = True  # the plan's titles as the document's headings; false for flat prose
 
 
@@ -64,6 +64,53 @@ class WriteChunk(Message):
     source_text: str | None = None  # rewrite: the passage of the source this chunk reworks
     epoch: int = 0  # the plan's epoch at dispatch: a cancel stops every write of its epoch or before
     last: bool = False  # the plan's last chunk when dispatched: no chunk needs its memory unless the job is extended
+    passage_first: int | None = None  # analyze: the source passages (numbered from 1) its section covers ...
+    passage_last: int | None = None  # ... first to last, whose notes the chunk is written from
+    passages_total: int | None = None  # analyze: how many passages the source has (citations beyond are cut)
+
+
+class SourceDivided(Message):
+    """analyze: the planner cut the source into passages (numbered from 1), stored in
+    planner.passages; each is noted next (`passage.note`), a bounded number at a time."""
+
+    TYPE = "job.source_divided"
+    passages: int
+    source_words: int
+
+
+class NotePassage(Message):
+    """analyze: take notes of one passage of the source (claims, names, quotes worth keeping)."""
+
+    TYPE = "passage.note"
+    KIND = "command"
+    passage: int  # its number, from 1
+    passages_total: int
+    text: str
+    title: str
+    instructions: str
+    model: str | None = None
+    epoch: int = 0  # the plan's epoch at dispatch: a cancel stops the noting of its epoch
+
+
+class PassageNoted(Message):
+    """A passage's notes are stored (generator.passage_notes). `made_by`: `llm` (the reply,
+    cleaned and bounded) or `code` (no usable reply: its first and last sentences and its
+    capitalised names; `fallback` says what that replaced)."""
+
+    TYPE = "passage.noted"
+    passage: int
+    notes_words: int
+    made_by: Literal["llm", "code"]
+    fallback: str = ""
+
+
+class PlanReport(Message):
+    """analyze: every passage is noted; plan the report from the notes (an outline whose
+    sections say which passages they cover)."""
+
+    TYPE = "report.plan"
+    KIND = "command"
+    passages: int
 
 
 class ChunkProcessed(Message):
@@ -365,6 +412,7 @@ ALL: tuple[type[Message], ...] = (
     DocumentAssembled, ExtendJob, JobExtended, JobCompleted, JobFailed,
     LlmCalled, DbQueried, RowInserted, RowUpdated, ErrorRaised, UserCreated, ResumeJob, JobResumed,
     Redelivered, CancelJob, JobCancelled, ChunkStopped, DeleteJob, JobDataDeleted, JobDeleted,
-    RetentionPruned, SummarizeChunk, ChunkSummarized, RequestRefused, CommandRefused,
+    RetentionPruned, SummarizeChunk, ChunkSummarized, RequestRefused, CommandRefused, SourceDivided, NotePassage,
+    PassageNoted, PlanReport,
 )
 BY_TYPE: dict[str, type[Message]] = {m.TYPE: m for m in ALL}

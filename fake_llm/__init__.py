@@ -24,7 +24,13 @@ What the reply is (fake_llm.structured), read from the system prompt and user me
 - `SUMMARY:` and `LEDGER:` both in the prompt: "SUMMARY:\n<one paragraph>\n\nLEDGER:\n" then
   3-8 lines "- <Name>: <description>"; the paragraph has the last "<number> words" in the
   prompt (default 150).
-- otherwise prose: the last "<number> words" in the last user message (default 300).
+- `PASSAGE_NOTES` anywhere in the prompt: notes on the passage the last triple-quoted block holds (an
+  analysis, fake_llm.analysis): CLAIM lines taken from its sentences, a NAME line of its
+  capitalised words, a QUOTE, within the last "<number> words".
+- otherwise prose: the last "<number> words" in the last user message (default 300). When the
+  message carries an analysis's notes (lines `§N: ...`), one sentence in three cites one of those
+  passages as (§N), and now and then (30 %, seeded) a reply cites one that does not exist. An
+  outline asked with a line "Passages: the source is cut into N" names each leaf's passages.
 Text is seeded by the prompt (and the request's `seed`), honoured exactly unless max_tokens
 (tokens ~ ceil(words * 4 / 3)) cuts it, which reports finish_reason "length".
 

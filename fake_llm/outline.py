@@ -9,6 +9,7 @@ import json
 import random
 from typing import Any, Iterator
 
+from fake_llm.analysis import leaves_with_passages
 from fake_llm.names import distinct, title
 from fake_llm.prose import write_prose
 from fake_llm.vocabulary import ADJECTIVES
@@ -24,12 +25,15 @@ _POINTS_OF_VIEW = ("first person", "third person limited", "third person omnisci
 _AUDIENCES = ("general readers", "young adults", "curious specialists", "students")
 
 
-def write_outline(total_words: int, depth: int, rng: random.Random) -> str:
-    """depth 1: sections; 2: chapters > sections; 3: parts > chapters > sections."""
+def write_outline(total_words: int, depth: int, rng: random.Random, passages: int | None = None) -> str:
+    """depth 1: sections; 2: chapters > sections; 3: parts > chapters > sections. For an
+    analysis's report (`passages`: how many the source has), each leaf says which it covers."""
     depth = min(max(depth, 1), MAX_DEPTH)
     leaves = min(max(1, round(total_words / WORDS_PER_LEAF)), MAX_FAN_OUT**depth)
     style = _style(rng)
     nodes = _OutlineWriter(rng, leaf_budgets(total_words, leaves, rng)).nodes(leaves, depth)
+    if passages:
+        leaves_with_passages(nodes, passages)
     text = json.dumps({"style": style, "nodes": nodes}, indent=2)
     return f"```json\n{text}\n```" if rng.random() < _FENCE_CHANCE else text
 

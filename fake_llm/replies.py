@@ -120,7 +120,7 @@ def _generated_text(conversation: Conversation, behaviour: Behaviour, traits: di
     ask = replace(ask, words=_words_written(ask.words, conversation, behaviour))
     rng = seeded_rng(conversation.seed, conversation.prompt_fingerprint())
     if wanted:
-        text = schema_reply(wanted.name, wanted.schema, ask.words, ask.depth, rng)
+        text = schema_reply(wanted.name, wanted.schema, ask.words, ask.depth, rng, ask.passages)
         return text, _KIND_OF_SCHEMA.get(wanted.name, "json")
     text = write_reply(ask, rng)
     if "chatty" in traits and ask.kind == PROSE:

@@ -13,9 +13,10 @@ from fake_llm.prose import write_prose
 _LEDGER_ENTRIES = (3, 8)
 
 
-def schema_reply(name: str, schema: dict[str, Any], words: int, depth: int, rng: random.Random) -> str:
+def schema_reply(name: str, schema: dict[str, Any], words: int, depth: int, rng: random.Random,
+                 passages: int | None = None) -> str:
     if name == "outline":
-        return _unfenced(write_outline(words, depth, rng))
+        return _unfenced(write_outline(words, depth, rng, passages))
     if name == "memory":
         return json.dumps(memory(words, rng))
     return json.dumps(_value(schema, rng))

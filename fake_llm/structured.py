@@ -11,13 +11,14 @@ import random
 import re
 from dataclasses import dataclass
 
+from fake_llm.analysis import NOTES_MARKER, passages_named, with_citations, write_notes
 from fake_llm.names import distinct, proper_name
 from fake_llm.outline import MAX_DEPTH, write_outline
 from fake_llm.prose import requested_word_count, write_prose
 
 OUTLINE_MARKER = "OUTLINE_JSON"
 SUMMARY_MARKERS = ("SUMMARY:", "LEDGER:")
-PROSE, OUTLINE, SUMMARY = "prose", "outline", "summary"
+PROSE, OUTLINE, SUMMARY, NOTES = "prose", "outline", "summary", "notes"
 DEFAULT_SUMMARY_WORDS = 150
 DEFAULT_DEPTH = 1
 _DEPTH_LINE = re.compile(r"^\s*Depth:\s*(\d+)", re.IGNORECASE | re.MULTILINE)  # "Depth: 2 (chapters)" too
@@ -30,23 +31,29 @@ class Ask:
     kind: str
     words: int
     depth: int = DEFAULT_DEPTH
+    prompt: str = ""  # what was asked, for the kinds that answer from it (notes, a report's prose)
+    passages: int | None = None  # an analysis's outline: how many passages the source has
 
 
 def asked_for(prompt: str, last_user_text: str) -> Ask:
     """prompt: the system prompt and the user messages, in order."""
     if OUTLINE_MARKER in prompt:
-        return Ask(OUTLINE, requested_word_count(prompt), _depth(prompt))
+        return Ask(OUTLINE, requested_word_count(prompt), _depth(prompt), passages=passages_named(prompt))
+    if NOTES_MARKER in prompt:
+        return Ask(NOTES, requested_word_count(prompt), prompt=prompt)
     if all(marker in prompt for marker in SUMMARY_MARKERS):
         return Ask(SUMMARY, requested_word_count(prompt, DEFAULT_SUMMARY_WORDS))
-    return Ask(PROSE, requested_word_count(last_user_text))
+    return Ask(PROSE, requested_word_count(last_user_text), prompt=last_user_text)
 
 
 def write_reply(ask: Ask, rng: random.Random) -> str:
     if ask.kind == OUTLINE:
-        return write_outline(ask.words, ask.depth, rng)
+        return write_outline(ask.words, ask.depth, rng, ask.passages)
     if ask.kind == SUMMARY:
         return write_summary(ask.words, rng)
-    return write_prose(ask.words, rng)
+    if ask.kind == NOTES:
+        return write_notes(ask.prompt, ask.words, rng)
+    return with_citations(write_prose(ask.words, rng), ask.prompt, rng)
 
 
 def write_summary(words: int, rng: random.Random) -> str:

@@ -42,10 +42,10 @@ def _client_commands(commands) -> None:
     login.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     submit = commands.add_parser("submit", help="submit a job (with --follow: progress bar and live audit)")
     submit.add_argument("--target", type=int, required=True, help="target length in words")
-    submit.add_argument("--mode", choices=("generate", "rewrite"), help="default: rewrite with --source")
+    submit.add_argument("--mode", choices=("generate", "rewrite", "analyze"), help="default: rewrite with --source")
     submit.add_argument("--title", default="Untitled")
     submit.add_argument("--instructions", required=True)
-    submit.add_argument("--source", type=Path, help="the document to rewrite (UTF-8 text)")
+    submit.add_argument("--source", type=Path, help="the document to rewrite or analyze (.txt, .md or .docx)")
     submit.add_argument("--model")
     submit.add_argument("--no-headings", dest="headings", action="store_false",
                         help="flat prose: no headings from the outline (a story, a letter)")

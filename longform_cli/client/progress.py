@@ -33,4 +33,11 @@ class JobProgress:
         # A document may run past its target: the bar is full then, the count says by how much.
         self.progress.update(self.task, completed=state["words"], total=max(state["target_words"], state["words"]),
                              status=state["status"], chunks=f"{state['chunks_done']}/{state['chunks_total']}",
-                             tokens=f"{state['tokens_in'] + state['tokens_out']:,}", section=state["section"] or "")
+                             tokens=f"{state['tokens_in'] + state['tokens_out']:,}", section=_doing(state))
+
+
+def _doing(state: dict) -> str:
+    """The section being written; while an analysis notes its source, how far the notes are."""
+    if state["status"] == "noting":
+        return f"passages noted {state.get('passages_noted', 0)}/{state.get('passages_total', 0)}"
+    return state["section"] or ""

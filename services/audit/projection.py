@@ -29,6 +29,8 @@ class JobState:
     tokens_out: int = 0
     started_at: datetime | None = None  # when the job was planned
     ended_at: datetime | None = None  # when it completed, failed or was cancelled; None again on resume
+    passages_total: int = 0  # analyze: the passages the source was cut into ...
+    passages_noted: int = 0  # ... and how many are noted (a passage noted again after a resume counts once)
 
 
 def _requested(s: JobState, d: dict) -> JobState:
@@ -64,6 +66,8 @@ _RULES: dict[str, Callable[[JobState, dict], JobState]] = {
     "job.completed": lambda s, d: replace(s, words=d["words"], heading_words=d.get("heading_words", 0)),
     "job.failed": lambda s, d: replace(s, error=d["reason"]),
     "job.resumed": lambda s, d: replace(s, error=None),
+    "job.source_divided": lambda s, d: replace(s, passages_total=d["passages"]),
+    "passage.noted": lambda s, d: replace(s, passages_noted=min(s.passages_noted + 1, s.passages_total)),
 }
 
 

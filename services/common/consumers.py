@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from contracts.messages import (
     AssembleDocument, CancelJob, ChunkProcessed, DeleteJob, ExtendJob, JobCancelled, JobCompleted, JobFailed,
-    JobRequested, ResumeJob, SummarizeChunk, WriteChunk,
+    JobRequested, NotePassage, PassageNoted, PlanReport, ResumeJob, SummarizeChunk, WriteChunk,
 )
 from services.common.retry import OUTAGE, REDELIVERY, Backoff
 
@@ -46,7 +46,8 @@ def consumer_name(service: str, message_type: str) -> str:
 def planner(s) -> dict[str, Consumer]:
     """`s`: PlannerSettings."""
     workers = {JobRequested.TYPE: s.plan_workers,  # one slow outline call does not hold up other jobs
-               ChunkProcessed.TYPE: s.progress_workers,
+               ChunkProcessed.TYPE: s.progress_workers, PassageNoted.TYPE: s.progress_workers,
+               PlanReport.TYPE: s.plan_workers,  # an outline call each
                ExtendJob.TYPE: 1, ResumeJob.TYPE: 1, JobFailed.TYPE: 1, JobCompleted.TYPE: 1, CancelJob.TYPE: 1,
                DeleteJob.TYPE: 1}
     return _by_type(Consumer("planner", t, s.ack_wait_seconds, workers=n, max_ack_pending=s.max_ack_pending)
@@ -60,6 +61,8 @@ def generator(s) -> dict[str, Consumer]:
         Consumer("generator", WriteChunk.TYPE, s.ack_wait_seconds, max_deliver=10, workers=s.chunk_workers,
                  max_ack_pending=s.max_ack_pending),
         Consumer("generator", SummarizeChunk.TYPE, s.ack_wait_seconds, max_deliver=10, workers=s.summary_workers,
+                 max_ack_pending=s.max_ack_pending),
+        Consumer("generator", NotePassage.TYPE, s.ack_wait_seconds, max_deliver=10, workers=s.note_workers,
                  max_ack_pending=s.max_ack_pending),
         Consumer("generator", JobCancelled.TYPE, max_ack_pending=s.max_ack_pending),
         Consumer("generator", DeleteJob.TYPE, max_ack_pending=s.max_ack_pending),

@@ -71,12 +71,15 @@ async def _inline_source(job: NewJob, settings: GatewaySettings, missing_field: 
     return await run_in_threadpool(parse_source, raw, field="source_text", filename=None, media_type="text/plain")
 
 
+_WITH_SOURCE = ("rewrite", "analyze")
+
+
 def _check_mode(job: NewJob, has_source: bool, field: str) -> None:
-    if job.mode == "rewrite" and not has_source:
-        raise rejected(422, field, "mode rewrite needs a source: send source_text, or upload the file part"
+    if job.mode in _WITH_SOURCE and not has_source:
+        raise rejected(422, field, f"mode {job.mode} needs a source: send source_text, or upload the file part"
                        f" source as {_FORM}", "missing")
-    if job.mode != "rewrite" and has_source:
-        raise rejected(422, field, "source is only used by mode rewrite", "value_error")
+    if job.mode not in _WITH_SOURCE and has_source:
+        raise rejected(422, field, "source is only used by mode rewrite or analyze", "value_error")
 
 
 def _uploaded_source(form: FormData) -> UploadFile | None:
@@ -128,7 +131,7 @@ def _request_body_doc() -> dict:
     """Both content types in the OpenAPI schema, since the route reads its body itself."""
     as_json = NewJob.model_json_schema()
     upload = {"type": "string", "contentMediaType": "application/octet-stream",
-              "description": "rewrite: the source as a .txt or .md file of UTF-8 text, or a .docx"
+              "description": "rewrite, analyze: the source as a .txt or .md file of UTF-8 text, or a .docx"
               " (instead of source_text)."}
     as_form = as_json | {"title": "NewJobUpload", "properties": as_json["properties"] | {"source": upload}}
     return {"required": True, "content": {"application/json": {"schema": as_json}, _FORM: {"schema": as_form}}}

@@ -31,7 +31,8 @@ class CreatedUser(BaseModel):
 class NewJob(BaseModel):
     model_config = ConfigDict(extra="forbid")
     mode: Mode = Field(
-        description="`generate` writes from instructions alone; `rewrite` reworks a source to the target length."
+        description="`generate` writes from instructions alone; `rewrite` reworks a source to the target length;"
+        " `analyze` writes a report (a critique, a study guide, a risk review) about a source, citing its passages."
     )
     title: str = Field(default="Untitled", max_length=300)
     instructions: str = Field(min_length=1, max_length=100_000)
@@ -43,7 +44,7 @@ class NewJob(BaseModel):
         " letter. Headings come on top of the target, which counts body words.")
     source_text: str | None = Field(
         default=None,
-        description="rewrite only: the source as UTF-8 text, at most max_source_bytes (8 MiB by default) and"
+        description="rewrite and analyze only: the source as UTF-8 text, at most max_source_bytes (8 MiB by default) and"
         " 500,000 words. Or send the job as multipart/form-data with the source as the file part `source`.",
     )
 
@@ -112,6 +113,8 @@ class JobDetail(JobView):
                                 " written, or where the job stopped. Null before the first chunk.")
     tokens_in: int = Field(description="Input tokens of all the job's LLM calls, as the providers reported.")
     tokens_out: int = Field(description="Output tokens of all the job's LLM calls.")
+    passages_total: int = Field(default=0, description="analyze: the passages the source was cut into (0 otherwise).")
+    passages_noted: int = Field(default=0, description="analyze: passages noted so far (status `noting` until all are).")
 
 
 class JobPage(BaseModel):

@@ -19,7 +19,8 @@ SELECT j.id, j.mode, j.title, j.model, j.target_words, j.created_at,
        coalesce(s.chunks_done, 0) AS chunks_done, coalesce(s.chunks_total, 0) AS chunks_total,
        s.error, s.updated_at, s.started_at, s.ended_at, coalesce(s.last_seq, 0) AS last_seq
 """
-_JOB_PROGRESS = ", s.section, coalesce(s.tokens_in, 0) AS tokens_in, coalesce(s.tokens_out, 0) AS tokens_out\n"
+_JOB_PROGRESS = (", s.section, coalesce(s.tokens_in, 0) AS tokens_in, coalesce(s.tokens_out, 0) AS tokens_out,"
+                 " coalesce(s.passages_total, 0) AS passages_total, coalesce(s.passages_noted, 0) AS passages_noted\n")
 _JOBS = "FROM gateway.jobs j LEFT JOIN audit.job_state_v1 s ON s.job_id = j.id"
 
 

@@ -16,3 +16,8 @@ class GeneratorSettings(LlmSettings):
     ledger_entries: int = 30  # the ledger's bound
     summary_attempts: int = 3  # unusable summaries are asked again, then the memory is made in code
     summary_workers: int = 2  # summaries made at once by one replica (each section's in order)
+    note_workers: int = 2  # analyze: passages noted at once by one replica
+    note_words: int = 120  # analyze: a passage's notes, at most
+    note_lines: int = 12  # ... in at most this many notes
+    note_attempts: int = 2  # unusable notes are asked again, then made in code
+    notes_block_words: int = 1_200  # analyze: the notes a chunk is written from, at most

@@ -16,6 +16,7 @@ from services.generator import store
 from services.generator.config import GeneratorSettings
 from services.generator.echoes import EchoMemory
 from services.generator.memory import Memory, stored_memory
+from services.generator.noting import with_notes
 from services.generator.summarizing import summarize_when_ready
 from services.generator.writer import ChunkDraft, ChunkWriter
 
@@ -40,6 +41,7 @@ async def write_chunk(envelope: Envelope, ports: Ports) -> None:
     bind_job(job_id)
     async with ports.db.transaction(job_id=job_id, user_id=user_id) as tx:
         context = await store.chunk_context(tx, job_id, cmd.chunk_index, cmd.previous_chunk_index)
+        cmd = await with_notes(tx, job_id, cmd, ports.settings.notes_block_words)
         done = context["done_words"] is not None
         stopped = not done and await store.stopped(tx, job_id, cmd.epoch)
         if not done and not stopped:

@@ -12,6 +12,9 @@ _TASKS = {
     "generate": "Write the next part of the document.",
     "rewrite": "Rework the source passage above into this part of the new document, following what the "
                "user asked for, keeping its substance and order.",
+    "analyze": "Write the next part of the report the user asked for, about the source, from the notes above: "
+               "argue from what the passages say, and cite each passage you draw on as (§N), with its number "
+               "from the notes.",
 }
 
 
@@ -33,7 +36,8 @@ def _handoff(cmd: WriteChunk) -> str:
 def _context(cmd: WriteChunk, memory: Memory) -> str:
     """Empty parts of the state are left out: every line a prompt carries is one more line a
     model that echoes its prompt echoes."""
-    source = template("source_block").format(source=cmd.source_text) if cmd.source_text else ""
+    block = "analysis_block" if cmd.mode == "analyze" else "source_block"
+    source = template(block).format(source=cmd.source_text) if cmd.source_text else ""
     blocks = template("memory_blocks").format(summary=memory.summary, ledger=memory.ledger or "(none yet)")
     return template("context").format(
         title=cmd.title, instructions=cmd.instructions,
@@ -63,5 +67,6 @@ def lean_prompt(cmd: WriteChunk, *, tail: str, written: str, remaining: int, tai
     fields = {"words": remaining, "instructions": instructions, "title": cmd.title, "brief": cmd.brief,
               "tail": last_words(written or tail, tail_words)}
     if cmd.source_text:
-        return template("lean_rewrite").format(source=cmd.source_text, **fields).strip()
+        lean = "lean_analyze" if cmd.mode == "analyze" else "lean_rewrite"
+        return template(lean).format(source=cmd.source_text, **fields).strip()
     return template("lean").format(**fields).strip()

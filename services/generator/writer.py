@@ -16,7 +16,8 @@ from services.generator.config import GeneratorSettings
 from services.generator.memory import Memory
 from services.generator.echoes import EchoMemory
 from services.generator.prompts import chunk_prompt, lean_prompt, template
-from services.generator.cleaning import cleaned, cut_notes, scaffolding, without_headings, without_stored
+from services.generator.cleaning import Cleaned, cleaned, cut_notes, scaffolding, without_headings, without_stored
+from services.generator.notes import cut_citations
 from services.generator.quality import (
     joined, paragraph_digests, rejection_reason, trim_to_budget, trim_to_last_sentence,
 )
@@ -36,6 +37,18 @@ _AS_PHRASE = {
     "reply repeats an earlier paragraph": "a reply repeating an earlier paragraph",
     MOSTLY_ECHO: "replies that were mostly echo or repetition",
 }
+
+
+def _checked_citations(clean: Cleaned, cmd: WriteChunk) -> dict:
+    """An analysis cites passages as (§N): a citation of a passage that does not exist is cut,
+    and the `llm.call` event says which."""
+    if cmd.mode != "analyze" or not cmd.passages_total:
+        return {}
+    clean.text, cut = cut_citations(clean.text, cmd.passages_total)
+    if not cut:
+        return {}
+    clean.cuts += cut
+    return {"longform.citations_cut": " ".join(cut)}
 
 
 def _users_words(cmd: WriteChunk) -> tuple[str, ...]:
@@ -126,8 +139,9 @@ class ChunkWriter:
             without_headings(clean, [*cmd.section_title.split(" › "), cmd.title])
         if self.stored is not None and (digests := paragraph_digests(clean.text)):
             without_stored(clean, await self.stored(digests))
+        citations = _checked_citations(clean, cmd)
         reason = rejection_reason(completion.text, prompt.user, earlier, clean, cmd.budget_words - draft.words)
-        notes = cut_notes(clean) | {"longform.prompt": self.shape}
+        notes = cut_notes(clean) | {"longform.prompt": self.shape} | citations
         if reason == MOSTLY_ECHO:
             draft.echoes += 1
             self.echoes.echoed(prompt.model, str(self.log.job_id), cmd.chunk_index)

@@ -14,3 +14,8 @@ class PlannerSettings(LlmSettings):
     ack_wait_seconds: float = 30.0  # a crashed planner's messages are redelivered after this (heartbeats keep live ones)
     plan_workers: int = 4  # jobs planned at once: one slow outline call does not hold up the others
     progress_workers: int = 4  # chunk reports handled at once (one job's wait on its plan's row lock)
+    passage_words: int = 1_000  # analyze: the source is cut into passages of at most this many words
+    note_width: int = 4  # analyze: passages being noted at once, per job
+    digest_words: int = 6_000  # analyze: the notes' digest the report's outline is asked from, at most
+    digest_line_words: int = 40  # ... at most this much of each passage's notes
+    digest_min_line_words: int = 8  # below this per passage, every k-th passage is shown instead

@@ -19,6 +19,7 @@ from services.planner import store
 from services.planner.config import PlannerSettings
 from services.planner.dispatch import next_sections
 from services.planner.plan import Section, chunks_of, with_handoffs
+from services.planner.report import chunk_passages
 from services.planner.planning import Planned, extension_sections, outline_for, store_outline, store_passages
 
 SERVICE = "planner"
@@ -166,10 +167,15 @@ async def cancel_job(envelope: Envelope, ports: Ports) -> None:
         plan = await store.lock_plan(tx, envelope.job_id)
         if plan is None:
             await store.note_stop(tx, envelope.job_id)
-        elif plan["state"] == JobStatus.WRITING:
+        elif plan["state"] in (JobStatus.WRITING, JobStatus.NOTING):
             await _cancel(Decision(tx, envelope))
         elif plan["state"] == JobStatus.ASSEMBLING:
             await store.move(tx, envelope.job_id, JobStatus.CANCELLING)
+
+
+async def cancel_now(decision: Decision) -> None:
+    """The plan stops at once (a cancel that came before the plan was made)."""
+    await _cancel(decision)
 
 
 async def _cancel(decision: Decision) -> None:
@@ -209,6 +215,8 @@ async def _dispatch(decision: Decision, plan) -> None:
 
 def _write_command(plan, row, total: int) -> WriteChunk:
     previous = row["chunk_index"] - 1
+    first, last = chunk_passages(row["passage_first"], row["passage_last"], row["position_in_section"],
+                                 row["section_chunks"], plan["passages"])
     return WriteChunk(
         chunk_index=row["chunk_index"], section_index=row["section_index"], section_title=row["path"],
         brief=row["brief"], budget_words=row["budget_words"], title=plan["title"],
@@ -216,6 +224,7 @@ def _write_command(plan, row, total: int) -> WriteChunk:
         position=f"chunk {row['chunk_index'] + 1} of {total}", model=plan["model"], mode=plan["mode"],
         style=plan["style"], handoff_in=row["handoff_in"], handoff_out=row["handoff_out"],
         source_text=row["source_text"], epoch=plan["epoch"], last=row["chunk_index"] == total - 1,
+        passage_first=first, passage_last=last, passages_total=plan["passages"] or None,
     )
 
 

@@ -1,18 +1,20 @@
 """Wiring only: settings, connections, subscribers."""
 
 from contracts.messages import (
-    CancelJob, ChunkProcessed, DeleteJob, ExtendJob, JobCompleted, JobFailed, JobRequested, ResumeJob,
+    CancelJob, ChunkProcessed, DeleteJob, ExtendJob, JobCompleted, JobFailed, JobRequested, PassageNoted, PlanReport,
+    ResumeJob,
 )
 from services.common import consumers
 from services.common.bus import Bus
 from services.common.db import Database
 from services.common.llm import provider_from_settings
 from services.common.runtime import serve
+from services.planner import analysis
 from services.planner.config import PlannerSettings
 from services.planner.handlers import (
-    Ports, cancel_job, chunk_processed, delete_job, dispatch, extend_job, job_completed, job_failed, plan_job,
-    resume_job,
+    Ports, cancel_job, chunk_processed, delete_job, dispatch, extend_job, job_completed, job_failed,
 )
+from services.planner.reporting import plan_report
 from services.planner.recovery import resume_owned
 
 
@@ -22,10 +24,12 @@ async def main() -> None:
 
     async def wire(db: Database, bus: Bus) -> list:
         ports = Ports(db, provider_from_settings(settings, db), settings)
-        bus.subscribe(consumer[JobRequested.TYPE], lambda e: plan_job(e, ports))
+        bus.subscribe(consumer[JobRequested.TYPE], lambda e: analysis.job_requested(e, ports))
+        bus.subscribe(consumer[PassageNoted.TYPE], lambda e: analysis.passage_noted(e, ports))
+        bus.subscribe(consumer[PlanReport.TYPE], lambda e: plan_report(e, ports))
         bus.subscribe(consumer[ChunkProcessed.TYPE], lambda e: chunk_processed(e, ports))
         bus.subscribe(consumer[ExtendJob.TYPE], lambda e: extend_job(e, ports))
-        bus.subscribe(consumer[ResumeJob.TYPE], lambda e: resume_job(e, ports))
+        bus.subscribe(consumer[ResumeJob.TYPE], lambda e: analysis.resume(e, ports))
         bus.subscribe(consumer[JobFailed.TYPE], lambda e: job_failed(e, ports))
         bus.subscribe(consumer[JobCompleted.TYPE], lambda e: job_completed(e, ports))
         bus.subscribe(consumer[CancelJob.TYPE], lambda e: cancel_job(e, ports))

@@ -3,7 +3,7 @@ its budgets repaired in code, never trusted."""
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from services.planner.plan import Section, largest_remainder
 
@@ -20,17 +20,22 @@ class OutlineError(ValueError):
 class Outline:
     sections: list[Section]
     style: str
+    covers: list[object] = field(default_factory=list)  # each section's `passages` as the reply gave it (analyze)
 
 
 def depth_for(target_words: int) -> int:
     return 1 if target_words <= 10_000 else 2 if target_words <= 150_000 else 3
 
 
-def schema(depth: int) -> dict:
+def schema(depth: int, passages: bool = False) -> dict:
     """The outline's JSON schema, spelled out to its depth (no $ref: grammar-constrained
-    servers such as llama.cpp turn it into a grammar, and not all of them follow references)."""
+    servers such as llama.cpp turn it into a grammar, and not all of them follow references).
+    An analysis's sections also say which passages of the source they cover, first to last."""
     node: dict = {"type": "object", "required": ["title", "brief", "words"], "properties": {
         "title": {"type": "string"}, "brief": {"type": "string"}, "words": {"type": "integer"}}}
+    if passages:
+        node["required"].append("passages")
+        node["properties"]["passages"] = {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2}
     for _ in range(depth - 1):
         node = {"type": "object", "required": ["title", "brief", "children"], "properties": {
             "title": {"type": "string"}, "brief": {"type": "string"}, "children": {"type": "array", "items": node}}}
@@ -61,7 +66,7 @@ def _json_object(reply: str) -> dict:
     return value
 
 
-def _leaves(nodes: object, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], str, float]]:
+def _leaves(nodes: object, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], str, float, object]]:
     if not isinstance(nodes, list) or not nodes:
         raise OutlineError("an outline level is missing or empty")
     found = []
@@ -75,7 +80,7 @@ def _leaves(nodes: object, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, 
             continue
         brief = node.get("brief")
         brief = " ".join(brief.split()) if isinstance(brief, str) and brief.strip() else title
-        found.append((path + (title,), brief, _weight(node.get("words"))))
+        found.append((path + (title,), brief, _weight(node.get("words")), node.get("passages")))
     return found
 
 
@@ -97,10 +102,10 @@ def parse_outline(reply: str, target_words: int, min_section_words: int) -> Outl
     leaves = _leaves(data.get("nodes"))
     if len(leaves) > max(1, target_words // min_section_words):
         raise OutlineError(f"{len(leaves)} sections is too fine for {target_words} words")
-    budgets = largest_remainder(target_words, [w for _, _, w in leaves])  # repaired: sums to the target exactly
-    sections = [Section(" › ".join(path), brief, words, titles=path)
-                for (path, brief, _), words in zip(_distinct(leaves), budgets)]
-    return Outline([s for s in sections if s.budget_words > 0], _style(data.get("style")))
+    budgets = largest_remainder(target_words, [w for _, _, w, _ in leaves])  # repaired: sums to the target exactly
+    kept = [(Section(" › ".join(path), brief, words, titles=path), covers)
+            for (path, brief, _, covers), words in zip(_distinct(leaves), budgets) if words > 0]
+    return Outline([s for s, _ in kept], _style(data.get("style")), [c for _, c in kept])
 
 
 def _distinct(leaves: list) -> list:
@@ -108,9 +113,9 @@ def _distinct(leaves: list) -> list:
     document names one section."""
     seen: dict[str, int] = {}
     distinct = []
-    for path, brief, weight in leaves:
+    for path, *rest in leaves:
         seen[path[-1]] = seen.get(path[-1], 0) + 1
         if seen[path[-1]] > 1:
             path = path[:-1] + (f"{path[-1]} ({seen[path[-1]]})",)
-        distinct.append((path, brief, weight))
+        distinct.append((path, *rest))
     return distinct

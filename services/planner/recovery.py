@@ -1,5 +1,6 @@
-"""On start, the planner picks up the jobs it owns: every job still `writing` is moved on from the
-database alone, without waiting for a message. A chunk the generator stored whose report has not
+"""On start, the planner picks up the jobs it owns: every job still `writing` (or, for an analysis,
+`noting`: services/planner/analysis.py `recover`) is moved on from the database alone, without
+waiting for a message. A chunk the generator stored whose report has not
 reached the planner (it died before handling it, or the report is still on its way) is marked
 done, and the next chunks, or the assembly, are dispatched; a job with nothing in flight (its
 messages lost) is dispatched again. Both steps are the ones a report would take, under the plan's
@@ -13,7 +14,7 @@ import uuid
 from contracts.envelope import Envelope, derived_id
 from contracts.jobstate import JobStatus
 from contracts.messages import JobResumed
-from services.planner import store
+from services.planner import analysis, passages, store
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +30,13 @@ async def resume_owned(ports, dispatch) -> None:
 async def _resume_all(ports, dispatch) -> None:
     async with ports.db.transaction(system=True) as tx:  # the scan itself: in the system stream
         jobs = await store.writing_jobs(tx)
+        noting = await passages.noting_jobs(tx)
     resumed = 0
     for job_id, user_id in jobs:  # each job's log holds the read that found it
         resumed += await _resume(ports, dispatch, job_id, user_id, tx.statements)
-    log.info("on start: %d jobs writing, %d moved on from the database", len(jobs), resumed)
+    for job_id, user_id in noting:  # analyses still noting their source's passages
+        resumed += await analysis.recover(ports, job_id, user_id, tx.statements)
+    log.info("on start: %d jobs writing or noting, %d moved on from the database", len(jobs) + len(noting), resumed)
 
 
 async def _resume(ports, dispatch, job_id: uuid.UUID, user_id: uuid.UUID, found_by: list) -> bool:

@@ -2,7 +2,7 @@
 
 import uuid
 
-from contracts.jobstate import IllegalMove, JobStatus, plan_sources
+from contracts.jobstate import PLAN_FIRST, IllegalMove, JobStatus, plan_sources
 from contracts.messages import JobRequested
 from services.common.db import Tx
 from services.planner.dispatch import SectionProgress
@@ -14,13 +14,13 @@ async def plan_exists(tx: Tx, job_id: uuid.UUID) -> bool:
 
 
 async def insert_plan(tx: Tx, job_id: uuid.UUID, user_id: uuid.UUID, req: JobRequested, *, width: int,
-                      style: str, outline_source: str) -> bool:
+                      style: str, outline_source: str, state: JobStatus = PLAN_FIRST) -> bool:
     created = await tx.fetchval(
         "INSERT INTO planner.plans (job_id, user_id, mode, title, instructions, target_words, planned_words,"
-        " width, model, style, outline_source, headings) VALUES ($1,$2,$3,$4,$5,$6,0,$7,$8,$9,$10,$11)"
+        " width, model, style, outline_source, state, headings) VALUES ($1,$2,$3,$4,$5,$6,0,$7,$8,$9,$10,$11,$12)"
         " ON CONFLICT (job_id) DO NOTHING RETURNING true",
         job_id, user_id, req.mode, req.title, req.instructions, req.target_words, width, req.model, style,
-        outline_source, req.headings,
+        outline_source, state, req.headings,
     )
     return bool(created)
 
@@ -78,7 +78,11 @@ async def chunks_to_write(tx: Tx, job_id: uuid.UUID, indexes: list[int]):
     """The chosen chunks with their sections, and whether the chunk before each is written."""
     return await tx.fetch(
         "SELECT c.chunk_index, c.section_index, c.budget_words, c.source_text, s.path, s.brief, s.handoff_in,"
-        " s.handoff_out, (SELECT p.status = 'done' FROM planner.chunks p WHERE p.job_id = c.job_id"
+        " s.handoff_out, s.passage_first, s.passage_last,"
+        " (SELECT count(*) FROM planner.chunks x WHERE x.job_id = c.job_id AND x.section_index = c.section_index"
+        "  AND x.chunk_index < c.chunk_index) AS position_in_section,"
+        " (SELECT count(*) FROM planner.chunks x WHERE x.job_id = c.job_id AND x.section_index = c.section_index)"
+        "  AS section_chunks, (SELECT p.status = 'done' FROM planner.chunks p WHERE p.job_id = c.job_id"
         "  AND p.chunk_index = c.chunk_index - 1) AS previous_done"
         " FROM planner.chunks c JOIN planner.sections s USING (job_id, section_index)"
         " WHERE c.job_id = $1 AND c.chunk_index = ANY($2::int[]) ORDER BY c.chunk_index",

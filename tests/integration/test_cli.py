@@ -236,6 +236,19 @@ def test_submit_a_rewrite_from_a_source_file(cli, api, tmp_path) -> None:
     assert any(e["type"] == "job.requested" and e["data"]["source_words"] == 480 for e in requested)
 
 
+def test_submit_an_analysis_of_a_source_file_and_see_its_passages_noted(cli, api, tmp_path) -> None:
+    source = tmp_path / "contract.md"
+    source.write_text("The tenant pays the rent on the first day of each month. " * 40)
+    submitted = cli("submit", "--mode", "analyze", "--source", str(source), "--target", "300",
+                    "--instructions", "The legal risks in this contract.")
+    assert submitted.returncode == 0, submitted.stderr
+    job_id = submitted.stdout.strip()
+    job = api.wait(job_id)
+    assert (job["mode"], job["status"]) == ("analyze", "completed") and job["words"] >= 300
+    shown = cli("status", job_id)
+    assert f"passages_noted {job['passages_total']}" in shown.stdout and job["passages_total"] >= 1
+
+
 def test_cancel_resume_and_delete_a_job(cli, api) -> None:
     # Long enough (125 chunks, 3 at a time, each call 1 s) that no load on the machine lets it
     # complete before the cancel, whose CLI process alone can take seconds to start on a busy one.

@@ -232,7 +232,7 @@ def test_openapi_documents_json_and_multipart_bodies(client) -> None:
     body = response.json()["paths"]["/v1/jobs"]["post"]["requestBody"]["content"]
     assert "source_text" in body["application/json"]["schema"]["properties"]
     assert body["multipart/form-data"]["schema"]["properties"]["source"]["type"] == "string"
-    assert body["application/json"]["schema"]["properties"]["mode"]["enum"] == ["generate", "rewrite"]
+    assert body["application/json"]["schema"]["properties"]["mode"]["enum"] == ["generate", "rewrite", "analyze"]
 
 
 def test_source_over_the_size_cap_is_refused_with_413(stack, database_url) -> None:

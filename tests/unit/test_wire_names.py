@@ -13,7 +13,7 @@ from contracts.subjects import Subjects
 from services.common import consumers
 from services.gateway import schemas
 
-SUBJECTS = {"job", "chunk", "document", "request", "user", "llm", "db", "error"}
+SUBJECTS = {"job", "chunk", "passage", "report", "document", "request", "user", "llm", "db", "error"}
 WORD = r"[a-z]+"
 TYPE = re.compile(rf"^(?P<subject>{WORD})\.(?P<action>{WORD}(?:_{WORD})*)$")
 FIELD = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")

@@ -33,7 +33,7 @@ class Call:
 
 class LlmCallLog:
     def __init__(self, db: Database, *, provider: str, job_id: uuid.UUID, user_id: uuid.UUID | None,
-                 purpose: str, chunk_index: int | None = None,
+                 purpose: str, chunk_index: int | None = None, passage: int | None = None,
                  stopped: Callable[[Tx], Awaitable[bool]] | None = None) -> None:
         self.db = db
         # Asked in each record's own transaction (no round trip of its own): whether the job was
@@ -45,6 +45,7 @@ class LlmCallLog:
         self.user_id = user_id
         self.purpose = purpose
         self.chunk_index = chunk_index
+        self.passage = passage  # analyze: the source passage a `note` call is about
         bind_job(job_id)  # this task's log lines carry the job id
 
     async def record(self, call: Call, *also: Message) -> None:
@@ -104,6 +105,7 @@ class LlmCallLog:
             "longform.output_format": c.output_format if c else _asked_format(call.prompt),
             "longform.usage_estimated": c.usage_estimated if c else None,
             "error.type": call.error,
+            **({"longform.passage": self.passage} if self.passage is not None else {}),
             **call.notes,
         }
 

@@ -27,6 +27,7 @@ async function load() {
   const tokens = `${number(job.tokens_in + job.tokens_out)} (in ${number(job.tokens_in)}, out ${number(job.tokens_out)})`;
   const facts = [["Mode", job.mode], ["Words", `${number(job.words)} of ${number(job.target_words)}`],
     ["Chunks", `${number(job.chunks_done)} of ${number(job.chunks_total)}`], ["Model", job.model ?? "default"],
+    ...(job.passages_total ? [["Passages noted", `${number(job.passages_noted)} of ${number(job.passages_total)}`]] : []),
     ["Tokens", tokens],
     ["Created", formatDate(job.created_at)], ["Writing from", formatDate(job.started_at)],
     ["Ended", formatDate(job.ended_at)]];
