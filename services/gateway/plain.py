@@ -11,7 +11,8 @@ _NUMBER = re.compile(r"\d+")
 _FIELD_SENTENCES = {
     "target_words": f"The target must be a whole number of words from 1 to {MAX_TARGET_WORDS:,}.",
     "headings": "Headings must be true or false.",
-    "mode": "Choose a mode: generate (from the instructions) or rewrite (a source to rework).",
+    "mode": "Choose a mode: generate (from the instructions), rewrite (a source to rework) or analyze (a report on a"
+            " source).",
     "title": "The title is too long: at most 300 characters.",
     "model": "The model name is too long: at most 200 characters.",
 }
