@@ -5,13 +5,12 @@ chats and now and then answers nothing. How the planner cuts and digests and how
 notes are tested on the handlers: tests/handler/test_analyze_handlers.py."""
 
 import re
-from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from contracts.wordcount import count_words
-from services.generator.quality import paragraphs
+from tests.reader import check_document
 
 ESSAY = (Path(__file__).resolve().parents[1] / "data" / "source_essay.md").read_text()
 CITATION = re.compile(r"\(§(\d+)\)")
@@ -26,14 +25,16 @@ def _analyze(client, target: int, **fields) -> str:
 
 
 @pytest.mark.parametrize("model", [None, "fake/ignore_formats+chatty+empty:probability=0.3"])
-def test_an_analysis_reaches_its_target_citing_only_passages_that_exist(client, model) -> None:
+def test_an_analysis_reaches_its_target_citing_only_passages_that_exist(client, query, model) -> None:
+    """And passes every reader's check (tests/reader.py): its headings are its plan's, in md, docx
+    and txt alike, each section at its budget, no paragraph twice."""
     job_id = _analyze(client, 2500, **({"model": model} if model else {}))
     final = client.wait(job_id, timeout=300)
     assert final["status"] == "completed", final
     assert final["passages_total"] >= 4 and final["passages_noted"] == final["passages_total"]
-    document = client.document(job_id)
-    assert count_words(document) == final["words"] >= 2500
-    assert [p for p, n in Counter(paragraphs(document)).items() if n > 1] == []
+    reads = check_document(client, query, job_id)
+    document = reads["md"].body
+    assert count_words(document) == final["words"] >= 2500 and reads["md"].headings
     cited = {int(n) for n in CITATION.findall(document)}
     assert cited and cited <= set(range(1, final["passages_total"] + 1))
     noted = [e["data"]["passage"] for e in client.audit(job_id) if e["type"] == "passage.noted"]
