@@ -43,7 +43,7 @@ def _client_commands(commands) -> None:
     submit = commands.add_parser("submit", help="submit a job (with --follow: progress bar and live audit)")
     submit.add_argument("--target", type=int, required=True, help="target length in words")
     submit.add_argument("--mode", choices=("generate", "rewrite", "analyze"), help="default: rewrite with --source")
-    submit.add_argument("--title", default="Untitled")
+    submit.add_argument("--title", default="", help="default: named from the instructions' first sentence")
     submit.add_argument("--instructions", required=True)
     submit.add_argument("--source", type=Path, help="the document to rewrite or analyze (.txt, .md or .docx)")
     submit.add_argument("--model")

@@ -81,7 +81,8 @@ async def submit(args) -> int | None:
         _out.print(submitted, markup=False)
         if not args.follow:
             return 0
-        with JobProgress(_err, args.title, args.target) as progress:
+        title = args.title or (await gateway.job(submitted))["title"]  # named from the instructions
+        with JobProgress(_err, title, args.target) as progress:
             final = await Follower(gateway, submitted, progress.show_line, progress.show_state).run()
     return _ended(final)
 

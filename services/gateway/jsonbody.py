@@ -13,6 +13,8 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.gateway.plain import sentence
+
 MAX_DEPTH = 64
 
 
@@ -77,11 +79,13 @@ class StrictJson:
                 if message["type"] != "http.request" or not message.get("more_body"):
                     break
         except HTTPException as refused:  # BodyLimit: the body streamed past max_body_bytes
-            await JSONResponse({"detail": refused.detail}, status_code=refused.status_code)(scope, receive, send)
+            await JSONResponse({"detail": refused.detail, "message": sentence(refused.status_code, refused.detail)},
+                               status_code=refused.status_code)(scope, receive, send)
             return
         problem = _problem(body)
         if problem is not None:
-            await JSONResponse({"detail": [problem]}, status_code=422)(scope, receive, send)
+            await JSONResponse({"detail": [problem], "message": sentence(422, [problem])},
+                               status_code=422)(scope, receive, send)
             return
         await self.app(scope, _replay(messages, receive), send)
 

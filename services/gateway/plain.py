@@ -8,6 +8,7 @@ import re
 from contracts.messages import MAX_TARGET_WORDS
 
 _NUMBER = re.compile(r"\d+")
+_LIMIT = re.compile(r"limit of (\d+)|max_source_bytes is (\d+)")
 _FIELD_SENTENCES = {
     "target_words": f"The target must be a whole number of words from 1 to {MAX_TARGET_WORDS:,}.",
     "headings": "Headings must be true or false.",
@@ -25,9 +26,11 @@ def sentence(status: int, errors: list[dict]) -> str:
     error = errors[0]
     loc = [str(part) for part in error.get("loc", ())]
     field, kind, msg = (loc[1] if len(loc) > 1 else ""), error.get("type", ""), str(error.get("msg", ""))
-    if field == "source" or kind in ("too_large", "media_type"):
+    if kind == "too_large" and not field and (cap := _LIMIT.search(msg)):
+        return body_too_large(int(cap.group(1) or cap.group(2)))
+    if field in ("source", "source_text") or kind in ("too_large", "media_type"):
         return _about_source(status, kind, msg)
-    if kind.startswith("json") or kind in ("model_attributes_type", "dict_type"):
+    if kind.startswith("json") or kind in ("model_type", "model_attributes_type", "dict_type"):
         return "The request is not a job: send a JSON object (or a form) with mode, instructions and target_words."
     if kind == "extra_forbidden":
         return f"“{field}” is not a field of a job: leave it out."
@@ -43,8 +46,8 @@ def _about_source(status: int, kind: str, msg: str) -> str:
     if status == 415 or kind == "media_type":
         return "Only .txt, .md and .docx files can be a source."
     if status == 413:
-        sizes = [int(n) for n in _NUMBER.findall(msg) if int(n) >= 1024]
-        limit = f" of {_megabytes(sizes[-1])}" if sizes else ""
+        cap = _LIMIT.search(msg)
+        limit = f" of {_size(int(cap.group(1) or cap.group(2)))}" if cap else ""
         return f"The source is over this server's limit{limit}. Split it or condense it first."
     if "words; the limit is" in msg:
         words, limit = (int(n) for n in _NUMBER.findall(msg)[:2])
@@ -55,8 +58,11 @@ def _about_source(status: int, kind: str, msg: str) -> str:
 
 
 def body_too_large(limit: int) -> str:
-    return f"The request is over this server's limit of {_megabytes(limit)}. A source must be smaller still."
+    return f"The request is over this server's limit of {_size(limit)}. A source must be smaller still."
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / 1_048_576:.1f}".rstrip("0").rstrip(".") + " MB"
+def _size(size: int) -> str:
+    for unit, scale in (("MB", 1_048_576), ("KB", 1024)):
+        if size >= scale:
+            return f"{size / scale:.1f}".rstrip("0").rstrip(".") + f" {unit}"
+    return f"{size:,} bytes"

@@ -5,8 +5,9 @@ from base64 import urlsafe_b64decode, urlsafe_b64encode
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator, model_validator
 
+from contracts.headings import title_from_text
 from contracts.messages import MAX_TARGET_WORDS, Mode
 
 
@@ -34,7 +35,8 @@ class NewJob(BaseModel):
         description="`generate` writes from instructions alone; `rewrite` reworks a source to the target length;"
         " `analyze` writes a report (a critique, a study guide, a risk review) about a source, citing its passages."
     )
-    title: str = Field(default="Untitled", max_length=300)
+    title: str = Field(default="", max_length=300, description="Left empty, the job is named from the first"
+                       " sentence of its instructions (at most 10 words).")
     instructions: str = Field(min_length=1, max_length=100_000)
     target_words: StrictInt = Field(ge=1, le=MAX_TARGET_WORDS, description="1 to 500,000 words.")
     model: str | None = Field(default=None, max_length=200)
@@ -56,6 +58,13 @@ class NewJob(BaseModel):
         return _no_nul(value)
 
     _titles = field_validator("title", "model")(lambda v: _no_nul(v) if v else v)
+
+    @model_validator(mode="after")
+    def _named(self) -> "NewJob":
+        """A job without a title is named from its instructions, never a silent "Untitled"."""
+        if not self.title.strip():
+            self.title = title_from_text(self.instructions, "Untitled")
+        return self
 
 
 class FieldError(BaseModel):

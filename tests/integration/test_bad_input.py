@@ -93,6 +93,7 @@ def test_malformed_json_body_is_refused_and_changes_nothing(client, database_url
     before = footprint(database_url, client.token)
     response = client.http.post("/v1/jobs", content=body, headers={"Content-Type": "application/json"})
     assert_refused(response, status)
+    assert response.json()["message"].startswith("The request is not a job: send a JSON object")
     assert footprint(database_url, client.token) == before
 
 
@@ -226,3 +227,26 @@ def test_a_nul_in_a_sign_up_email_is_refused_with_422_not_500(client) -> None:
     body = {"email": "a\x00b@example.com", "password": "long enough password", "name": "n"}
     response = client.http.post("/v1/users", json=body, headers={"Authorization": ""})
     assert response.status_code == 422, response.text
+
+
+@pytest.mark.parametrize(("change", "sentence"), [
+    ({"target_words": 0}, "The target must be a whole number of words from 1 to 500,000."),
+    ({"target_words": "100"}, "The target must be a whole number of words from 1 to 500,000."),
+    ({"instructions": "   "}, "Write the instructions: they are empty."),
+    ({"mode": "poem"}, "Choose a mode: generate (from the instructions), rewrite (a source to rework) or analyze"),
+    ({"priority": "high"}, "“priority” is not a field of a job: leave it out."),
+    ({"instructions": MISSING}, "The instructions is missing"),
+    ({"headings": "yes"}, "Headings must be true or false."),
+], ids=["target-zero", "target-string", "instructions-blank", "mode", "unknown-field", "missing", "headings"])
+def test_a_refusal_says_what_is_wrong_in_a_sentence_beside_the_machine_fields(client, change, sentence) -> None:
+    response = client.http.post("/v1/jobs", json=without(VALID, change))
+    assert response.status_code == 422 and response.json()["detail"][0]["loc"][0] == "body"
+    assert response.json()["message"].startswith(sentence)
+
+
+def test_a_job_without_a_title_is_named_from_its_instructions(client) -> None:
+    for title in (MISSING, "", "   "):
+        body = without(VALID | {"instructions": "A field guide to imaginary rivers. With maps."}, {"title": title})
+        response = client.http.post("/v1/jobs", json=body)
+        assert response.status_code == 202, response.text
+        assert client.job(response.json()["id"])["title"] == "A field guide to imaginary rivers"

@@ -247,13 +247,17 @@ def test_source_over_the_size_cap_is_refused_with_413(stack, database_url) -> No
         before = jobs_of(database_url, token)
         too_big = gateway.post("/v1/jobs", data=form, files={"source": ("big.txt", b"word " * 1000, "text/plain")})
         assert "max_source_bytes" in refusal(too_big, 413, "source")
+        assert too_big.json()["message"] == ("The source is over this server's limit of 1,000 bytes. Split it or"
+                                             " condense it first.")
         inline = gateway.post("/v1/jobs", json=REWRITE | {"source_text": "é" * 501})
         assert "max_source_bytes" in refusal(inline, 413, "source_text")
         declared = gateway.post("/v1/jobs", json=REWRITE | {"source_text": "x" * 30_000})
         assert "max_body_bytes" in refusal(declared, 413, "body")
+        assert declared.json()["message"].startswith("The request is over this server's limit of 19.5 KB.")
         streamed = gateway.post("/v1/jobs", content=(b"x" * 10_000 for _ in range(5)),
                                 headers={"Content-Type": "application/json"})
         assert "max_body_bytes" in refusal(streamed, 413, "body")
+        assert streamed.json()["message"].startswith("The request is over this server's limit of 19.5 KB.")
         assert jobs_of(database_url, token) == before
 
 

@@ -17,7 +17,7 @@ form.addEventListener("submit", async (e) => {
     const fields = new FormData(form);
     fields.set("headings", form.elements.headings.checked ? "true" : "false");  // an unchecked box sends nothing
     const accepted = await api("POST", "/v1/jobs", fields);
-    auditPanel().open(accepted.id, form.elements.title.value || "Untitled");
+    auditPanel().open(accepted.id, form.elements.title.value || form.elements.instructions.value.split(/[.!?]/)[0].slice(0, 80));
   } catch (error) {
     if (error.fieldErrors) showErrors(form, error); else throw error;
   } finally {
