@@ -7,6 +7,7 @@ import asyncio
 import json
 import time
 import uuid
+from datetime import datetime, timezone
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, AsyncIterator, Awaitable, Callable
@@ -240,6 +241,10 @@ class Tx:
             envelopes.insert(0, self._wrap(query, query_event_id))
         if not envelopes:
             return
+        # One time for the whole transaction, its commit's: the log's seq order and its times agree
+        # (the db.query that lists the statements was made last but is stored first).
+        stamp = datetime.now(timezone.utc)
+        envelopes = [e.model_copy(update={"occurred_at": stamp}) for e in envelopes]
         payloads = [self._stored(e) for e in envelopes]
         await self.conn.executemany(
             self.db.outbox_insert, [(e.event_id, e.type, text) for e, text in zip(envelopes, payloads)],

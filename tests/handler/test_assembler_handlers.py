@@ -119,3 +119,14 @@ async def test_a_job_without_headings_gets_none_placed(assembler, databases, own
     await assemble_document(job.envelope(AssembleDocument(target_words=words, headings=False), "planner"), ports)
     row = await owner.fetchrow("SELECT headings, heading_words FROM assembler.documents WHERE job_id = $1", job.job_id)
     assert json.loads(row["headings"]) == [] and row["heading_words"] == 0
+
+
+async def test_a_transactions_events_carry_one_time_in_the_order_they_are_stored(assembler, databases, owner):
+    """The db.query listing the statements is made last but stored first: every event of the
+    transaction carries the commit's time, so the log's seq order and its times agree."""
+    ports, job = await assembler(), Job()
+    words = await stored_by_the_generator(databases, job, PARAGRAPHS)
+    await assemble_document(job.envelope(AssembleDocument(target_words=words, round=1), "planner"), ports)
+    events = await outbox(owner, "assembler", job.job_id)
+    assert [e.type for e in events][0] == "db.query" and "job.completed" in [e.type for e in events]
+    assert len({e.occurred_at for e in events}) == 1
