@@ -32,7 +32,7 @@ def _operator(stack) -> httpx.Client:
     return browser
 
 
-def _system_log_until(operator: httpx.Client, condition, timeout: float = 30.0) -> list[dict]:
+def _system_log_until(operator: httpx.Client, condition, timeout: float = 120.0) -> list[dict]:
     """The system stream, downloaded again until `condition` holds (events reach it through the bus)."""
     deadline = time.monotonic() + timeout
     while True:
