@@ -43,9 +43,7 @@ async def job_requested(envelope: Envelope, ports: Ports) -> None:
 async def passage_noted(envelope: Envelope, ports: Ports) -> None:
     noted = envelope.payload(PassageNoted)
     async with ports.db.transaction(job_id=envelope.job_id, user_id=envelope.user_id) as tx:
-        if not await tx.claim(envelope.event_id):
-            return
-        plan = await store.lock_plan(tx, envelope.job_id)
+        plan = await store.claimed_plan(tx, envelope)
         if plan is None:
             return
         await passages.mark_noted(tx, envelope.job_id, noted.passage)

@@ -77,9 +77,7 @@ async def plan_job(envelope: Envelope, ports: Ports) -> None:
 async def chunk_processed(envelope: Envelope, ports: Ports) -> None:
     outcome = envelope.payload(ChunkProcessed)
     async with ports.db.transaction(job_id=envelope.job_id, user_id=envelope.user_id) as tx:
-        if not await tx.claim(envelope.event_id):
-            return
-        plan = await store.lock_plan(tx, envelope.job_id)
+        plan = await store.claimed_plan(tx, envelope)
         if plan is None:
             return
         status = "done" if outcome.output_words > 0 else "failed"

@@ -58,6 +58,14 @@ async def lock_plan(tx: Tx, job_id: uuid.UUID):
     return await tx.fetchrow("SELECT * FROM planner.plans WHERE job_id = $1 FOR UPDATE", job_id)
 
 
+async def claimed_plan(tx: Tx, envelope):
+    """The job's plan, locked, for a message not handled before; None for a redelivery (nothing
+    to do again) or a job that has no plan."""
+    if not await tx.claim(envelope.event_id):
+        return None
+    return await lock_plan(tx, envelope.job_id)
+
+
 async def section_progress(tx: Tx, job_id: uuid.UUID) -> list[SectionProgress]:
     rows = await tx.fetch(
         "SELECT section_index, bool_or(status IN ('done', 'dispatched')) AS started,"
