@@ -7,7 +7,7 @@ from pathlib import Path
 from urllib.parse import quote, unquote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
@@ -58,6 +58,13 @@ async def job_page(job_id: uuid.UUID, request: Request) -> Response:
     if await store.job_view(reads_of(request), user_id, job_id) is None:
         return _page(request, "not_found.html", status_code=404)
     return _page(request, "job.html", job_id=str(job_id))
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+async def favicon() -> Response:
+    """Browsers ask for it whatever the page links; the one icon, as SVG (which they all draw)."""
+    return FileResponse(WEB / "static" / "favicon.svg", media_type="image/svg+xml",
+                        headers={"Cache-Control": "public, max-age=86400"})
 
 
 @router.get("/login")
