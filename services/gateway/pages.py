@@ -41,7 +41,11 @@ def _page(request: Request, template: str, status_code: int = 200, **context) ->
 
 @router.get("/")
 async def new_job(request: Request) -> Response:
-    return await _signed_in(request, "new_job.html")
+    """The form knows the server's limits, so the page refuses a file that is too large or of the
+    wrong type before uploading it (the server checks again)."""
+    settings = request.app.state.settings
+    return await _signed_in(request, "new_job.html", max_source_bytes=settings.max_source_bytes,
+                            max_body_bytes=settings.max_body_bytes)
 
 
 @router.get("/jobs")

@@ -43,6 +43,10 @@ def sentence(status: int, errors: list[dict]) -> str:
 
 
 def _about_source(status: int, kind: str, msg: str) -> str:
+    if "needs a source" in msg:
+        what = {"rewrite": "A rewrite", "analyze": "An analysis"}.get(msg.split()[1] if msg.startswith("mode ") else "",
+                                                                       "This mode")
+        return f"{what} needs a source: paste the text or choose a file (.txt, .md or .docx)."
     if status == 415 or kind == "media_type":
         return "Only .txt, .md and .docx files can be a source."
     if status == 413:

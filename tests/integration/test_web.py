@@ -388,14 +388,28 @@ def test_refusals_appear_next_to_their_fields(member) -> None:
     expect(error).to_be_visible()
     refused = page.context.request.post("/v1/jobs", headers={"X-Longform-CSRF": "1"}, multipart={
         "mode": "generate", "title": "Too short", "instructions": "Rivers.", "target_words": "0"}).json()
-    assert error.text_content() == refused["detail"][0]["msg"]
+    assert error.text_content() == refused["message"]  # the page says it as the server would, in a sentence
     expect(page.get_by_label("Target words", exact=True)).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#audit-panel")).to_be_hidden()
 
     page.get_by_label("Mode", exact=True).select_option("rewrite")
     submit(page, "No source", 100)
-    expect(page.locator("#source-error")).to_contain_text("mode rewrite needs a source")
+    expect(page.locator("#source-error")).to_have_text(
+        "A rewrite needs a source: paste the text or choose a file (.txt, .md or .docx).")
     expect(page.locator("#target_words-error")).to_be_hidden()
+
+    posted = []
+    page.on("request", lambda r: posted.append(r.url) if r.method == "POST" and r.url.endswith("/v1/jobs") else None)
+    page.get_by_label("or upload a file (.txt, .md, .docx)").set_input_files(
+        files=[{"name": "huge.txt", "mimeType": "text/plain", "buffer": b"word " * (9 * 1024 * 1024 // 5)}])
+    submit(page, "Too large", 100)
+    expect(page.locator("#source-error")).to_have_text(
+        "The source is 9 MB; the limit is 8 MB. Split it or condense it first.")
+    page.get_by_label("or upload a file (.txt, .md, .docx)").set_input_files(
+        files=[{"name": "essay.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.7"}])
+    submit(page, "Wrong type", 100)
+    expect(page.locator("#source-error")).to_have_text("Only .txt, .md and .docx files can be a source.")
+    assert posted == []  # refused in the page: nothing was uploaded
 
     source = "\n\n".join(f"Paragraph {n} of the canal essay, about locks and towpaths." for n in range(30))
     page.get_by_label("or upload a file (.txt, .md, .docx)").set_input_files(

@@ -33,3 +33,8 @@ def test_sizes_read_in_the_unit_people_use() -> None:
     assert body_too_large(10 * 1024 * 1024).startswith("The request is over this server's limit of 10 MB.")
     assert "of 999 bytes" in body_too_large(999)
     assert sentence(422, []) == "The request was refused."
+
+
+def test_a_mode_without_its_source_says_which() -> None:
+    said = sentence(422, _error("source", "value_error", "mode analyze needs a source: send source_text, or ..."))
+    assert said == "An analysis needs a source: paste the text or choose a file (.txt, .md or .docx)."

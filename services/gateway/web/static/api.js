@@ -4,16 +4,18 @@
 const CHANGES = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 export class ApiError extends Error {
-  constructor(status, detail) {
-    super(typeof detail === "string" ? detail : `request refused (${status})`);
+  constructor(status, detail, sentence) {
+    super(sentence || (typeof detail === "string" ? detail : `request refused (${status})`));
     this.status = status;
     this.detail = detail;
+    this.sentence = sentence;  // the server's plain sentence for the first problem ("message")
   }
 
-  // FastAPI's shape: a string, or [{loc: ["body", ..., field], msg, type}]: [names the field may go by, msg].
+  // FastAPI's shape: a string, or [{loc: ["body", ..., field], msg, type}]: [names the field may go by,
+  // what to say]. The first problem is said in the server's plain sentence when it gave one.
   fieldErrors() {
     if (!Array.isArray(this.detail)) return [[[], this.message]];
-    return this.detail.map((e) => [namesOf(e.loc), e.msg]);
+    return this.detail.map((e, i) => [namesOf(e.loc), i === 0 && this.sentence ? this.sentence : e.msg]);
   }
 }
 
@@ -38,8 +40,9 @@ export async function api(method, path, body) {
   }
   if (!response.ok) {
     let detail = `${response.status} ${response.statusText}`;
-    try { detail = (await response.json()).detail ?? detail; } catch { /* not JSON */ }
-    throw new ApiError(response.status, detail);
+    let sentence;
+    try { ({ detail = detail, message: sentence } = await response.json()); } catch { /* not JSON */ }
+    throw new ApiError(response.status, detail, sentence);
   }
   if (response.status === 204) return null;
   return response.json();
