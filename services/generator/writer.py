@@ -135,8 +135,7 @@ class ChunkWriter:
                      tail: str) -> None:
         earlier = f"{tail}\n\n{draft.text}"
         clean = cleaned(completion.text, scaffolding(f"{prompt.system}\n{prompt.user}", *_users_words(cmd)), earlier)
-        if cmd.mode != "rewrite":  # a rewrite keeps its source's own heading lines
-            without_headings(clean, [*cmd.section_title.split(" › "), cmd.title])
+        without_headings(clean, [*cmd.section_title.split(" › "), cmd.title])  # the plan's headings are put in
         if self.stored is not None and (digests := paragraph_digests(clean.text)):
             without_stored(clean, await self.stored(digests))
         citations = _checked_citations(clean, cmd)

@@ -16,7 +16,7 @@ from services.planner.config import PlannerSettings
 from services.planner.outline import Outline, OutlineError, parse_outline, prompt_fields, schema
 from services.planner.plan import PlannedChunk, Section, chunks_of, fallback_sections, with_handoffs
 from services.planner.prompts import template
-from services.planner.source import TargetShares, passage_words, passages, source_slices
+from services.planner.source import SourceHeading, SourceSections, TargetShares, passage_words, passages, source_slices
 
 
 @dataclass(frozen=True)
@@ -67,25 +67,30 @@ async def store_outline(tx: Tx, job_id: uuid.UUID, outline: Outline, chunk_words
 
 
 async def store_passages(tx: Tx, job_id: uuid.UUID, req: JobRequested, s: PlannerSettings) -> None:
-    """The source, streamed from the database, cut into passages with proportional targets;
-    one passage is held back so the last can take whatever rounding left over."""
+    """The source, streamed from the database, cut into passages with proportional targets, in
+    sections that follow its headings; one passage is held back so the last can take whatever
+    rounding left over."""
     size = passage_words(req.source_words or 1, req.target_words, s.chunk_words)
     shares = TargetShares(req.source_words or 1, req.target_words)
+    sections = SourceSections(s.chunks_per_section)
     batch: list[PlannedChunk] = []
     held: PlannedChunk | None = None
-    async for text in passages(source_slices(tx, job_id, s.source_slice_chars), size):
+    async for item in passages(source_slices(tx, job_id, s.source_slice_chars), size, headings=True):
+        if isinstance(item, SourceHeading):
+            sections.heading(item)
+            continue
         if held:
             batch.append(held)
         index = held.chunk_index + 1 if held else 0
-        held = PlannedChunk(index, index // s.chunks_per_section, shares.next(count_words(text)), text)
+        held = PlannedChunk(index, sections.place(), shares.next(count_words(item)), item)
         if len(batch) >= 100:
-            await _store_passage_batch(tx, job_id, batch, s)
+            await _store_passage_batch(tx, job_id, batch, sections)
             batch = []
     if held is None:
         raise ValueError("the source holds no text")
     missing = max(req.target_words - shares.given, 0)
     batch.append(PlannedChunk(held.chunk_index, held.section_index, held.budget_words + missing, held.source_text))
-    await _store_passage_batch(tx, job_id, batch, s)
+    await _store_passage_batch(tx, job_id, batch, sections)
     await tx.execute(
         "UPDATE planner.sections s SET budget_words = c.words FROM (SELECT section_index, sum(budget_words) AS words"
         " FROM planner.chunks WHERE job_id = $1 GROUP BY section_index) c"
@@ -94,14 +99,15 @@ async def store_passages(tx: Tx, job_id: uuid.UUID, req: JobRequested, s: Planne
     )
 
 
-async def _store_passage_batch(tx: Tx, job_id: uuid.UUID, batch: list[PlannedChunk], s: PlannerSettings) -> None:
-    known = await tx.fetchval("SELECT coalesce(max(section_index), -1) FROM planner.sections WHERE job_id = $1",
-                              job_id)
-    new = sorted({c.section_index for c in batch if c.section_index > known})
-    await store.insert_sections(tx, job_id, [
-        Section(f"Passages {i * s.chunks_per_section + 1}–{(i + 1) * s.chunks_per_section} of the source",
-                "Rework these passages of the source, in order.", 0, title_source="none") for i in new
-    ], first_index=new[0] if new else 0)
+async def _store_passage_batch(tx: Tx, job_id: uuid.UUID, batch: list[PlannedChunk], sections: SourceSections) -> None:
+    """The sections these passages opened (the last may be opened by a passage still held back:
+    it is stored now, before its chunks), then the passages."""
+    opened = sections.take_opened()
+    if opened:
+        await store.insert_sections(tx, job_id, [
+            Section(" › ".join(titles) or f"Passages of the source from section {index + 1}",
+                    "Rework these passages of the source, in order.", 0, titles=titles, title_source=source)
+            for index, titles, source in opened], first_index=opened[0][0])
     await store.insert_chunks(tx, job_id, batch)
 
 

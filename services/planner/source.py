@@ -1,14 +1,18 @@
 """Splitting a rewrite source at paragraph (then sentence) boundaries as it streams from the
-database, so the planner never holds more than one slice and one chunk of it."""
+database, so the planner never holds more than one slice and one chunk of it. A rewrite keeps
+its source's shape: a markdown heading on a line of its own is not a passage but starts a
+section titled by it (`SourceSections`), so the rewrite's headings are the source's."""
 
 import re
 import uuid
+from dataclasses import dataclass
 from typing import AsyncIterator, Iterator
 
 from contracts.wordcount import count_words, word_ends
 from services.common.db import Tx, text_slices
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+_HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$")
 # After a Latin sentence end comes whitespace; a CJK one is followed directly by the next sentence.
 _SENTENCE = re.compile(r"(?<=[.!?])(?=\s)|(?<=[。！？])")
 
@@ -59,11 +63,32 @@ def _pieces(paragraph: str, max_words: int) -> Iterator[str]:
         yield current.strip()
 
 
-async def passages(slices: AsyncIterator[str], max_words: int) -> AsyncIterator[str]:
-    """Consecutive paragraphs packed into passages of at most max_words each."""
+@dataclass(frozen=True)
+class SourceHeading:
+    level: int  # 1 for "#"
+    title: str
+
+
+def heading_of(paragraph: str) -> SourceHeading | None:
+    """A markdown heading on a line of its own, or None."""
+    found = _HEADING.match(paragraph) if "\n" not in paragraph else None
+    title = " ".join(found.group(2).split()) if found else ""
+    return SourceHeading(len(found.group(1)), title) if title else None
+
+
+async def passages(slices: AsyncIterator[str], max_words: int,
+                   headings: bool = False) -> AsyncIterator["str | SourceHeading"]:
+    """Consecutive paragraphs packed into passages of at most max_words each; with `headings`, a
+    heading line is given on its own (and no passage runs across it)."""
     packed: list[str] = []
     size = 0
     async for paragraph in paragraphs(slices):
+        if headings and (heading := heading_of(paragraph)):
+            if packed:
+                yield "\n\n".join(packed)
+                packed, size = [], 0
+            yield heading
+            continue
         for piece in _pieces(paragraph, max_words):
             words = count_words(piece)
             if packed and size + words > max_words:
@@ -101,3 +126,33 @@ class TargetShares:
         share = max(1, due - self._given)
         self._given += share
         return share
+
+
+class SourceSections:
+    """Which section each passage of a rewrite goes to: a new one at each heading of the source
+    (titled by the headings above it, outermost first) and after every `per_section` passages
+    (untitled: it goes on under the same heading)."""
+
+    def __init__(self, per_section: int) -> None:
+        self.per_section = per_section
+        self.path: list[SourceHeading] = []
+        self.index, self.count, self.titled = -1, 0, False
+        self.opened: list[tuple[int, tuple[str, ...], str]] = []  # (index, titles, title source) not yet stored
+
+    def heading(self, heading: SourceHeading) -> None:
+        self.path = [h for h in self.path if h.level < heading.level] + [heading]
+        self.titled = True
+
+    def place(self) -> int:
+        """The section of the next passage."""
+        if self.index < 0 or self.titled or self.count == self.per_section:
+            titles = tuple(h.title for h in self.path)
+            self.index, self.count = self.index + 1, 0
+            self.opened.append((self.index, titles, "plan" if self.titled and titles else "none"))
+            self.titled = False
+        self.count += 1
+        return self.index
+
+    def take_opened(self) -> list[tuple[int, tuple[str, ...], str]]:
+        opened, self.opened = self.opened, []
+        return opened

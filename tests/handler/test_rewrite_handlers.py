@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from contracts.headings import SectionShape, headings
 from services.gateway.accounts import create_account
 from services.gateway.schemas import NewJob
 from services.gateway.sources import parse_source
@@ -43,8 +44,15 @@ async def test_a_source_is_split_into_passages_whose_targets_sum_to_the_target(
 
     passages = await owner.fetch("SELECT source_text, budget_words FROM planner.chunks WHERE job_id = $1"
                                  " AND source_text IS NOT NULL ORDER BY chunk_index", requested.job_id)
-    assert " ".join(p["source_text"] for p in passages).split() == ESSAY.split()  # all of it, in order
+    text = [line for line in ESSAY.splitlines() if not line.startswith("#")]
+    assert " ".join(p["source_text"] for p in passages).split() == " ".join(text).split()  # all of it, in order
     assert sum(p["budget_words"] for p in passages) == target
+    sections = await owner.fetch("SELECT section_index, titles, title_source FROM planner.sections WHERE job_id = $1"
+                                 " ORDER BY section_index", requested.job_id)
+    found = headings(SectionShape(s["section_index"], tuple(s["titles"]), s["title_source"]) for s in sections)
+    source_headings = [line.lstrip("#").strip() for line in ESSAY.splitlines() if line.startswith("#")]
+    assert [h.title for h in found] == source_headings  # the rewrite keeps its source's headings, in order
+    assert [h.level for h in found][:2] == [1, 2]
     [planned] = await outbox(owner, "planner", requested.job_id, "job.planned")
     assert (planned.data["outline_source"], planned.data["planned_words"]) == ("source", target)
 

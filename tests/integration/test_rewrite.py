@@ -26,10 +26,11 @@ def _rewrite(client, target: int, instructions: str) -> str:
     (1500, "Condense this essay to a brief overview."),
 ])
 def test_a_source_is_reworked_to_at_least_the_target(client, query, target, instructions) -> None:
-    """Every reader's check (tests/reader.py) holds; a rewrite's passages add no headings of their own."""
+    """Every reader's check (tests/reader.py) holds; the rewrite has its source's headings, in order."""
     job_id = _rewrite(client, target, instructions)
     final = client.wait(job_id, timeout=300)
     assert final["status"] == "completed", final
     reads = check_document(client, query, job_id)
     assert reads["md"].body_words == final["words"] >= target
-    assert reads["md"].headings == []
+    source_headings = [line.lstrip("#").strip() for line in ESSAY.splitlines() if line.startswith("#")]
+    assert [title for _, title in reads["md"].headings] == source_headings
