@@ -64,6 +64,17 @@ async def job_page(job_id: uuid.UUID, request: Request) -> Response:
     return _page(request, "job.html", job_id=str(job_id))
 
 
+@router.get("/jobs/{job_id}/llm-calls/{seq}")
+async def llm_call_page(job_id: uuid.UUID, seq: int, request: Request) -> Response:
+    """One LLM call of the job, whole; another user's job is answered like an unknown one."""
+    user_id = await auth.page_user(request)
+    if user_id is None:
+        return _to_login(request)
+    if await store.job_view(reads_of(request), user_id, job_id) is None:
+        return _page(request, "not_found.html", status_code=404)
+    return _page(request, "llm_call.html", job_id=str(job_id), seq=seq)
+
+
 @router.get("/favicon.ico", include_in_schema=False)
 async def favicon() -> Response:
     """Browsers ask for it whatever the page links; the one icon, as SVG (which they all draw)."""

@@ -104,9 +104,19 @@ export class LogView {
   toggleDetail(line) {
     const open = line.nextElementSibling?.classList.contains("detail") ? line.nextElementSibling : null;
     if (open) { open.remove(); return; }
-    const detail = document.createElement("pre");
+    const event = JSON.parse(this.raw[line.dataset.index]);
+    const detail = document.createElement("div");
     detail.className = "detail";
-    detail.textContent = JSON.stringify(JSON.parse(this.raw[line.dataset.index]), null, 2);
+    if (event.type === "llm.call" && event.job_id) {  // the event holds summaries: the call itself is a click away
+      const link = document.createElement("a");
+      link.className = "call-link";
+      link.href = `/jobs/${encodeURIComponent(event.job_id)}/llm-calls/${event.seq}`;
+      link.textContent = "Open the full prompt and reply";
+      detail.append(link);
+    }
+    const text = document.createElement("pre");
+    text.textContent = JSON.stringify(event, null, 2);
+    detail.append(text);
     line.after(detail);
   }
 
