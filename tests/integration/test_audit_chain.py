@@ -88,6 +88,11 @@ def test_verify_names_the_first_seq_an_owner_with_triggers_off_changed(stack, da
     verdict = client.http.get(f"/v1/jobs/{job_id}/audit/verify").json()
     assert not verdict["intact"] and re.search(reason, verdict["reason"]), verdict
     assert verdict["first_bad_seq"] == changed
+    # The owner can still delete a tampered job; deleted, it leaves the session's database whole
+    # for the tests after (the rebuild check reads every job's log).
+    assert client.http.delete(f"/v1/jobs/{job_id}").status_code == 202
+    client.audit_until(None, lambda log: any(e["type"] == "job.deleted" and e["data"].get("job_id") == job_id
+                                             for e in log))
 
 
 @pytest.mark.parametrize("line_change, message", [

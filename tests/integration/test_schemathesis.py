@@ -36,10 +36,13 @@ def caller(stack):
 
 
 @pytest.fixture(scope="module")
-def finished_job(caller) -> str:
+def finished_job(caller) -> dict:
+    """A completed job, and a value of each path parameter that names something of it: the seq of
+    its first LLM call, its first section."""
     job_id = caller.submit(50)
     assert caller.wait(job_id)["status"] == "completed"
-    return job_id
+    first_call = next(e["seq"] for e in caller.audit(job_id) if e["type"] == "llm.call")
+    return {"job_id": job_id, "seq": first_call, "index": 0}
 
 
 def _operations(base_url: str) -> list:
@@ -47,14 +50,16 @@ def _operations(base_url: str) -> list:
     return [result.ok() for result in schema.get_all_operations()]
 
 
-def _exercise(operation, mode: GenerationMode, caller: ApiClient, job_id: str, failures: list[str]) -> list:
+def _exercise(operation, mode: GenerationMode, caller: ApiClient, job: dict, failures: list[str]) -> list:
     """Runs the operation's generated requests; returns the status of each answer (None for one
-    that failed a check). A valid read of a job asks for `job_id`, so what the reads answer (each
-    document and audit format) is checked too, not only their 404."""
+    that failed a check). A valid read of a job asks for the finished job (and its first LLM call,
+    its first section), so what the reads answer (each document and audit format) is checked too,
+    not only their 404."""
     headers = {"Authorization": f"Bearer {caller.token}"}
     statuses: list[int | None] = []
 
-    fixed = {"job_id": job_id} if mode == GenerationMode.POSITIVE and _reads_a_job(operation) else None
+    fixed = ({name: value for name, value in job.items() if f"{{{name}}}" in operation.path}
+             if mode == GenerationMode.POSITIVE and _reads_a_job(operation) else None)
 
     @given(case=operation.as_strategy(generation_mode=mode, path_parameters=fixed))
     # Derandomized: the same requests every run, so a failure here is never a fluke of the seed.
