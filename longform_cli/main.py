@@ -52,6 +52,8 @@ def _client_commands(commands) -> None:
     jobs.add_argument("--limit", type=int, default=50)
     jobs.add_argument("--before", metavar="CURSOR", help="the next (older) page, as the previous page named it")
     commands.add_parser("status", help="one job's state").add_argument("job_id", help=_ID)
+    commands.add_parser("plan", help="a job's plan: its sections with what is written of each").add_argument(
+        "job_id", help=_ID)
     document = commands.add_parser("document", help="download a completed job's document")
     document.add_argument("job_id", help=_ID)
     document.add_argument("--format", choices=("txt", "md", "docx"), default="txt")

@@ -1,4 +1,4 @@
-"""`longform login | submit | jobs | status | document | audit | cancel | resume | delete`.
+"""`longform login | submit | jobs | status | plan | document | audit | cancel | resume | delete`.
 Results go to stdout (a job id, a table, a document, an audit log), progress and messages to
 stderr; any failure is one line on stderr and a non-zero exit code."""
 
@@ -17,6 +17,7 @@ from rich.table import Table
 from contracts.auditlog import ChainCheck, text_line
 from longform_cli.client import config
 from longform_cli.client.follow import Follower
+from longform_cli.client.outline import outline_lines
 from longform_cli.client.gateway import CliError, Gateway, job_id
 from longform_cli.client.progress import JobProgress
 
@@ -222,5 +223,12 @@ async def delete(args) -> int | None:
     _out.print(f"{job} deleted", markup=False)
 
 
-_COMMANDS = {"login": login, "submit": submit, "jobs": jobs, "status": status, "document": document,
+async def plan(args) -> int | None:
+    async with Gateway(config.load()) as gateway:
+        answer = (await gateway.call("GET", f"/v1/jobs/{job_id(args.job_id)}/plan")).json()
+    for line in outline_lines(answer):
+        _out.print(line, markup=False)
+
+
+_COMMANDS = {"login": login, "submit": submit, "jobs": jobs, "status": status, "plan": plan, "document": document,
              "audit": audit, "cancel": cancel, "resume": resume, "delete": delete}

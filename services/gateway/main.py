@@ -11,7 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from services.common.ops import Ops
 from services.common.runtime import connect
-from services.gateway import accounts, limiter
+from services.gateway import accounts, limiter, plans
 from services.gateway.config import GatewaySettings
 from services.gateway.errors import NOT_STORABLE, text_not_storable, validation_failed
 from services.gateway.jsonbody import StrictJson
@@ -44,6 +44,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app = FastAPI(title="Longform", version="0.1.0", lifespan=lifespan)
     app.include_router(accounts.router)
     app.include_router(router)
+    app.include_router(plans.router)
     app.include_router(ws_router)
     app.include_router(pages_router)
     app.mount("/static", static_files(), name="static")

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 import httpx
 import pytest
 
+from contracts.outline import walk
 from longform_cli.embedded import free_port
 from tests.integration.client import ApiClient
 from tests.integration.chain import tampered
@@ -250,3 +251,20 @@ def test_failures_are_one_clear_line_and_a_non_zero_exit(stack, cli) -> None:
     assert signed_out.returncode == 1 and "not signed in" in signed_out.stderr
     for result in (unknown, not_an_id, bad_token, unreachable, signed_out):
         assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_plan_prints_the_tree_with_the_apis_figures(cli, followed, api) -> None:
+    job_id, _ = followed
+    printed = cli("plan", job_id)
+    assert printed.returncode == 0, printed.stderr
+    plan = api.http.get(f"/v1/jobs/{job_id}/plan").json()
+    lines = printed.stdout.splitlines()
+    assert lines[0].startswith(f"{job_id}: completed, generate, target 400 words")
+    nodes = [n for n in walk(plan["sections"])]
+    assert len(lines) == 1 + len(nodes)
+    for line, node in zip(lines[1:], nodes):
+        assert line.startswith("  " * (node["level"] - 1) + ("#%d " % node["index"] if "index" in node else ""))
+        assert f"{node['words']:,}/{node['budget_words']:,} words  {node['chunks_done']}/{node['chunks']} chunks" in line
+        assert node["status"] in line and "[" in line
+    unknown = cli("plan", str(uuid.uuid4()))
+    assert unknown.returncode == 1 and "not found (404)" in unknown.stderr
