@@ -172,7 +172,7 @@ _TIERS = {
 }
 _TIER_OF_DIRECTORY = {"unit": "unit", "fake_llm": "unit", "handler": "handler", "integration": "e2e",
                       "deploy": "e2e", "infra": "e2e", "chaos": "chaos", "real_model": "real_model"}
-_TIER_OF_FILE = {"test_web.py": "browser"}
+_TIER_OF_FILE = {"test_web.py": "browser", "test_web_outline.py": "browser"}
 
 
 def pytest_configure(config: pytest.Config) -> None:
