@@ -65,3 +65,18 @@ def walk(nodes: list[dict]) -> Iterable[dict]:
     for node in nodes:
         yield node
         yield from walk(node.get("sections", []))
+
+
+def edited_leaves(nodes: list[dict], path: tuple[str, ...] = ()) -> list[dict]:
+    """An edited tree (PUT /v1/jobs/{id}/plan) as its sections in order: each leaf's heading path
+    (`titles`, its own title last), `index` (None for a section added), brief and budget_words. A
+    node with `sections` is a part; any other is a section."""
+    leaves = []
+    for node in nodes:
+        titles = (*path, node.get("title", ""))
+        if "sections" in node and node["sections"] is not None:
+            leaves += edited_leaves(node["sections"], titles)
+        else:
+            leaves.append({"titles": list(titles), "index": node.get("index"), "brief": node.get("brief", ""),
+                           "budget_words": node.get("budget_words")})
+    return leaves

@@ -60,6 +60,8 @@ _RULES: dict[str, Callable[[JobState, dict], JobState]] = {
     "llm.call": _llm_call,
     "document.assembled": lambda s, d: replace(s, words=d["words"]),
     "job.extended": lambda s, d: replace(s, chunks_total=d["chunks_total"]),
+    "job.plan_edited": lambda s, d: replace(s, chunks_total=d["chunks_total"]),
+    "job.approved": lambda s, d: replace(s, chunks_total=d["chunks_total"]),
     "job.completed": lambda s, d: replace(s, words=d["words"]),
     "job.failed": lambda s, d: replace(s, error=d["reason"]),
     "job.resumed": lambda s, d: replace(s, error=None),
@@ -89,8 +91,10 @@ def apply(state: JobState | None, envelope: Envelope, seq: int) -> JobState:
 
 
 def _timed(s: JobState, envelope: Envelope) -> JobState:
-    """When the job started (its first plan) and ended, by the times the events happened."""
-    if envelope.type == "job.planned" and s.started_at is None:
+    """When the job started (its first plan, or its approval for a job that waited for review)
+    and ended, by the times the events happened."""
+    starts = envelope.type == "job.approved" or (envelope.type == "job.planned" and s.status != "awaiting_review")
+    if starts and s.started_at is None:
         return replace(s, started_at=envelope.occurred_at)
     if envelope.type in _ENDS:
         return replace(s, ended_at=envelope.occurred_at)

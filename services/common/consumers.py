@@ -14,7 +14,7 @@ Each service's main.py subscribes its handlers to the consumers named here, by m
 from dataclasses import dataclass
 
 from contracts.messages import (
-    AssembleDocument, CancelJob, ChunkProcessed, DeleteJob, ExtendJob, JobCancelled, JobCompleted, JobFailed,
+    ApprovePlan, AssembleDocument, CancelJob, EditPlan, ChunkProcessed, DeleteJob, ExtendJob, JobCancelled, JobCompleted, JobFailed,
     JobRequested, ResumeJob, SummarizeChunk, WriteChunk,
 )
 from services.common.retry import OUTAGE, REDELIVERY, Backoff
@@ -48,7 +48,7 @@ def planner(s) -> dict[str, Consumer]:
     workers = {JobRequested.TYPE: s.plan_workers,  # one slow outline call does not hold up other jobs
                ChunkProcessed.TYPE: s.progress_workers,
                ExtendJob.TYPE: 1, ResumeJob.TYPE: 1, JobFailed.TYPE: 1, JobCompleted.TYPE: 1, CancelJob.TYPE: 1,
-               DeleteJob.TYPE: 1}
+               DeleteJob.TYPE: 1, EditPlan.TYPE: 1, ApprovePlan.TYPE: 1}
     return _by_type(Consumer("planner", t, s.ack_wait_seconds, workers=n, max_ack_pending=s.max_ack_pending)
                     for t, n in workers.items())
 

@@ -1,5 +1,6 @@
 """The plan while the job runs (issue 17): GET /v1/jobs/{id}/plan, the tree of its sections with
-their progress, and GET /v1/jobs/{id}/sections/{index}, what one section has written so far.
+their progress, and GET /v1/jobs/{id}/sections/{index}, what one section has written so far; and
+review before writing: PUT /v1/jobs/{id}/plan (the owner's edit) and POST .../approve.
 Read through the planner's and generator's published views (planner.plans_v1,
 planner.sections_v1, generator.chunks_v1, migration 0027), every read recorded like the other
 routes' (services/gateway/recorded.py)."""
@@ -9,12 +10,15 @@ import uuid
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
+from contracts.messages import ApprovePlan, EditPlan
 from contracts.outline import section_tree
 from services.common.db import Reads
 from services.gateway import store
 from services.gateway.auth import current_user, job_not_found
+from services.gateway.plan_edit import EditedPlan, checked_leaves
 from services.gateway.recorded import reads_of
-from services.gateway.schemas import Problem
+from services.gateway.routes import send_command
+from services.gateway.schemas import AcceptedJob, Problem
 
 router = APIRouter()
 _REFUSED = {401: {"model": Problem, "description": "Missing or invalid token (or session)."},
@@ -94,3 +98,32 @@ async def get_section(job_id: uuid.UUID, index: int, request: Request,
     return SectionText(job_id=job_id, index=index, titles=list(section["titles"]), status=section["status"],
                        words=section["words"], chunks=section["chunks"], chunks_done=section["chunks_done"],
                        text="\n\n".join(r["text"] for r in texts))
+
+
+_COMMAND_REFUSED = _REFUSED | {409: {"model": Problem, "description": "The job is not awaiting review."},
+                               422: {"model": Problem, "description": "The edit is not a valid plan: the"
+                                     " message names the section."}}
+
+
+@router.put("/v1/jobs/{job_id}/plan", status_code=202, response_model=AcceptedJob, responses=_COMMAND_REFUSED)
+async def edit_plan(job_id: uuid.UUID, edited: EditedPlan, request: Request,
+                    user_id: uuid.UUID = Depends(current_user)) -> AcceptedJob:
+    """Replaces the outline of a job awaiting review (`review_plan`): rename, reorder, add (no
+    `index`) and remove sections, change briefs and budgets. Each budget at least 1 word, their sum
+    at least the target. The planner rechunks it and logs `job.plan_edited` with what changed."""
+    job = await owned(request, job_id, user_id)
+    checked_leaves(edited, job["target_words"])
+    if job["mode"] == "rewrite" and job["status"] == "awaiting_review":
+        raise HTTPException(409, "a rewrite's plan follows its source passages: it can be approved, not edited")
+    await send_command(request, user_id, job, EditPlan(outline=edited.model_dump(exclude_none=True)["sections"]),
+                       f"only a plan awaiting review can be edited: the job is {job['status']}")
+    return AcceptedJob(id=job_id, status="editing")
+
+
+@router.post("/v1/jobs/{job_id}/approve", status_code=202, response_model=AcceptedJob, responses=_COMMAND_REFUSED)
+async def approve_plan(job_id: uuid.UUID, request: Request, user_id: uuid.UUID = Depends(current_user)) -> AcceptedJob:
+    """Starts writing a job whose plan awaits review."""
+    job = await owned(request, job_id, user_id)
+    await send_command(request, user_id, job, ApprovePlan(),
+                       f"only a plan awaiting review can be approved: the job is {job['status']}")
+    return AcceptedJob(id=job_id, status="approved")

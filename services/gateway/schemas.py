@@ -37,6 +37,8 @@ class NewJob(BaseModel):
     instructions: str = Field(min_length=1, max_length=100_000)
     target_words: StrictInt = Field(ge=1, le=MAX_TARGET_WORDS, description="1 to 500,000 words.")
     model: str | None = Field(default=None, max_length=200)
+    review_plan: bool = Field(default=False, description="Stop after planning in `awaiting_review`: the owner"
+                              " edits the outline (PUT /v1/jobs/{id}/plan) and approves it (POST .../approve).")
     source_text: str | None = Field(
         default=None,
         description="rewrite only: the source as UTF-8 text, at most max_source_bytes (8 MiB by default) and"

@@ -1,7 +1,7 @@
 """Wiring only: settings, connections, subscribers."""
 
 from contracts.messages import (
-    CancelJob, ChunkProcessed, DeleteJob, ExtendJob, JobCompleted, JobFailed, JobRequested, ResumeJob,
+    ApprovePlan, CancelJob, EditPlan, ChunkProcessed, DeleteJob, ExtendJob, JobCompleted, JobFailed, JobRequested, ResumeJob,
 )
 from services.common import consumers
 from services.common.bus import Bus
@@ -14,6 +14,7 @@ from services.planner.handlers import (
     resume_job,
 )
 from services.planner.recovery import resume_owned
+from services.planner.review import approve_plan, edit_plan
 
 
 async def main() -> None:
@@ -30,6 +31,8 @@ async def main() -> None:
         bus.subscribe(consumer[JobCompleted.TYPE], lambda e: job_completed(e, ports))
         bus.subscribe(consumer[CancelJob.TYPE], lambda e: cancel_job(e, ports))
         bus.subscribe(consumer[DeleteJob.TYPE], lambda e: delete_job(e, ports))
+        bus.subscribe(consumer[EditPlan.TYPE], lambda e: edit_plan(e, ports))
+        bus.subscribe(consumer[ApprovePlan.TYPE], lambda e: approve_plan(e, ports))
         owned = await bus.unacknowledged()  # before this process pulls anything
         return [lambda: resume_owned(ports, dispatch)] if owned else []
 

@@ -2,7 +2,7 @@
 
 import uuid
 
-from contracts.jobstate import IllegalMove, JobStatus, plan_sources
+from contracts.jobstate import PLAN_FIRST, PLAN_FOR_REVIEW, IllegalMove, JobStatus, plan_sources
 from contracts.messages import JobRequested
 from services.common.db import Tx
 from services.planner.dispatch import SectionProgress
@@ -15,12 +15,13 @@ async def plan_exists(tx: Tx, job_id: uuid.UUID) -> bool:
 
 async def insert_plan(tx: Tx, job_id: uuid.UUID, user_id: uuid.UUID, req: JobRequested, *, width: int,
                       style: str, outline_source: str) -> bool:
+    """The plan, made writing, or awaiting review when the job asked to review it (PLAN_FIRST)."""
     created = await tx.fetchval(
         "INSERT INTO planner.plans (job_id, user_id, mode, title, instructions, target_words, planned_words,"
-        " width, model, style, outline_source) VALUES ($1,$2,$3,$4,$5,$6,0,$7,$8,$9,$10)"
+        " width, model, style, outline_source, state) VALUES ($1,$2,$3,$4,$5,$6,0,$7,$8,$9,$10,$11)"
         " ON CONFLICT (job_id) DO NOTHING RETURNING true",
         job_id, user_id, req.mode, req.title, req.instructions, req.target_words, width, req.model, style,
-        outline_source,
+        outline_source, PLAN_FOR_REVIEW if req.review_plan else PLAN_FIRST,
     )
     return bool(created)
 
