@@ -47,12 +47,17 @@ def _client_commands(commands) -> None:
     submit.add_argument("--instructions", required=True)
     submit.add_argument("--source", type=Path, help="the document to rewrite (UTF-8 text)")
     submit.add_argument("--model")
+    submit.add_argument("--review-plan", action="store_true",
+                        help="stop after planning: review with `plan JOB --edit`, then `approve JOB`")
     submit.add_argument("--follow", action="store_true", help="show progress and the audit log until the job ends")
     jobs = commands.add_parser("jobs", help="your jobs, newest first")
     jobs.add_argument("--limit", type=int, default=50)
     jobs.add_argument("--before", metavar="CURSOR", help="the next (older) page, as the previous page named it")
     commands.add_parser("status", help="one job's state").add_argument("job_id", help=_ID)
-    commands.add_parser("plan", help="a job's plan: its sections with what is written of each").add_argument(
+    plan = commands.add_parser("plan", help="a job's plan: its sections with what is written of each")
+    plan.add_argument("job_id", help=_ID)
+    plan.add_argument("--edit", action="store_true", help="edit the outline of a job awaiting review in $EDITOR")
+    commands.add_parser("approve", help="approve a plan awaiting review: writing starts").add_argument(
         "job_id", help=_ID)
     document = commands.add_parser("document", help="download a completed job's document")
     document.add_argument("job_id", help=_ID)
