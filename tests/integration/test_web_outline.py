@@ -2,6 +2,7 @@
 a 20,000-word job runs against the fake LLM, follows it live without a reload, and a section
 chosen by keyboard shows what it has so far."""
 
+import json
 import secrets
 
 from playwright.sync_api import Page, expect
@@ -54,3 +55,53 @@ def _leaves(nodes):
         if "index" in node:
             yield node
         yield from _leaves(node.get("sections", []))
+
+
+def test_a_plan_in_review_is_edited_and_approved_in_the_page(browser) -> None:  # noqa: F811
+    page = sign_up(browser())
+    page.get_by_label("Review the outline before writing").check()
+    started(page, f"Estuaries {secrets.token_hex(3)}", 3_000)
+    job_id = api_get(page.context, "/v1/jobs?limit=1").json()["jobs"][0]["id"]
+    page.goto(f"/jobs/{job_id}")
+    editor = page.locator("#outline .outline-editor")
+    expect(editor).to_be_visible()
+    before = api_get(page.context, f"/v1/jobs/{job_id}/plan").json()
+    assert before["state"] == "awaiting_review"
+
+    first = editor.locator(".editor-node").first
+    first.get_by_label("Section title").fill("The Salt Marsh")
+    first.locator(".edit-budget").fill("0")
+    editor.get_by_role("button", name="Save the outline").click()
+    expect(editor.locator(".editor-status")).to_contain_text(
+        "section 1 “The Salt Marsh”: its budget must be at least 1 word")
+    first.locator(".edit-budget").fill(str(before["target_words"]))  # the first alone now covers the target
+
+    editor.get_by_role("button", name="Add a section").click()
+    added = editor.locator(".editor-node").last
+    added.get_by_label("Section title").fill("Tides")
+    added.locator(".edit-brief").fill("How the tide comes up the river.")
+    added.locator(".edit-budget").fill("300")
+    added.get_by_role("button", name="Up: “New section”").click()  # now second to last
+    sections = editor.locator(".editor-node").count()
+    editor.get_by_role("button", name="Save the outline").press("Enter")
+    expect(editor.locator(".editor-status")).to_contain_text("Saved")
+
+    # The pane shows the plan the planner rechunked (read again on its job.plan_edited).
+    # The section added has no index until then; read back, it has its place in the plan.
+    expect(editor.locator(".editor-node").nth(-2)).to_have_attribute("data-index", str(sections - 2))
+    titles = [leaf["title"] for leaf in _leaves(api_get(page.context, f"/v1/jobs/{job_id}/plan").json()["sections"])]
+    assert titles.index("Tides") == len(titles) - 2 and titles.count("The Salt Marsh") == 1
+    shown = editor.locator(".editor-node > .edit-title").evaluate_all("inputs => inputs.map(i => i.value)")
+    assert shown == titles
+    page.screenshot(path=ARTIFACTS / "outline-review.png", full_page=True)
+    log = [json.loads(line) for line in api_get(page.context, f"/v1/jobs/{job_id}/audit?format=ndjson").text().splitlines()]
+    edits = next(e for e in log if e["type"] == "job.plan_edited")["data"]["edits"]
+    assert any(line.startswith("added “Tides”") for line in edits) and any("renamed" in line for line in edits)
+
+    editor.get_by_role("button", name="Approve and write").click()
+    expect(editor).to_be_hidden()
+    expect(page.locator("#outline .outline-summary")).to_contain_text("completed", timeout=120_000)
+    expect(page.locator("#outline button.outline-row").first).to_contain_text("The Salt Marsh")
+    page.screenshot(path=ARTIFACTS / "outline-approved.png", full_page=True)
+    job = api_get(page.context, f"/v1/jobs/{job_id}").json()
+    assert job["status"] == "completed" and job["words"] >= 3_000

@@ -4,6 +4,7 @@
 // (GET /v1/jobs/{id}/sections/{index}).
 
 import { api, jobUrl, liveUrl, number } from "./api.js";
+import { OutlineEditor } from "./outline_editor.js";
 
 const CHANGES_PLAN = new Set(["job.planned", "chunk.processed", "job.extended", "job.completed", "job.failed",
   "job.cancelled", "job.resumed", "job.awaiting_review", "job.plan_edited", "job.approved"]);
@@ -16,6 +17,7 @@ export class Outline {
     this.tree = root.querySelector(".outline-tree");
     this.summary = root.querySelector(".outline-summary");
     this.reader = root.querySelector(".section-reader");
+    this.editor = new OutlineEditor(root, jobId);
   }
 
   start(job) {
@@ -71,8 +73,12 @@ export class Outline {
     const done = leaves.filter((n) => n.status === "done").length;
     this.summary.textContent = `${plan.state}: ${done} of ${leaves.length} sections written;`
       + ` planned ${number(plan.planned_words)} words for a target of ${number(plan.target_words)}.`;
-    this.tree.replaceChildren(this.list(plan.sections));
     this.root.dataset.state = plan.state;
+    const reviewing = plan.state === "awaiting_review";
+    this.tree.hidden = reviewing;
+    if (reviewing) { this.editor.show(plan); return; }
+    this.editor.hide();
+    this.tree.replaceChildren(this.list(plan.sections));
   }
 
   list(nodes) {
