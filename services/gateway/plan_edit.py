@@ -4,12 +4,15 @@ the plan has; none for one added); a node with `sections` is a part whose title 
 Order is array order. Every refusal names the section by its title and position."""
 
 from fastapi import HTTPException
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
+from contracts.messages import MAX_TARGET_WORDS
 from contracts.outline import edited_leaves
+from services.gateway.schemas import _no_nul
 
 MAX_SECTIONS = 5_000
 MAX_DEPTH = 6
+MAX_PLANNED = 2 * MAX_TARGET_WORDS  # room to grow a plan past its target, not to ask for millions of words
 
 
 class EditedNode(BaseModel):
@@ -17,9 +20,11 @@ class EditedNode(BaseModel):
     model_config = ConfigDict(extra="ignore")
     title: str = Field(max_length=300)
     brief: str = Field(default="", max_length=5_000)
-    budget_words: StrictInt | None = None
+    budget_words: StrictInt | None = Field(default=None, le=MAX_TARGET_WORDS)
     index: StrictInt | None = None
     sections: list["EditedNode"] | None = None
+
+    _stored = field_validator("title", "brief")(_no_nul)  # Postgres text and jsonb hold no NUL
 
 
 class EditedPlan(BaseModel):
@@ -45,6 +50,8 @@ def checked_leaves(plan: EditedPlan, target_words: int) -> list[dict]:
             raise HTTPException(422, f"{name}: section index {leaf['index']} is given twice")
         seen.add(leaf["index"])
     total = sum(leaf["budget_words"] for leaf in leaves)
+    if total > MAX_PLANNED:
+        raise HTTPException(422, f"the budgets sum to {total:,} words: at most {MAX_PLANNED:,}")
     if total < target_words:
         raise HTTPException(422, f"the budgets sum to {total:,} words, short of the target of {target_words:,}:"
                                  f" add {target_words - total:,} words to some sections")

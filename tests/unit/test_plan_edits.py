@@ -59,3 +59,13 @@ def test_the_gateway_refuses_a_plan_naming_the_section() -> None:
     assert _refusal([{"title": "P", "sections": []}]) == "part 1 “P” has no sections"
     assert _refusal([{"title": "", "sections": ok}]) == "part 1 has an empty title"
     assert "given twice" in _refusal([dict(ok[0], index=0), dict(ok[1], index=0)])
+
+
+def test_the_gateway_refuses_what_could_not_be_stored_or_planned() -> None:
+    from pydantic import ValidationError
+    with pytest.raises(ValidationError, match="NUL"):
+        EditedPlan.model_validate({"sections": [{"title": "A\x00", "budget_words": 300}]})
+    with pytest.raises(ValidationError, match="less than or equal to 500000"):
+        EditedPlan.model_validate({"sections": [{"title": "A", "budget_words": 10**10}]})
+    many = [{"title": str(i), "budget_words": 500_000} for i in range(3)]
+    assert "at most 1,000,000" in _refusal(many)

@@ -22,6 +22,9 @@ export class OutlineEditor {
   show(plan) {
     this.list.replaceChildren(...plan.sections.map((node) => this.item(node)));
     this.form.hidden = false;
+    if (this.status.textContent.startsWith("Saved")) {  // read again after the planner's job.plan_edited
+      this.say(`Saved: the plan now has ${plan.planned_words.toLocaleString("en")} words planned.`, false);
+    }
   }
 
   hide() { this.form.hidden = true; }
