@@ -16,6 +16,7 @@ from enum import StrEnum
 class JobStatus(StrEnum):
     REQUESTED = "requested"  # accepted, not planned yet
     NOTING = "noting"  # analyze: the source's passages being noted, before the report is planned
+    AWAITING_REVIEW = "awaiting_review"  # planned; the owner reviews (edits) the outline, then approves
     WRITING = "writing"  # chunks being written
     ASSEMBLING = "assembling"  # every chunk written; the document being put together and counted
     EXTENDING = "extending"  # assembled short: sections being added
@@ -43,10 +44,18 @@ _MOVES: dict[JobStatus, dict[str, JobStatus]] = {
     S.REQUESTED: {
         "job.requested": S.REQUESTED, "job.planned": S.WRITING, "job.cancel_requested": S.CANCELLING,
         "job.cancelled": S.CANCELLED, "job.failed": S.FAILED, "job.source_divided": S.NOTING,
+        "job.plan_proposed": S.AWAITING_REVIEW,
     },
     S.NOTING: {
         "passage.note": S.NOTING, "passage.noted": S.NOTING, "report.plan": S.NOTING, "job.planned": S.WRITING,
         "job.failed": S.FAILED, "job.cancel_requested": S.CANCELLING, "job.cancelled": S.CANCELLED,
+    },
+    S.AWAITING_REVIEW: {
+        # The plan's own job.planned comes after it proposed the plan: counted, the job stays.
+        "job.planned": S.AWAITING_REVIEW, "job.plan_edit_requested": S.AWAITING_REVIEW,
+        "job.plan_edited": S.AWAITING_REVIEW, "job.approve_requested": S.AWAITING_REVIEW,
+        "job.approved": S.WRITING, "job.cancel_requested": S.CANCELLING, "job.cancelled": S.CANCELLED,
+        "job.failed": S.FAILED,
     },
     S.WRITING: {
         "chunk.write": S.WRITING, "chunk.processed": S.WRITING, "job.resumed": S.WRITING,
@@ -63,7 +72,7 @@ _MOVES: dict[JobStatus, dict[str, JobStatus]] = {
     },
     S.CANCELLING: {
         # What was under way when the cancel was asked for reaches its end first.
-        "job.planned": S.CANCELLING, "chunk.write": S.CANCELLING, "chunk.processed": S.CANCELLING,
+        "job.planned": S.CANCELLING, "job.plan_proposed": S.CANCELLING, "chunk.write": S.CANCELLING, "chunk.processed": S.CANCELLING,
         "job.resumed": S.CANCELLING, "document.assemble": S.CANCELLING, "document.assembled": S.CANCELLING,
         "job.extend": S.CANCELLING, "job.extended": S.CANCELLING, "job.cancel_requested": S.CANCELLING,
         "job.source_divided": S.CANCELLING, "passage.note": S.CANCELLING, "passage.noted": S.CANCELLING,
@@ -89,6 +98,9 @@ PLAN_MOVES: dict[tuple[JobStatus, JobStatus], tuple[str, ...]] = {
     (S.NOTING, S.WRITING): ("report.plan", "job.planned"),  # analyze: every passage noted, the report planned
     (S.NOTING, S.FAILED): ("job.failed",),
     (S.NOTING, S.CANCELLED): ("job.cancel_requested", "job.cancelled"),
+    (S.AWAITING_REVIEW, S.AWAITING_REVIEW): ("job.plan_edit_requested", "job.plan_edited"),
+    (S.AWAITING_REVIEW, S.WRITING): ("job.approve_requested", "job.approved"),
+    (S.AWAITING_REVIEW, S.CANCELLED): ("job.cancel_requested", "job.cancelled"),
     (S.WRITING, S.ASSEMBLING): ("chunk.processed", "document.assemble"),
     (S.WRITING, S.FAILED): ("chunk.processed", "job.failed"),
     (S.WRITING, S.CANCELLED): ("job.cancel_requested", "job.cancelled"),
@@ -106,7 +118,8 @@ PLAN_MOVES: dict[tuple[JobStatus, JobStatus], tuple[str, ...]] = {
 }
 PLAN_STATUSES = frozenset(s for move in PLAN_MOVES for s in move)
 PLAN_FIRST = S.WRITING  # a plan is made writing (or, when a cancel came first, cancelled at once) ...
-PLAN_FIRST_ANALYZE = S.NOTING  # ... and an analysis's noting its passages
+PLAN_FIRST_ANALYZE = S.NOTING  # ... an analysis's noting its passages
+PLAN_FOR_REVIEW = S.AWAITING_REVIEW  # ... and, for a job that asked to review it, awaiting review
 
 
 class IllegalMove(RuntimeError):
@@ -121,7 +134,8 @@ def after(status: JobStatus, event_type: str) -> JobStatus | None:
 
 
 def allows(status: str, command_type: str) -> bool:
-    """Whether a command (`job.cancel_requested`, `job.resume_requested`) may be asked in `status`."""
+    """Whether a command (`job.cancel_requested`, `job.resume_requested`, `job.plan_edit_requested`,
+    `job.approve_requested`) may be asked in `status`."""
     return command_type in JOB_MOVES[JobStatus(status)]
 
 

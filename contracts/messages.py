@@ -30,6 +30,7 @@ class JobRequested(Message):
     model: str | None = None
     source_words: int | None = None  # rewrite, analyze: the source waits in gateway.sources, keyed by job id
     headings: bool = True  # the plan's titles as the document's headings; false for flat prose
+    review_plan: bool = False  # stop after planning for the owner to review (and edit) the outline
 
 
 class JobPlanned(Message):
@@ -245,6 +246,47 @@ class CancelJob(Message):
     TYPE = "job.cancel_requested"
 
 
+class PlanProposed(Message):
+    """The job asked for review (`review_plan`): the plan is made and waits in `awaiting_review`
+    for the owner to edit and approve it; nothing is written until then. Comes before the plan's
+    `job.planned`, so the job never shows `writing` while it waits."""
+
+    TYPE = "job.plan_proposed"
+    sections: int = 0
+    planned_words: int = 0
+
+
+class EditPlan(Message):
+    """The owner's edited outline (PUT /v1/jobs/{id}/plan), checked by the gateway: a tree of
+    nodes with title, and for leaves brief, budget_words and `index` (absent: a new section)."""
+
+    TYPE = "job.plan_edit_requested"
+    outline: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class PlanEdited(Message):
+    """The planner replaced the plan's sections and chunks with the owner's edit; `edits` says
+    what changed (renamed, moved, added, removed sections, briefs and budgets), one line each."""
+
+    TYPE = "job.plan_edited"
+    sections: int = 0
+    chunks_total: int = 0
+    planned_words: int = 0
+    edits: list[str] = Field(default_factory=list)
+
+
+class ApprovePlan(Message):
+    """The owner approves the plan under review (POST /v1/jobs/{id}/approve): writing starts."""
+
+    TYPE = "job.approve_requested"
+
+
+class JobApproved(Message):
+    TYPE = "job.approved"
+    chunks_total: int = 0
+    planned_words: int = 0
+
+
 class CommandRefused(Message):
     """The owner asked for what the job's status does not allow (contracts/jobstate.py), for
     example to cancel a completed job: refused with a 409, and kept in the job's log."""
@@ -413,6 +455,6 @@ ALL: tuple[type[Message], ...] = (
     LlmCalled, DbQueried, RowInserted, RowUpdated, ErrorRaised, UserCreated, ResumeJob, JobResumed,
     Redelivered, CancelJob, JobCancelled, ChunkStopped, DeleteJob, JobDataDeleted, JobDeleted,
     RetentionPruned, SummarizeChunk, ChunkSummarized, RequestRefused, CommandRefused, SourceDivided, NotePassage,
-    PassageNoted, PlanReport,
+    PassageNoted, PlanReport, PlanProposed, EditPlan, PlanEdited, ApprovePlan, JobApproved,
 )
 BY_TYPE: dict[str, type[Message]] = {m.TYPE: m for m in ALL}

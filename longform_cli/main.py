@@ -49,11 +49,18 @@ def _client_commands(commands) -> None:
     submit.add_argument("--model")
     submit.add_argument("--no-headings", dest="headings", action="store_false",
                         help="flat prose: no headings from the outline (a story, a letter)")
+    submit.add_argument("--review-plan", action="store_true",
+                        help="stop after planning: review with `plan JOB --edit`, then `approve JOB`")
     submit.add_argument("--follow", action="store_true", help="show progress and the audit log until the job ends")
     jobs = commands.add_parser("jobs", help="your jobs, newest first")
     jobs.add_argument("--limit", type=int, default=50)
     jobs.add_argument("--before", metavar="CURSOR", help="the next (older) page, as the previous page named it")
     commands.add_parser("status", help="one job's state").add_argument("job_id", help=_ID)
+    plan = commands.add_parser("plan", help="a job's plan: its sections with what is written of each")
+    plan.add_argument("job_id", help=_ID)
+    plan.add_argument("--edit", action="store_true", help="edit the outline of a job awaiting review in $EDITOR")
+    commands.add_parser("approve", help="approve a plan awaiting review: writing starts").add_argument(
+        "job_id", help=_ID)
     document = commands.add_parser("document", help="download a completed job's document (--partial: so far)")
     document.add_argument("job_id", help=_ID)
     document.add_argument("--format", choices=("txt", "md", "docx"), default="txt")

@@ -78,14 +78,16 @@ CREATE TRIGGER drop_rows_of_deleted_jobs BEFORE INSERT ON generator.passage_note
 GRANT SELECT, INSERT, UPDATE, DELETE ON planner.passages TO longform_planner;
 GRANT SELECT, INSERT, UPDATE, DELETE ON generator.passage_notes TO longform_generator;
 
--- The job's one state machine (contracts/jobstate.py) gains `noting`: its statuses and the plan's moves.
+-- The job's one state machine (contracts/jobstate.py) gains `noting`: its statuses (with 0028's
+-- `awaiting_review`) and the plan's moves.
 ALTER TABLE planner.plans DROP CONSTRAINT plans_state_known;
 ALTER TABLE planner.plans ADD CONSTRAINT plans_state_known
-    CHECK (state IN ('noting', 'writing', 'assembling', 'cancelling', 'completed', 'failed', 'cancelled'));
+    CHECK (state IN ('noting', 'awaiting_review', 'writing', 'assembling', 'cancelling', 'completed', 'failed',
+                     'cancelled'));
 ALTER TABLE audit.job_state DROP CONSTRAINT job_state_status_known;
 ALTER TABLE audit.job_state ADD CONSTRAINT job_state_status_known
-    CHECK (status IN ('requested', 'noting', 'writing', 'assembling', 'extending', 'cancelling', 'completed',
-                      'failed', 'cancelled'));
+    CHECK (status IN ('requested', 'noting', 'awaiting_review', 'writing', 'assembling', 'extending', 'cancelling',
+                      'completed', 'failed', 'cancelled'));
 INSERT INTO planner.plan_moves (from_state, to_state, events) VALUES
     ('noting', 'writing', 'report.plan then job.planned'),
     ('noting', 'failed', 'job.failed'),
@@ -93,7 +95,7 @@ INSERT INTO planner.plan_moves (from_state, to_state, events) VALUES
     ('failed', 'noting', 'job.resume_requested then job.resumed then passage.note'),
     ('cancelled', 'noting', 'job.resume_requested then job.resumed then passage.note');
 COMMENT ON COLUMN planner.plans.state IS
-    'noting (analyze: passages being noted), writing, assembling, cancelling (asked while assembling), completed, failed or cancelled; moves only along planner.plan_moves.';
+    'noting (analyze: passages being noted), awaiting_review (the owner reviews the outline), writing, assembling, cancelling (asked while assembling), completed, failed or cancelled; moves only along planner.plan_moves.';
 
 -- The job's progress while noting: passages noted of the total (audit projection).
 ALTER TABLE audit.job_state ADD COLUMN passages_total integer NOT NULL DEFAULT 0;

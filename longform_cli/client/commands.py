@@ -1,4 +1,4 @@
-"""`longform login | submit | jobs | status | document | audit | cancel | resume | delete`.
+"""`longform login | submit | jobs | status | plan | approve | document | audit | cancel | resume | delete`.
 Results go to stdout (a job id, a table, a document, an audit log), progress and messages to
 stderr; any failure is one line on stderr and a non-zero exit code."""
 
@@ -15,9 +15,10 @@ from rich.console import Console
 from rich.table import Table
 
 from contracts.auditlog import ChainCheck, text_line
-from longform_cli.client import config
+from longform_cli.client import config, plan_edit
 from longform_cli.client.calls import llm_call
 from longform_cli.client.follow import Follower
+from longform_cli.client.outline import outline_lines
 from longform_cli.client.gateway import CliError, Gateway, job_id
 from longform_cli.client.progress import JobProgress
 
@@ -70,6 +71,8 @@ async def submit(args) -> int | None:
               "instructions": args.instructions, "target_words": args.target, "headings": args.headings}
     if args.model:
         fields["model"] = args.model
+    if args.review_plan:
+        fields["review_plan"] = "true" if args.source else True
     async with Gateway(config.load()) as gateway:
         if args.source:
             upload = {"source": (args.source.name, _read(args.source), "application/octet-stream")}
@@ -79,7 +82,10 @@ async def submit(args) -> int | None:
             answer = await gateway.call("POST", "/v1/jobs", json=fields)
         submitted = answer.json()["id"]
         _out.print(submitted, markup=False)
-        if not args.follow:
+        if args.review_plan:
+            _err.print(f"the job stops once planned: `longform plan {submitted} --edit` to review it,"
+                       f" `longform approve {submitted}` to start writing", markup=False)
+        if not args.follow or args.review_plan:
             return 0
         title = args.title or (await gateway.job(submitted))["title"]  # named from the instructions
         with JobProgress(_err, title, args.target) as progress:
@@ -227,5 +233,20 @@ async def delete(args) -> int | None:
     _out.print(f"{job} deleted", markup=False)
 
 
-_COMMANDS = {"login": login, "submit": submit, "jobs": jobs, "status": status, "document": document,
+async def plan(args) -> int | None:
+    async with Gateway(config.load()) as gateway:
+        if args.edit:
+            _err.print(await plan_edit.edit(gateway, job_id(args.job_id)), markup=False)
+            return 0
+        answer = (await gateway.call("GET", f"/v1/jobs/{job_id(args.job_id)}/plan")).json()
+    for line in outline_lines(answer):
+        _out.print(line, markup=False)
+
+
+async def approve(args) -> int | None:
+    return await _request(args, "approve", "approved: writing starts")
+
+
+_COMMANDS = {"login": login, "submit": submit, "jobs": jobs, "status": status, "plan": plan, "approve": approve,
+             "document": document,
              "audit": audit, "cancel": cancel, "resume": resume, "delete": delete, "llm-call": llm_call}

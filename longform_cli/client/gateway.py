@@ -24,7 +24,8 @@ def job_id(value: str) -> str:
         raise CliError(f"{value!r} is not a job id (ids look like 3f2b9c1e-...; `longform jobs` lists yours)") from None
 
 
-def _detail(response: httpx.Response) -> str:
+def detail_of(response: httpx.Response) -> str:
+    """What the gateway said was wrong, in one line."""
     try:
         detail = response.json().get("detail", response.text)
     except (ValueError, AttributeError):
@@ -35,7 +36,7 @@ def _detail(response: httpx.Response) -> str:
 
 
 def refusal(response: httpx.Response) -> CliError:
-    detail = _detail(response)
+    detail = detail_of(response)
     if response.status_code == 401:
         return CliError(f"the gateway did not accept you (401: {detail}); run `longform login` or set LONGFORM_TOKEN")
     if response.status_code == 403:

@@ -63,6 +63,8 @@ _RULES: dict[str, Callable[[JobState, dict], JobState]] = {
     "llm.call": _llm_call,
     "document.assembled": lambda s, d: replace(s, words=d["words"], heading_words=d.get("heading_words", 0)),
     "job.extended": lambda s, d: replace(s, chunks_total=d["chunks_total"]),
+    "job.plan_edited": lambda s, d: replace(s, chunks_total=d["chunks_total"]),
+    "job.approved": lambda s, d: replace(s, chunks_total=d["chunks_total"]),
     "job.completed": lambda s, d: replace(s, words=d["words"], heading_words=d.get("heading_words", 0)),
     "job.failed": lambda s, d: replace(s, error=d["reason"]),
     "job.resumed": lambda s, d: replace(s, error=None),
@@ -94,8 +96,10 @@ def apply(state: JobState | None, envelope: Envelope, seq: int) -> JobState:
 
 
 def _timed(s: JobState, envelope: Envelope) -> JobState:
-    """When the job started (its first plan) and ended, by the times the events happened."""
-    if envelope.type == "job.planned" and s.started_at is None:
+    """When the job started (its first plan, or its approval for a job that waited for review)
+    and ended, by the times the events happened."""
+    starts = envelope.type == "job.approved" or (envelope.type == "job.planned" and s.status != "awaiting_review")
+    if starts and s.started_at is None:
         return replace(s, started_at=envelope.occurred_at)
     if envelope.type in _ENDS:
         return replace(s, ended_at=envelope.occurred_at)

@@ -12,7 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from services.common.ops import Ops
 from services.common.runtime import connect
-from services.gateway import accounts, limiter, llm_calls
+from services.gateway import accounts, limiter, llm_calls, plans
 from services.gateway.config import GatewaySettings
 from services.gateway.errors import NOT_STORABLE, refused, text_not_storable, validation_failed
 from services.gateway.jsonbody import StrictJson
@@ -46,6 +46,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(accounts.router)
     app.include_router(router)
     app.include_router(llm_calls.router)
+    app.include_router(plans.router)
     app.include_router(ws_router)
     app.include_router(pages_router)
     app.mount("/static", static_files(), name="static")

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 
 from contracts.auditlog import ChainCheck, encode_line, event_line, stream_id, text_line
+from contracts.envelope import Message
 from contracts.headings import Heading
 from contracts.jobstate import allows
 from contracts.messages import CancelJob, CommandRefused, ResumeJob
@@ -189,7 +190,7 @@ async def _audit_pages(reads: Reads, stream: str, format: str):
 async def resume_job(job_id: uuid.UUID, request: Request, user_id: uuid.UUID = Depends(current_user)) -> AcceptedJob:
     """A failed or cancelled job continues from its first incomplete chunk; chunks written are kept."""
     job = await _owned_job(request, job_id, user_id)
-    await _command(request, user_id, job, ResumeJob(),
+    await send_command(request, user_id, job, ResumeJob(),
                    f"only a failed or cancelled job can be resumed: this one is {job['status']}")
     return AcceptedJob(id=job_id, status="resuming")
 
@@ -199,11 +200,11 @@ async def resume_job(job_id: uuid.UUID, request: Request, user_id: uuid.UUID = D
 async def cancel_job(job_id: uuid.UUID, request: Request, user_id: uuid.UUID = Depends(current_user)) -> AcceptedJob:
     """Stops the job promptly (a chunk being written is abandoned); everything written is kept."""
     job = await _owned_job(request, job_id, user_id)
-    await _command(request, user_id, job, CancelJob(), f"the job is {job['status']}: there is nothing to cancel")
+    await send_command(request, user_id, job, CancelJob(), f"the job is {job['status']}: there is nothing to cancel")
     return AcceptedJob(id=job_id, status="cancelling")
 
 
-async def _command(request: Request, user_id: uuid.UUID, job, command: CancelJob | ResumeJob, refusal: str) -> None:
+async def send_command(request: Request, user_id: uuid.UUID, job, command: Message, refusal: str) -> None:
     """Sends the owner's command if the job's status allows it (contracts/jobstate.py); else logs
     the refusal in the job's log and answers 409 with it."""
     if allows(job["status"], command.TYPE):

@@ -44,6 +44,9 @@ class NewJob(BaseModel):
         default=True, description="The plan's section titles as the document's headings (md levels, docx"
         " Heading styles and a table of contents, numbered txt lines); false for flat prose such as a story or a"
         " letter. Headings come on top of the target, which counts body words.")
+    review_plan: StrictBool = Field(
+        default=False, description="Stop after planning in `awaiting_review`: the owner edits the outline"
+        " (PUT /v1/jobs/{id}/plan) and approves it (POST .../approve).")
     source_text: str | None = Field(
         default=None,
         description="rewrite and analyze only: the source as UTF-8 text, at most max_source_bytes (8 MiB by default) and"

@@ -37,7 +37,7 @@ async def create_job(db: Database, user_id: uuid.UUID, job: NewJob, source: Sour
             await _insert_source(tx, job_id, source)
         message = JobRequested(mode=job.mode, title=job.title, instructions=job.instructions,
                                target_words=job.target_words, model=job.model, headings=job.headings,
-                               source_words=source.words if source else None)
+                               source_words=source.words if source else None, review_plan=job.review_plan)
         tx.emit(Envelope.wrap(message, service=SERVICE, job_id=job_id, user_id=user_id,
                               event_id=derived_id(job_id, JobRequested.TYPE)))
     return job_id

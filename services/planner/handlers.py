@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from contracts.envelope import Envelope, derived_id
 from contracts.messages import (
     AssembleDocument, CancelJob, ChunkProcessed, ExtendJob, JobCancelled, JobCompleted, JobExtended, JobFailed,
-    JobPlanned, JobRequested, JobResumed, Message, ResumeJob, WriteChunk,
+    JobPlanned, JobRequested, JobResumed, Message, PlanProposed, ResumeJob, WriteChunk,
 )
 from contracts.jobstate import JobStatus, plan_sources
 from services.common.consumers import consumer_name
@@ -66,12 +66,15 @@ async def plan_job(envelope: Envelope, ports: Ports) -> None:
             await store_passages(tx, job_id, req, s)
         sections, chunks, words = await store.count_planned(tx, job_id)
         decision = Decision(tx, envelope)
+        if req.review_plan:  # first, so the job goes from requested to awaiting review, never writing
+            decision.emit(PlanProposed(sections=sections, planned_words=words))
         decision.emit(JobPlanned(sections=sections, chunks_total=chunks, planned_words=words,
                                  outline_source=planned.source, fallback=planned.fallback))
         if await store.take_stop(tx, job_id):  # cancelled while the outline was being written
             await _cancel(decision)
             return
-        await _dispatch(decision, await store.lock_plan(tx, job_id))
+        if not req.review_plan:  # else writing starts when the owner approves (services/planner/review.py)
+            await _dispatch(decision, await store.lock_plan(tx, job_id))
 
 
 async def chunk_processed(envelope: Envelope, ports: Ports) -> None:
@@ -165,7 +168,7 @@ async def cancel_job(envelope: Envelope, ports: Ports) -> None:
         plan = await store.lock_plan(tx, envelope.job_id)
         if plan is None:
             await store.note_stop(tx, envelope.job_id)
-        elif plan["state"] in (JobStatus.WRITING, JobStatus.NOTING):
+        elif plan["state"] in (JobStatus.WRITING, JobStatus.NOTING, JobStatus.AWAITING_REVIEW):
             await _cancel(Decision(tx, envelope))
         elif plan["state"] == JobStatus.ASSEMBLING:
             await store.move(tx, envelope.job_id, JobStatus.CANCELLING)

@@ -1,8 +1,8 @@
 """Wiring only: settings, connections, subscribers."""
 
 from contracts.messages import (
-    CancelJob, ChunkProcessed, DeleteJob, ExtendJob, JobCompleted, JobFailed, JobRequested, PassageNoted, PlanReport,
-    ResumeJob,
+    ApprovePlan, CancelJob, ChunkProcessed, DeleteJob, EditPlan, ExtendJob, JobCompleted, JobFailed, JobRequested,
+    PassageNoted, PlanReport, ResumeJob,
 )
 from services.common import consumers
 from services.common.bus import Bus
@@ -16,6 +16,7 @@ from services.planner.handlers import (
 )
 from services.planner.reporting import plan_report
 from services.planner.recovery import resume_owned
+from services.planner.review import approve_plan, edit_plan
 
 
 async def main() -> None:
@@ -34,6 +35,8 @@ async def main() -> None:
         bus.subscribe(consumer[JobCompleted.TYPE], lambda e: job_completed(e, ports))
         bus.subscribe(consumer[CancelJob.TYPE], lambda e: cancel_job(e, ports))
         bus.subscribe(consumer[DeleteJob.TYPE], lambda e: delete_job(e, ports))
+        bus.subscribe(consumer[EditPlan.TYPE], lambda e: edit_plan(e, ports))
+        bus.subscribe(consumer[ApprovePlan.TYPE], lambda e: approve_plan(e, ports))
         owned = await bus.unacknowledged()  # before this process pulls anything
         return [lambda: resume_owned(ports, dispatch)] if owned else []
 

@@ -2,7 +2,7 @@
 
 import uuid
 
-from contracts.jobstate import PLAN_FIRST, IllegalMove, JobStatus, plan_sources
+from contracts.jobstate import PLAN_FIRST, PLAN_FOR_REVIEW, IllegalMove, JobStatus, plan_sources
 from contracts.messages import JobRequested
 from services.common.db import Tx
 from services.planner.dispatch import SectionProgress
@@ -14,13 +14,14 @@ async def plan_exists(tx: Tx, job_id: uuid.UUID) -> bool:
 
 
 async def insert_plan(tx: Tx, job_id: uuid.UUID, user_id: uuid.UUID, req: JobRequested, *, width: int,
-                      style: str, outline_source: str, state: JobStatus = PLAN_FIRST) -> bool:
+                      style: str, outline_source: str, state: JobStatus | None = None) -> bool:
+    """The plan, made in `state`: by default writing, or awaiting review when the job asked to review it."""
     created = await tx.fetchval(
         "INSERT INTO planner.plans (job_id, user_id, mode, title, instructions, target_words, planned_words,"
         " width, model, style, outline_source, state, headings) VALUES ($1,$2,$3,$4,$5,$6,0,$7,$8,$9,$10,$11,$12)"
         " ON CONFLICT (job_id) DO NOTHING RETURNING true",
         job_id, user_id, req.mode, req.title, req.instructions, req.target_words, width, req.model, style,
-        outline_source, state, req.headings,
+        outline_source, state or (PLAN_FOR_REVIEW if req.review_plan else PLAN_FIRST), req.headings,
     )
     return bool(created)
 

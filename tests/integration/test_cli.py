@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 import httpx
 import pytest
 
+from contracts.outline import walk
 from longform_cli.embedded import free_port
 from tests.integration.client import ApiClient
 from tests.integration.chain import tampered
@@ -286,3 +287,65 @@ def test_failures_are_one_clear_line_and_a_non_zero_exit(stack, cli) -> None:
     assert signed_out.returncode == 1 and "not signed in" in signed_out.stderr
     for result in (unknown, not_an_id, bad_token, unreachable, signed_out):
         assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_plan_prints_the_tree_with_the_apis_figures(cli, followed, api) -> None:
+    job_id, _ = followed
+    printed = cli("plan", job_id)
+    assert printed.returncode == 0, printed.stderr
+    plan = api.http.get(f"/v1/jobs/{job_id}/plan").json()
+    lines = printed.stdout.splitlines()
+    assert lines[0].startswith(f"{job_id}: completed, generate, target 400 words")
+    nodes = [n for n in walk(plan["sections"])]
+    assert len(lines) == 1 + len(nodes)
+    for line, node in zip(lines[1:], nodes):
+        assert line.startswith("  " * (node["level"] - 1) + ("#%d " % node["index"] if "index" in node else ""))
+        assert f"{node['words']:,}/{node['budget_words']:,} words  {node['chunks_done']}/{node['chunks']} chunks" in line
+        assert node["status"] in line and "[" in line
+    unknown = cli("plan", str(uuid.uuid4()))
+    assert unknown.returncode == 1 and "not found (404)" in unknown.stderr
+
+
+EDITOR_SCRIPT = """\
+import sys, yaml
+path = sys.argv[1]
+tree = yaml.safe_load(open(path))
+leaf = tree[0]
+while "sections" in leaf:
+    leaf = leaf["sections"][0]
+leaf["title"] = "{title}"
+leaf["budget_words"] = {budget}
+open(path, "w").write(yaml.safe_dump(tree))
+"""
+
+
+def _editor(tmp_path, title: str, budget: int) -> str:
+    script = tmp_path / f"edit-{secrets.token_hex(3)}.py"
+    script.write_text(EDITOR_SCRIPT.format(title=title, budget=budget))
+    return f"{sys.executable} {script}"
+
+
+def test_review_plan_edit_in_the_editor_then_approve(cli, api, tmp_path) -> None:
+    submitted = cli("submit", "--review-plan", "--target", "1200", "--title", "Reviewed",
+                    "--instructions", "An essay about estuaries.")
+    assert submitted.returncode == 0, submitted.stderr
+    job_id = submitted.stdout.splitlines()[0]
+    assert f"longform approve {job_id}" in submitted.stderr
+    assert api.wait_for(job_id, lambda s: s["status"] != "requested")["status"] == "awaiting_review"
+
+    refused = cli("plan", job_id, "--edit", EDITOR=_editor(tmp_path, "Estuaries", 0))
+    assert refused.returncode == 1 and "section 1 “Estuaries”: its budget must be at least 1 word" in refused.stderr
+    budget = api.http.get(f"/v1/jobs/{job_id}/plan").json()["planned_words"] + 100
+    edited = cli("plan", job_id, "--edit", EDITOR=_editor(tmp_path, "Estuaries", budget))
+    assert edited.returncode == 0, edited.stderr
+    api.audit_until(job_id, lambda log: any(e["type"] == "job.plan_edited" for e in log))
+    shown = cli("plan", job_id)
+    assert "#0 Estuaries  pending" in shown.stdout and f"0/{budget:,} words" in shown.stdout
+
+    approved = cli("approve", job_id)
+    assert approved.returncode == 0 and f"{job_id} approved" in approved.stdout
+    assert api.wait_for(job_id, lambda s: s["status"] in ("completed", "failed"))["status"] == "completed"
+    again = cli("approve", job_id)
+    assert again.returncode == 1 and "(409)" in again.stderr and "completed" in again.stderr
+    not_in_review = cli("plan", job_id, "--edit", EDITOR="false")
+    assert not_in_review.returncode == 1 and "only a plan awaiting review can be edited" in not_in_review.stderr

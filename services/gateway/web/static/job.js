@@ -1,6 +1,7 @@
 // One job: its state, its document read in the page (a completed job's), downloads, its audit log.
 
 import { api, formatDate, jobUrl, number } from "./api.js";
+import { Outline } from "./outline.js";
 import { auditPanel } from "./panel.js";
 import { setUpNav } from "./site.js";
 
@@ -38,6 +39,7 @@ async function load() {
   }));
   get(".show-audit").onclick = () => auditPanel().open(jobId, job.title);
   showChain();
+  new Outline(get("#outline"), jobId).start(job);
   for (const link of root.querySelectorAll(".doc-link")) link.hidden = job.status !== "completed";
   await showDocument(job);
 }
