@@ -102,6 +102,8 @@ def _problem(body: bytes) -> dict | None:
         strict_loads(body)
     except BadJson as bad:
         return {"type": bad.kind, "loc": ["body"], "msg": str(bad)}
+    except UnicodeDecodeError:  # every route's body is JSON text: bytes that are not UTF-8 are not
+        return {"type": "json_invalid", "loc": ["body"], "msg": "the body is not UTF-8 text"}
     except ValueError:
         return None  # not JSON at all: the route answers that in its own words
     return None

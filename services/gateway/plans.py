@@ -18,7 +18,7 @@ from services.gateway.auth import current_user, job_not_found
 from services.gateway.plan_edit import EditedPlan, checked_leaves
 from services.gateway.recorded import reads_of
 from services.gateway.routes import send_command
-from services.gateway.schemas import AcceptedJob, Problem
+from services.gateway.schemas import AcceptedJob, FieldError, Problem
 
 router = APIRouter()
 _REFUSED = {401: {"model": Problem, "description": "Missing or invalid token (or session)."},
@@ -100,8 +100,16 @@ async def get_section(job_id: uuid.UUID, index: int, request: Request,
                        text="\n\n".join(r["text"] for r in texts))
 
 
+class PlanRefused(BaseModel):
+    """An edit refused: a sentence naming the section (a budget, a title), or the body's fields in
+    FastAPI's validation shape with their plain sentence."""
+
+    detail: str | list[FieldError]
+    message: str | None = None
+
+
 _COMMAND_REFUSED = _REFUSED | {409: {"model": Problem, "description": "The job is not awaiting review."},
-                               422: {"model": Problem, "description": "The edit is not a valid plan: the"
+                               422: {"model": PlanRefused, "description": "The edit is not a valid plan: the"
                                      " message names the section."}}
 
 
