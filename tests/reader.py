@@ -95,8 +95,9 @@ def plan_of(query, job_id: str) -> list[dict]:
         " FROM planner.sections_v1 s WHERE s.job_id = $1 ORDER BY s.section_index", job_id)]
 
 
-def check_document(api, query, job_id: str) -> dict[str, Read]:
-    """Every reader's check on a completed job's three formats; returns them as read."""
+def check_document(api, query, job_id: str, *, section_budgets: bool = True) -> dict[str, Read]:
+    """Every reader's check on a completed job's three formats; returns them as read. Without
+    `section_budgets`, each section is not held to its budget (see the real-model tier)."""
     job = api.job(job_id)
     assert job["status"] == "completed", job
     plan = plan_of(query, job_id)
@@ -115,7 +116,8 @@ def check_document(api, query, job_id: str) -> dict[str, Read]:
     assert job["heading_words"] == sum(count_words(h.title) for h in expected)
     leaves = list({h.section_index: h.title for h in expected}.values())  # each section's own heading
     assert len(leaves) == len(set(leaves)), f"two sections share a title: {Counter(leaves).most_common(3)}"
-    _check_budgets(plan)
+    if section_budgets:
+        _check_budgets(plan)
     repeated = [p for p, n in Counter(paragraphs(reads["txt"].body)).items() if n > 1]
     assert repeated == [], f"a paragraph repeats: {repeated[:1]}"
     if expected:
