@@ -14,6 +14,7 @@ from typing import Iterable
 
 
 MAX_TITLE_WORDS = 10
+OPENING_CHARS = 400  # of a section's first chunk: enough for a first sentence to title it by
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s")
 _QUOTES = re.compile(r"[\"“”«»„]")
 _EDGE = re.compile(r"^[\s\"'“”‘’«»(\[*_#-]+|[\s\"'“”‘’«»)\]*_:;,.!?…-]+$")

@@ -4,10 +4,8 @@ section's first chunk, at the character where that chunk starts in the body stri
 import json
 import uuid
 
-from contracts.headings import Heading, SectionShape, headings
+from contracts.headings import OPENING_CHARS, Heading, SectionShape, headings
 from services.common.db import Tx
-
-_OPENING_CHARS = 400  # enough for a first sentence to title a section by
 
 
 async def place_headings(tx: Tx, job_id: uuid.UUID) -> list[dict]:
@@ -18,7 +16,7 @@ async def place_headings(tx: Tx, job_id: uuid.UUID) -> list[dict]:
         "  FROM generator.chunks_v1 WHERE job_id = $1)"
         " SELECT s.section_index, s.titles, s.title_source, p.at, p.opening FROM planner.sections_v1 s"
         " JOIN placed p ON p.chunk_index = s.first_chunk WHERE s.job_id = $1 ORDER BY s.section_index",
-        job_id, _OPENING_CHARS,
+        job_id, OPENING_CHARS,
     )
     at = {r["section_index"]: r["at"] for r in rows}
     shapes = [SectionShape(r["section_index"], tuple(r["titles"]), r["title_source"], r["opening"]) for r in rows]

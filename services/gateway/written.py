@@ -9,11 +9,10 @@ import uuid
 from dataclasses import dataclass
 from typing import AsyncIterator
 
-from contracts.headings import Heading, SectionShape, headings
+from contracts.headings import OPENING_CHARS, Heading, SectionShape, headings
 from services.common.db import Reads
 from services.gateway.documents import Piece
 
-_OPENING_CHARS = 400  # as the assembler reads a section's opening to title it
 _CHUNKS_PER_READ = 16
 
 
@@ -66,7 +65,7 @@ async def written_headings(reads: Reads, job_id: uuid.UUID, titled: bool) -> tup
         "SELECT s.section_index, s.titles, s.title_source, s.first_chunk, left(c.text, $2) AS opening"
         " FROM planner.sections_v1 s LEFT JOIN generator.chunks_v1 c"
         "  ON c.job_id = s.job_id AND c.chunk_index = s.first_chunk"
-        " WHERE s.job_id = $1 ORDER BY s.section_index", job_id, _OPENING_CHARS)
+        " WHERE s.job_id = $1 ORDER BY s.section_index", job_id, OPENING_CHARS)
     first_chunks = {r["first_chunk"]: r["section_index"] for r in rows if r["first_chunk"] is not None}
     if not titled:
         return [], first_chunks
