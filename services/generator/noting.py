@@ -67,7 +67,10 @@ async def _notes(cmd: NotePassage, envelope: Envelope, ports) -> tuple[str, str,
         kept.append(notes)
         return None
 
-    if await ask(ports.llm, prompt, log, attempts=s.note_attempts, judge=judge):
+    async def keep(tx: Tx) -> None:  # the kept call and its notes commit together: a crash between
+        await _store(tx, envelope.job_id, cmd.passage, kept[-1], "llm", "")  # them asks no passage twice
+
+    if await ask(ports.llm, prompt, log, attempts=s.note_attempts, judge=judge, keep=keep):
         return kept[-1], "llm", ""
     last = problems[-1] if problems else "provider errors"
     return (notes_in_code(cmd.text, s.note_words), "code",

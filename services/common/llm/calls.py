@@ -48,9 +48,10 @@ class LlmCallLog:
         self.passage = passage  # analyze: the source passage a `note` call is about
         bind_job(job_id)  # this task's log lines carry the job id
 
-    async def record(self, call: Call, *also: Message) -> None:
+    async def record(self, call: Call, *also: Message, with_it: Callable[[Tx], Awaitable[None]] | None = None) -> None:
         """Stores the call and emits its `llm.call` (and `error`) event, and the events in `also`,
-        in one transaction."""
+        in one transaction; `with_it` writes what the call produced in that same transaction, so a
+        kept call and its result are stored together or not at all."""
         c, p = call.completion, call.prompt
         words = count_words(c.text) if c else 0
         async with self.db.transaction(job_id=self.job_id, user_id=self.user_id) as tx:
@@ -72,6 +73,8 @@ class LlmCallLog:
                 )))
             for message in also:
                 tx.emit(self._envelope(message))
+            if with_it is not None:
+                await with_it(tx)
             if self._stop_check is not None:
                 self.stopped = await self._stop_check(tx)
         count_llm_call(self.provider, self.purpose, _outcome(call), c.latency_ms if c else call.latency_ms,
