@@ -65,6 +65,7 @@ _MOVES: dict[JobStatus, dict[str, JobStatus]] = {
     },
     S.ASSEMBLING: {
         "chunk.processed": S.ASSEMBLING, "document.assembled": S.ASSEMBLING, "job.extend": S.EXTENDING,
+        "job.complete": S.ASSEMBLING,
         "job.failed": S.FAILED, "job.cancel_requested": S.CANCELLING,
     },
     S.EXTENDING: {
@@ -76,7 +77,8 @@ _MOVES: dict[JobStatus, dict[str, JobStatus]] = {
         "job.resumed": S.CANCELLING, "document.assemble": S.CANCELLING, "document.assembled": S.CANCELLING,
         "job.extend": S.CANCELLING, "job.extended": S.CANCELLING, "job.cancel_requested": S.CANCELLING,
         "job.source_divided": S.CANCELLING, "passage.note": S.CANCELLING, "passage.noted": S.CANCELLING,
-        "report.plan": S.CANCELLING, "job.cancelled": S.CANCELLED, "job.failed": S.FAILED,
+        "report.plan": S.CANCELLING, "job.complete": S.CANCELLING, "job.cancelled": S.CANCELLED,
+        "job.failed": S.FAILED,
     },
     S.COMPLETED: {"chunk.processed": S.COMPLETED},
     S.FAILED: {
@@ -105,10 +107,10 @@ PLAN_MOVES: dict[tuple[JobStatus, JobStatus], tuple[str, ...]] = {
     (S.WRITING, S.FAILED): ("chunk.processed", "job.failed"),
     (S.WRITING, S.CANCELLED): ("job.cancel_requested", "job.cancelled"),
     (S.ASSEMBLING, S.WRITING): ("job.extend", "job.extended"),
-    (S.ASSEMBLING, S.COMPLETED): ("job.completed",),
+    (S.ASSEMBLING, S.COMPLETED): ("job.complete", "job.completed"),
     (S.ASSEMBLING, S.FAILED): ("job.failed",),
     (S.ASSEMBLING, S.CANCELLING): ("job.cancel_requested",),  # carried out at the assembler's verdict
-    (S.CANCELLING, S.COMPLETED): ("job.completed",),  # the document made it: the cancel came too late
+    (S.CANCELLING, S.COMPLETED): ("job.complete", "job.completed"),  # the document made it: the cancel came too late
     (S.CANCELLING, S.CANCELLED): ("job.extend", "job.cancelled"),  # short: stop instead of extending
     (S.CANCELLING, S.FAILED): ("job.failed",),
     (S.FAILED, S.WRITING): ("job.resume_requested", "job.resumed"),

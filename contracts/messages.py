@@ -211,6 +211,17 @@ class JobExtended(Message):
     round: int
 
 
+class CompleteJob(Message):
+    """The assembler found the document at its target: the planner completes the job (its plan,
+    and `job.completed` in the same transaction, the job's last step)."""
+
+    TYPE = "job.complete"
+    KIND = "command"
+    words: int  # body words, what the target counts
+    target_words: int
+    heading_words: int = 0  # the headings' words, on top
+
+
 class JobCompleted(Message):
     TYPE = "job.completed"
     words: int  # body words, what the target counts
@@ -451,7 +462,7 @@ class RetentionPruned(Message):
 
 ALL: tuple[type[Message], ...] = (
     JobRequested, JobPlanned, WriteChunk, ChunkStarted, ChunkContinued, ChunkProcessed, AssembleDocument,
-    DocumentAssembled, ExtendJob, JobExtended, JobCompleted, JobFailed,
+    DocumentAssembled, ExtendJob, JobExtended, CompleteJob, JobCompleted, JobFailed,
     LlmCalled, DbQueried, RowInserted, RowUpdated, ErrorRaised, UserCreated, ResumeJob, JobResumed,
     Redelivered, CancelJob, JobCancelled, ChunkStopped, DeleteJob, JobDataDeleted, JobDeleted,
     RetentionPruned, SummarizeChunk, ChunkSummarized, RequestRefused, CommandRefused, SourceDivided, NotePassage,

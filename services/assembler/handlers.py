@@ -1,9 +1,10 @@
-"""AssembleDocument in; DocumentAssembled and then JobCompleted, ExtendJob or JobFailed out."""
+"""AssembleDocument in; DocumentAssembled and then CompleteJob (the planner completes the job), ExtendJob or
+JobFailed out."""
 
 from dataclasses import dataclass
 
 from contracts.envelope import Envelope, derived_id
-from contracts.messages import AssembleDocument, DocumentAssembled, ExtendJob, JobCompleted, JobFailed, Message
+from contracts.messages import AssembleDocument, CompleteJob, DocumentAssembled, ExtendJob, JobFailed, Message
 from contracts.wordcount import WordTally, count_words
 from services.assembler import shape, store
 from services.assembler.config import AssemblerSettings
@@ -50,7 +51,7 @@ async def _count(tx: Tx, envelope: Envelope, slice_chars: int) -> int:
 def _verdict(cmd: AssembleDocument, words: int, heading_words: int, max_rounds: int) -> Message:
     """The target counts body words only: headings come on top of it."""
     if words >= cmd.target_words:
-        return JobCompleted(words=words, target_words=cmd.target_words, heading_words=heading_words)
+        return CompleteJob(words=words, target_words=cmd.target_words, heading_words=heading_words)
     if cmd.round > max_rounds:
         return JobFailed(words=words, reason=(
             f"document still short after {max_rounds} extension rounds: "

@@ -14,9 +14,9 @@ Each service's main.py subscribes its handlers to the consumers named here, by m
 from dataclasses import dataclass
 
 from contracts.messages import (
-    ApprovePlan, AssembleDocument, CancelJob, ChunkProcessed, DeleteJob, EditPlan, ExtendJob, JobCancelled,
-    JobCompleted, JobFailed, JobRequested, NotePassage, PassageNoted, PlanReport, ResumeJob, SummarizeChunk,
-    WriteChunk,
+    ApprovePlan, AssembleDocument, CancelJob, ChunkProcessed, ChunkSummarized, CompleteJob, DeleteJob, EditPlan,
+    ExtendJob, JobCancelled, JobFailed, JobRequested, NotePassage, PassageNoted, PlanReport, ResumeJob,
+    SummarizeChunk, WriteChunk,
 )
 from services.common.retry import OUTAGE, REDELIVERY, Backoff
 
@@ -47,9 +47,10 @@ def consumer_name(service: str, message_type: str) -> str:
 def planner(s) -> dict[str, Consumer]:
     """`s`: PlannerSettings."""
     workers = {JobRequested.TYPE: s.plan_workers,  # one slow outline call does not hold up other jobs
-               ChunkProcessed.TYPE: s.progress_workers, PassageNoted.TYPE: s.progress_workers,
+               ChunkProcessed.TYPE: s.progress_workers, ChunkSummarized.TYPE: s.progress_workers,
+               PassageNoted.TYPE: s.progress_workers,
                PlanReport.TYPE: s.plan_workers,  # an outline call each
-               ExtendJob.TYPE: 1, ResumeJob.TYPE: 1, JobFailed.TYPE: 1, JobCompleted.TYPE: 1, CancelJob.TYPE: 1,
+               ExtendJob.TYPE: 1, ResumeJob.TYPE: 1, JobFailed.TYPE: 1, CompleteJob.TYPE: 1, CancelJob.TYPE: 1,
                DeleteJob.TYPE: 1, EditPlan.TYPE: 1, ApprovePlan.TYPE: 1}
     return _by_type(Consumer("planner", t, s.ack_wait_seconds, workers=n, max_ack_pending=s.max_ack_pending)
                     for t, n in workers.items())

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from contracts.envelope import Envelope, derived_id
 from contracts.messages import (
-    AssembleDocument, CancelJob, ChunkProcessed, ExtendJob, JobCancelled, JobCompleted, JobExtended, JobFailed,
-    JobPlanned, JobRequested, JobResumed, Message, PlanProposed, ResumeJob, WriteChunk,
+    AssembleDocument, CancelJob, ChunkProcessed, ChunkSummarized, CompleteJob, ExtendJob, JobCancelled, JobCompleted,
+    JobExtended, JobFailed, JobPlanned, JobRequested, JobResumed, Message, PlanProposed, ResumeJob, WriteChunk,
 )
 from contracts.jobstate import JobStatus, plan_sources
 from services.common.consumers import consumer_name
@@ -94,6 +94,19 @@ async def chunk_processed(envelope: Envelope, ports: Ports) -> None:
             await _dispatch(decision, plan)
 
 
+async def chunk_summarized(envelope: Envelope, ports: Ports) -> None:
+    """A chunk was folded into the memory. The assembly waits for the last of them, so that no step
+    of the job comes after its completion (a completed job's log ends with `job.completed`)."""
+    folded = envelope.payload(ChunkSummarized)
+    async with ports.db.transaction(job_id=envelope.job_id, user_id=envelope.user_id) as tx:
+        plan = await store.claimed_plan(tx, envelope)
+        if plan is None:
+            return
+        await store.mark_summarized(tx, envelope.job_id, folded.chunk_index)
+        if plan["state"] == JobStatus.WRITING and await store.all_written_and_folded(tx, envelope.job_id):
+            await _assemble(Decision(tx, envelope), plan)
+
+
 async def extend_job(envelope: Envelope, ports: Ports) -> None:
     request, s = envelope.payload(ExtendJob), ports.settings
     async with ports.db.transaction(job_id=envelope.job_id, user_id=envelope.user_id) as tx:
@@ -127,6 +140,7 @@ async def resume_job(envelope: Envelope, ports: Ports) -> None:
         if plan is None or plan["state"] not in (JobStatus.FAILED, JobStatus.CANCELLED):
             return
         reset = await store.reset_failed(tx, envelope.job_id)
+        await store.stop_waiting_for_memory(tx, envelope.job_id)
         await store.move(tx, envelope.job_id, JobStatus.WRITING, 0 if plan["state"] == JobStatus.FAILED else None)
         decision = Decision(tx, envelope)
         decision.emit(JobResumed(chunks_reset=reset, reason="user", consumer=consumer_name(SERVICE, ResumeJob.TYPE)))
@@ -140,10 +154,18 @@ async def job_failed(envelope: Envelope, ports: Ports) -> None:
     await _move_to(JobStatus.FAILED, envelope, ports)
 
 
-async def job_completed(envelope: Envelope, ports: Ports) -> None:
-    """The assembler found the document at its target: the plan is complete, and final."""
-    envelope.payload(JobCompleted)
-    await _move_to(JobStatus.COMPLETED, envelope, ports)
+async def complete_job(envelope: Envelope, ports: Ports) -> None:
+    """The assembler found the document at its target: the plan is complete, and final, and the
+    job's `job.completed` is said in the same transaction, as the last step of its log."""
+    done = envelope.payload(CompleteJob)
+    async with ports.db.transaction(job_id=envelope.job_id, user_id=envelope.user_id) as tx:
+        plan = await store.claimed_plan(tx, envelope)
+        if plan is None:
+            return
+        if plan["state"] in plan_sources(JobStatus.COMPLETED):
+            await store.move(tx, envelope.job_id, JobStatus.COMPLETED)
+        Decision(tx, envelope).emit(JobCompleted(words=done.words, target_words=done.target_words,
+                                                 heading_words=done.heading_words))
 
 
 async def _move_to(status: JobStatus, envelope: Envelope, ports: Ports) -> None:
@@ -201,10 +223,9 @@ async def _dispatch(decision: Decision, plan) -> None:
     tx, job_id = decision.tx, plan["job_id"]
     sections = await store.section_progress(tx, job_id)
     if all(s.finished for s in sections):
-        await store.move(tx, job_id, JobStatus.ASSEMBLING)
-        decision.emit(AssembleDocument(target_words=plan["target_words"], round=plan["extension_round"] + 1,
-                                       headings=plan["headings"]))
-        return
+        if await store.memory_complete(tx, job_id):
+            await _assemble(decision, plan)
+        return  # else the last summary asks for the assembly (chunk_summarized)
     chosen = next_sections(sections, plan["width"])
     if not chosen:
         return
@@ -212,6 +233,12 @@ async def _dispatch(decision: Decision, plan) -> None:
     for row in await store.chunks_to_write(tx, job_id, chosen):
         decision.emit(_write_command(plan, row, total), key=row["chunk_index"])
     await store.mark_dispatched(tx, job_id, chosen)
+
+
+async def _assemble(decision: Decision, plan) -> None:
+    await store.move(decision.tx, plan["job_id"], JobStatus.ASSEMBLING)
+    decision.emit(AssembleDocument(target_words=plan["target_words"], round=plan["extension_round"] + 1,
+                                   headings=plan["headings"]))
 
 
 def _write_command(plan, row, total: int) -> WriteChunk:

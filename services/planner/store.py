@@ -163,6 +163,30 @@ async def finish_chunk(tx: Tx, job_id: uuid.UUID, chunk_index: int, status: str,
     )
 
 
+async def mark_summarized(tx: Tx, job_id: uuid.UUID, chunk_index: int) -> None:
+    await tx.execute("UPDATE planner.chunks SET summarized = true WHERE job_id = $1 AND chunk_index = $2",
+                     job_id, chunk_index)
+
+
+async def memory_complete(tx: Tx, job_id: uuid.UUID) -> bool:
+    """Every chunk folded into the memory: no summary of the job is still to come."""
+    return not await tx.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM planner.chunks WHERE job_id = $1 AND NOT summarized)", job_id)
+
+
+async def all_written_and_folded(tx: Tx, job_id: uuid.UUID) -> bool:
+    return await tx.fetchval(
+        "SELECT bool_and(status = 'done' AND summarized) FROM planner.chunks WHERE job_id = $1", job_id) or False
+
+
+async def stop_waiting_for_memory(tx: Tx, job_id: uuid.UUID) -> None:
+    """A resumed job does not wait for the summaries of chunks written before it stopped: a summary
+    given up with its job (its message failed every delivery) would otherwise hold the assembly
+    for ever. At worst a late one is logged after the job completes."""
+    await tx.execute("UPDATE planner.chunks SET summarized = true WHERE job_id = $1 AND status = 'done'"
+                     " AND NOT summarized", job_id)
+
+
 async def mark_dispatched(tx: Tx, job_id: uuid.UUID, indexes: list[int]) -> None:
     await tx.execute(
         "UPDATE planner.chunks SET status = 'dispatched', dispatched_at = now()"

@@ -35,10 +35,10 @@ async def test_the_last_chunk_assembled_completes_a_job_at_its_target(assembler,
                                     job.job_id)
     assert dict(document) == {"body": "\n\n".join(PARAGRAPHS), "words": words, "chunks": 3, "round": 1}
     assert [(e.type, e.data) for e in await outbox(owner, "assembler", job.job_id, "document.assembled",
-                                                   "job.completed", "job.extend", "job.failed")] == [
+                                                   "job.complete", "job.extend", "job.failed")] == [
         ("document.assembled", {"words": words, "chunks": 3, "target_words": words, "round": 1, "heading_count": 0,
                                 "heading_words": 0}),
-        ("job.completed", {"words": words, "target_words": words, "heading_words": 0})]
+        ("job.complete", {"words": words, "target_words": words, "heading_words": 0})]
 
 
 async def test_a_document_is_counted_slice_by_slice_as_a_whole(assembler, databases, owner):
@@ -55,7 +55,7 @@ async def test_a_short_document_asks_for_the_missing_words(assembler, databases,
     await assemble_document(job.envelope(AssembleDocument(target_words=words + 40, round=2), "planner"), ports)
     [extend] = await outbox(owner, "assembler", job.job_id, "job.extend")
     assert extend.data == {"missing_words": 40, "words": words, "round": 2}
-    assert await outbox(owner, "assembler", job.job_id, "job.completed", "job.failed") == []
+    assert await outbox(owner, "assembler", job.job_id, "job.complete", "job.failed") == []
 
 
 async def test_a_document_still_short_after_the_last_round_fails_the_job(assembler, databases, owner):
@@ -65,7 +65,7 @@ async def test_a_document_still_short_after_the_last_round_fails_the_job(assembl
     [failed] = await outbox(owner, "assembler", job.job_id, "job.failed")
     assert failed.data == {"words": words, "reason": (
         f"document still short after 2 extension rounds: {words:,} of 1,000 words written")}
-    assert await outbox(owner, "assembler", job.job_id, "job.extend", "job.completed") == []
+    assert await outbox(owner, "assembler", job.job_id, "job.extend", "job.complete") == []
 
 
 async def test_a_redelivered_assembly_emits_nothing_twice(assembler, databases, owner):
@@ -108,7 +108,7 @@ async def test_the_plans_titles_are_placed_before_their_sections_first_chunks(as
     starts = [row["body"][h["at"] - 1:] for h in placed]
     assert [start.startswith(texts[chunk]) for start, chunk in zip(starts, [0, 0, 1, 3])] == [True] * 4
     assert row["words"] == words and row["heading_words"] == 1 + 1 + 1 + 2
-    [completed] = await outbox(owner, "assembler", job.job_id, "job.completed")
+    [completed] = await outbox(owner, "assembler", job.job_id, "job.complete")
     assert completed.data == {"words": words, "target_words": words, "heading_words": 5}
 
 
@@ -128,5 +128,5 @@ async def test_a_transactions_events_carry_one_time_in_the_order_they_are_stored
     words = await stored_by_the_generator(databases, job, PARAGRAPHS)
     await assemble_document(job.envelope(AssembleDocument(target_words=words, round=1), "planner"), ports)
     events = await outbox(owner, "assembler", job.job_id)
-    assert [e.type for e in events][0] == "db.query" and "job.completed" in [e.type for e in events]
+    assert [e.type for e in events][0] == "db.query" and "job.complete" in [e.type for e in events]
     assert len({e.occurred_at for e in events}) == 1

@@ -5,13 +5,13 @@ takes no cancel, failure or resume; a move the table does not allow raises."""
 import pytest
 
 from contracts.jobstate import IllegalMove, JobStatus
-from contracts.messages import CancelJob, ExtendJob, JobCompleted, JobFailed, ResumeJob
+from contracts.messages import CancelJob, CompleteJob, ExtendJob, JobFailed, ResumeJob
 from services.planner import store
 from services.planner.handlers import (
-    cancel_job, chunk_processed, extend_job, job_completed, job_failed, plan_job, resume_job,
+    cancel_job, complete_job, extend_job, job_failed, plan_job, resume_job,
 )
 from tests.handler.effects import Job, effects, outbox
-from tests.handler.test_planner_handlers import plan_state, report, requested
+from tests.handler.test_planner_handlers import plan_state, requested, written_and_folded
 
 
 async def _assembling(planner, owner):
@@ -19,15 +19,18 @@ async def _assembling(planner, owner):
     ports, job = await planner(chunk_words=200), Job()
     await plan_job(job.envelope(requested(40), "gateway"), ports)
     [write] = await outbox(owner, "planner", job.job_id, "chunk.write")
-    await chunk_processed(job.envelope(report(write), "generator"), ports)
+    await written_and_folded(job, write, ports)
     assert (await plan_state(owner, job))["state"] == "assembling"
     return ports, job
 
 
 async def test_the_plan_completes_with_its_document_and_then_takes_no_command(planner, owner):
     ports, job = await _assembling(planner, owner)
-    await job_completed(job.envelope(JobCompleted(words=45, target_words=40), "assembler"), ports)
+    await complete_job(job.envelope(CompleteJob(words=45, target_words=40), "assembler"), ports)
     assert (await plan_state(owner, job))["state"] == "completed"
+    [completed] = await outbox(owner, "planner", job.job_id, "job.completed")  # said with the plan's move
+    assert completed.data == {"words": 45, "target_words": 40, "heading_words": 0}
+    assert (await effects(owner, "planner", job.job_id))[-1].type == "job.completed"  # the transaction's last
 
     before = await effects(owner, "planner", job.job_id)
     await cancel_job(job.envelope(CancelJob(), "gateway"), ports)
@@ -43,7 +46,7 @@ async def test_a_cancel_while_assembling_lets_a_document_at_its_target_complete(
     await cancel_job(job.envelope(CancelJob(), "gateway"), ports)
     assert (await plan_state(owner, job))["state"] == "cancelling"
     assert await outbox(owner, "planner", job.job_id, "job.cancelled") == []
-    await job_completed(job.envelope(JobCompleted(words=45, target_words=40), "assembler"), ports)
+    await complete_job(job.envelope(CompleteJob(words=45, target_words=40), "assembler"), ports)
     assert (await plan_state(owner, job))["state"] == "completed"
     assert await outbox(owner, "planner", job.job_id, "job.cancelled") == []
 

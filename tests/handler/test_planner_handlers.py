@@ -4,9 +4,9 @@ then the assembly; a failed chunk fails the job; a redelivered message changes n
 
 from contracts.envelope import derived_id
 from contracts.messages import (
-    CancelJob, ChunkProcessed, ExtendJob, JobRequested,
+    CancelJob, ChunkProcessed, ChunkSummarized, ExtendJob, JobRequested,
 )
-from services.planner.handlers import cancel_job, chunk_processed, extend_job, plan_job
+from services.planner.handlers import cancel_job, chunk_processed, chunk_summarized, extend_job, plan_job
 from tests.handler.effects import Job, effects, outbox
 
 INSTRUCTIONS = "A field guide to imaginary rivers, one river per section."
@@ -98,6 +98,17 @@ async def test_a_chunk_written_dispatches_the_next_of_its_section_which_follows_
     assert chunks[1]["status"] == "dispatched"
 
 
+def folded(write) -> ChunkSummarized:
+    """The generator's report that a written chunk is folded into the memory."""
+    return ChunkSummarized(chunk_index=write.data["chunk_index"], version=write.data["chunk_index"] + 1,
+                           summary_words=40, ledger_entries=3, made_by="code")
+
+
+async def written_and_folded(job: Job, write, ports) -> None:
+    await chunk_processed(job.envelope(report(write), "generator"), ports)
+    await chunk_summarized(job.envelope(folded(write), "generator"), ports)
+
+
 async def test_every_chunk_written_asks_for_the_assembly_once_each_chunk_was_dispatched_once(planner, owner):
     ports, job = await planner(section_width=2, chunk_words=300), Job()
     await plan_job(job.envelope(requested(2500), "gateway"), ports)
@@ -106,7 +117,7 @@ async def test_every_chunk_written_asks_for_the_assembly_once_each_chunk_was_dis
                          if w.event_id not in answered]:
         for write in unanswered:
             answered.add(write.event_id)
-            await chunk_processed(job.envelope(report(write), "generator"), ports)
+            await written_and_folded(job, write, ports)
 
     chunks = await planned_chunks(owner, job)
     writes = await outbox(owner, "planner", job.job_id, "chunk.write")
@@ -163,7 +174,7 @@ async def test_a_short_document_gets_extension_chunks_after_the_last_and_they_ar
     ports, job = await planner(chunk_words=200), Job()
     await plan_job(job.envelope(requested(40), "gateway"), ports)
     [write] = await outbox(owner, "planner", job.job_id, "chunk.write")
-    await chunk_processed(job.envelope(report(write), "generator"), ports)
+    await written_and_folded(job, write, ports)
     extend = job.envelope(ExtendJob(missing_words=300, words=40, round=1), "assembler")
     await extend_job(extend, ports)
 
@@ -178,3 +189,30 @@ async def test_a_short_document_gets_extension_chunks_after_the_last_and_they_ar
     assert next_write.event_id == derived_id(extend.event_id, "chunk.write", 1)
     plan = await plan_state(owner, job)
     assert (plan["state"], plan["extension_round"]) == ("writing", 1)
+
+
+async def test_the_assembly_waits_for_the_last_chunk_folded_into_the_memory(planner, owner):
+    """Summaries come in any order with the chunks' reports; the assembly is asked once, when the
+    last of both has come, so no step of the job is left when it completes."""
+    ports, job = await planner(section_width=2, chunk_words=300), Job()
+    await plan_job(job.envelope(requested(1200), "gateway"), ports)
+    answered: set = set()
+    held = []
+    while unanswered := [w for w in await outbox(owner, "planner", job.job_id, "chunk.write")
+                         if w.event_id not in answered]:
+        for write in unanswered:
+            answered.add(write.event_id)
+            await chunk_processed(job.envelope(report(write), "generator"), ports)
+            held.append(write)
+    first, *rest = held
+    for write in rest:  # a summary that comes before its chunk's report counts as well
+        await chunk_summarized(job.envelope(folded(write), "generator"), ports)
+    assert await outbox(owner, "planner", job.job_id, "document.assemble") == []
+    assert (await plan_state(owner, job))["state"] == "writing"
+
+    last = job.envelope(folded(first), "generator")
+    await chunk_summarized(last, ports)
+    await chunk_summarized(last, ports)  # a redelivery asks for nothing more
+    [assemble] = await outbox(owner, "planner", job.job_id, "document.assemble")
+    assert assemble.data["round"] == 1
+    assert (await plan_state(owner, job))["state"] == "assembling"

@@ -68,6 +68,8 @@ def sign_up(context: BrowserContext) -> Page:
 
 
 def submit(page: Page, title: str, target: int, model: str = "") -> None:
+    if page.locator("#new-job").count() == 0:  # a job's page: the form is one link away
+        page.get_by_role("link", name="New job", exact=True).first.click()
     page.get_by_label("Title", exact=True).fill(title)
     page.get_by_label("Instructions", exact=True).fill("A field guide to imaginary rivers, one river per section.")
     page.get_by_label("Target words", exact=True).fill(str(target))
@@ -76,10 +78,10 @@ def submit(page: Page, title: str, target: int, model: str = "") -> None:
 
 
 def started(page: Page, title: str, target: int, model: str = "") -> None:
-    """Submits a job the gateway accepts, and returns once the panel shows that job: until then the
-    panel may still show the job before it (its status text too), and a page left at once would
-    abort the submit in flight."""
+    """Submits a job the gateway accepts, and returns once the browser is on the job's own page
+    and its panel shows that job (a page left at once would abort the submit in flight)."""
     submit(page, title, target, model)
+    expect(page).to_have_url(re.compile(r"/jobs/[0-9a-f-]{36}$"))
     expect(page.locator("#audit-panel .panel-job")).to_have_text(f"· {title}")
 
 
@@ -155,7 +157,7 @@ def lines_arrive_while_the_job_runs(page: Page, sockets: list) -> str:
     assert "job.completed" not in panel_types(page)
     assert api_get(page.context, f"/v1/jobs/{job_id}").json()["status"] not in ("completed", "failed", "cancelled")
     expect(lines.nth(seen)).to_be_attached()
-    expect(panel.locator("#words-bar")).to_have_attribute("max", str(TARGET))
+    expect(page.locator("#job .words-bar")).to_have_attribute("max", str(TARGET))
     return job_id
 
 
@@ -171,11 +173,14 @@ def scrolling_back_stops_following(page: Page) -> None:
     jump.click()
     expect(jump).to_be_hidden()
     assert log_position(page)["gap"] <= 24
-    expect(panel.locator(".chunks-text")).not_to_have_text(re.compile(r"^0 /"))  # progress moves with the job
-    elapsed = panel.locator(".fact-elapsed")
+    progress = page.locator("#job .progress")
+    expect(progress.locator(".chunks-text")).not_to_have_text(re.compile(r"^0 /"))  # progress moves with the job
+    elapsed = progress.locator(".fact-elapsed")
     expect(elapsed).not_to_have_text(elapsed.text_content())  # the clock ticks while the job runs
-    for fact in (".fact-section", ".fact-tokens"):
-        expect(panel.locator(fact)).not_to_have_text("–")
+    for fact in (".fact-section", ".fact-tokens", ".fact-left"):
+        expect(progress.locator(fact)).not_to_have_text("–")
+    expect(progress.locator(".fact-left")).to_have_text(re.compile(r"^about \d"))  # from the rate so far
+    expect(progress.locator(".fact-cost")).to_have_text("unknown")  # no price table configured
     page.screenshot(path=ARTIFACTS / "audit-panel-mid-job.png")
 
 
@@ -196,7 +201,7 @@ def a_dropped_socket_loses_and_repeats_nothing(page: Page, sockets: list, job_id
 def the_progress_ends_on_the_apis_numbers(page: Page, job_id: str) -> None:
     """Tokens and section as GET /v1/jobs/{id} gives them; the clock stopped at the job's end. (The
     last chunk's summary may still be under way: the tokens agree once the panel has seen its call.)"""
-    facts = page.locator("#audit-panel .facts")
+    facts = page.locator("#job .progress .facts")
     deadline = time.monotonic() + WAIT_MS / 1000
     while True:
         job = api_get(page.context, f"/v1/jobs/{job_id}").json()
@@ -287,11 +292,8 @@ def job_history_opens_the_document_and_replays_the_log(page: Page, title: str, j
     on_a_phone(page, "job-history-phone.png")  # each job a card
 
     row.get_by_role("link", name="Document").click()
-    expect(page.get_by_role("heading", name=title)).to_be_visible()
-    document = api_get(page.context, f"/v1/jobs/{job_id}/document?format=txt").text()
-    expect(page.locator("#job .document p").first).to_be_attached()
-    assert page.locator("#job .document p").evaluate_all("ps => ps.map(p => p.textContent)") == re.split(
-        r"\n\s*\n", document)
+    expect(page.get_by_role("heading", name=title, level=1)).to_be_visible()
+    the_reader_is_the_document_with_its_contents(page, job_id)
     head = page.locator("#job .job-facts .chain-head")  # the log's chain head, as verify recomputed it
     expect(head).to_have_text(re.compile(r"^[0-9a-f]{64}$"))
     expect(page.locator("#job .job-facts")).to_contain_text("Audit log chain")
@@ -312,10 +314,39 @@ def job_history_opens_the_document_and_replays_the_log(page: Page, title: str, j
     on_a_phone(page, "audit-panel-phone.png")  # the panel covers the page
 
 
+def the_reader_is_the_document_with_its_contents(page: Page, job_id: str) -> None:
+    """The page shows the markdown download block for block (headings as headings), at a measure of
+    60 to 80 characters, and its table of contents moves to each heading."""
+    markdown = api_get(page.context, f"/v1/jobs/{job_id}/document?format=md").text()
+    blocks = [b.strip() for b in re.split(r"\n\s*\n", markdown) if b.strip()][1:]  # the title is the page's
+    wanted = [(f"h{len(b.split()[0]) + 1}", b.split(" ", 1)[1]) if re.match(r"#{2,6} ", b) else ("p", b) for b in blocks]
+    reader = page.locator("#job .document")
+    expect(reader.locator("> *").nth(len(wanted) - 1)).to_be_attached()
+    assert reader.locator("> *").evaluate_all("els => els.map(e => [e.localName, e.textContent])") == [
+        list(w) for w in wanted]
+    measure = reader.evaluate("""el => {
+      const probe = Object.assign(document.createElement("span"), {textContent: "0".repeat(100)});
+      el.append(probe); const ch = probe.getBoundingClientRect().width / 100; probe.remove();
+      return el.getBoundingClientRect().width / ch; }""")
+    assert 60 <= measure <= 80, measure
+    headings = [text for tag, text in wanted if tag != "p"]
+    links = page.get_by_role("navigation", name="Contents").get_by_role("link")
+    assert len(headings) >= 2 and links.all_text_contents() == headings
+    links.last.click()
+    expect(reader.locator(f"#{links.last.get_attribute('href')[1:]}")).to_be_focused()
+    expect(reader.locator(f"#{links.last.get_attribute('href')[1:]}")).to_be_in_viewport()
+
+
 def on_a_phone(page: Page, screenshot: str) -> None:
-    """At 390 pixels wide nothing runs off the side of the page (the log scrolls within itself)."""
+    """At 390 pixels wide nothing runs off the side of the page (the log scrolls within itself), the
+    header is one line, and an open panel gives its log at least 60 % of the screen."""
     page.set_viewport_size({"width": 390, "height": 844})
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    header = page.locator("header.top").bounding_box()
+    assert header["height"] <= 48, header  # one line of links, not a wrapped heap
+    log = page.locator("#audit-panel .log")
+    if log.is_visible():
+        assert log.bounding_box()["height"] >= 0.6 * 844, log.bounding_box()
     page.screenshot(path=ARTIFACTS / screenshot)
     page.set_viewport_size({"width": 1400, "height": 900})
 
@@ -417,7 +448,13 @@ def test_refusals_appear_next_to_their_fields(member) -> None:
     started(page, "Canals condensed", 100)
     requested = page.locator("#audit-panel .log .line.t-other", has_text="job.requested")
     expect(requested).to_contain_text(f"source_words={count_words(source)}")
+    page.go_back()  # the form the job came from starts empty, though the browser keeps pages it leaves
+    expect(page.get_by_role("heading", name="New job")).to_be_visible()
+    expect(page.get_by_label("Title", exact=True)).to_have_value("")
+    expect(page.get_by_label("Target words", exact=True)).to_have_value("")
     expect(page.locator("#source-error")).to_be_hidden()
+    page.go_forward()  # and the job's page follows its job again
+    expect(page.locator("#audit-panel .panel-job")).to_have_text("· Canals condensed")
 
 
 def test_signing_out_and_in_again(browser) -> None:

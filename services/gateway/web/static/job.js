@@ -1,18 +1,33 @@
-// One job: its state, its document read in the page (a completed job's), downloads, its audit log.
+// One job's own page, live: its progress, outline, document and audit log all follow one live
+// log (live.js), so a reload keeps everything. Cancel and Resume while it runs or after it stopped;
+// Read, the downloads and New job when it is done. A stopped job's document is what it wrote,
+// marked partial.
 
 import { api, formatDate, jobUrl, number } from "./api.js";
+import { LiveLog } from "./live.js";
 import { Outline } from "./outline.js";
 import { auditPanel } from "./panel.js";
+import { Progress } from "./progress.js";
+import { render } from "./reader.js";
 import { setUpNav } from "./site.js";
+import { throttled } from "./throttle.js";
+
+const ENDED = new Set(["completed", "failed", "cancelled"]);
+const STOPPED = new Set(["failed", "cancelled"]);
+const CHANGES_DOCUMENT = new Set(["chunk.processed", "document.assembled", "job.completed", "job.cancelled",
+  "job.failed", "job.extended"]);
+const WIDE = "(min-width: 64rem)";  // where the panel sits beside the page (site.css) instead of over it
 
 setUpNav();
 const root = document.querySelector("#job");
 const jobId = root.dataset.jobId;
 const get = (sel) => root.querySelector(sel);
-
-for (const link of root.querySelectorAll(".doc-link")) {
-  link.href = `${jobUrl(jobId)}/document?format=${link.dataset.format}`;
-}
+const feed = new LiveLog(jobId);
+const progress = new Progress(get(".progress"));
+const outline = new Outline(get("#outline"), jobId);
+// A long document is read again less often: each read is the whole text so far.
+const reread = throttled(() => showDocument(progress.job), () => Math.max(5000, (progress.job?.words ?? 0) / 2));
+let shown = null;  // the status the page was last drawn for
 
 async function load() {
   let job;
@@ -24,24 +39,69 @@ async function load() {
   }
   document.title = `${job.title} · Longform`;
   get(".job-title").textContent = job.title;
-  get(".job-status").textContent = `Status: ${job.status}` + (job.error ? ` (${job.error})` : "");
-  const tokens = `${number(job.tokens_in + job.tokens_out)} (in ${number(job.tokens_in)}, out ${number(job.tokens_out)})`;
-  const facts = [["Mode", job.mode], ["Words", `${number(job.words)} of ${number(job.target_words)}`],
-    ["Chunks", `${number(job.chunks_done)} of ${number(job.chunks_total)}`], ["Model", job.model ?? "default"],
-    ...(job.passages_total ? [["Passages noted", `${number(job.passages_noted)} of ${number(job.passages_total)}`]] : []),
-    ["Tokens", tokens],
-    ["Created", formatDate(job.created_at)], ["Writing from", formatDate(job.started_at)],
-    ["Ended", formatDate(job.ended_at)]];
+  showFacts(job);
+  progress.track(jobId, job);
+  progress.onRead(update);
+  feed.listen((event) => {
+    progress.onEvent(event);
+    outline.onEvent(event);
+    if (CHANGES_DOCUMENT.has(event.type)) reread();
+  });
+  const panel = auditPanel();
+  panel.attach(feed, job.title, matchMedia(WIDE).matches || new URLSearchParams(location.search).has("audit"));
+  get(".show-audit").onclick = () => panel.reveal();
+  get(".cancel-job").onclick = () => act("cancel", "Cancelling: what is written is kept…");
+  get(".resume-job").onclick = () => act("resume", "Resuming from the first chunk not written…");
+  outline.refresh();
+  update(job);
+  feed.start();
+}
+
+function showFacts(job) {
+  const facts = [["Mode", job.mode], ["Model", job.model ?? "default"], ["Created", formatDate(job.created_at)]];
   get(".job-facts").replaceChildren(...facts.flatMap(([term, value]) => {
     const dt = document.createElement("dt"), dd = document.createElement("dd");
     dt.textContent = term; dd.textContent = value;
     return [dt, dd];
   }));
-  get(".show-audit").onclick = () => auditPanel().open(jobId, job.title);
-  showChain();
-  new Outline(get("#outline"), jobId).start(job);
-  for (const link of root.querySelectorAll(".doc-link")) link.hidden = job.status !== "completed";
-  await showDocument(job);
+}
+
+// Buttons, links and the document as the job's status has them.
+function update(job) {
+  get(".job-status").textContent = sentence(job);
+  const done = job.status === "completed", stopped = STOPPED.has(job.status);
+  get(".cancel-job").hidden = ENDED.has(job.status);
+  get(".resume-job").hidden = !stopped;
+  get(".read-link").hidden = get(".new-job-link").hidden = !done;
+  for (const link of root.querySelectorAll(".doc-link")) {
+    link.hidden = !done && !(stopped && job.words > 0);
+    link.href = `${jobUrl(jobId)}/document?format=${link.dataset.format}`;
+    link.textContent = `Download .${link.dataset.format}${done ? "" : " (partial)"}`;
+  }
+  if (job.status !== shown) {
+    if (ENDED.has(job.status) && !ENDED.has(shown)) showChain();
+    shown = job.status;
+    reread();
+  }
+}
+
+function sentence(job) {
+  const words = `${number(job.words)} of ${number(job.target_words)} words`;
+  if (job.status === "completed") return `Completed: ${words}.`;
+  if (job.status === "cancelled") return `Cancelled at ${words}. Resume it to write the rest.`;
+  if (job.status === "failed") return `Failed at ${words}: ${job.error ?? "no reason recorded"}. Resume it to go on.`;
+  if (job.status === "awaiting_review") return "Planned: the outline waits for your review below.";
+  return `${job.status[0].toUpperCase()}${job.status.slice(1)}: ${words} so far.`;
+}
+
+async function act(command, saying) {
+  const status = get(".action-status");
+  status.textContent = saying;
+  try {
+    await api("POST", `${jobUrl(jobId)}/${command}`);
+  } catch (error) {
+    status.textContent = error.sentence ?? error.message;
+  }
 }
 
 // The log's hash chain, recomputed by the server: its head is what a download, the CLI's
@@ -64,23 +124,16 @@ async function showChain() {
   get(".job-facts").append(dt, dd);
 }
 
+// The finished document, or what is written so far (a stopped job's document is that, marked).
 async function showDocument(job) {
-  const doc = get(".document");
-  if (job.status !== "completed") {
-    doc.textContent = `The document is ready when the job has completed (it is ${job.status}).`;
-    return;
-  }
-  const response = await fetch(`${jobUrl(jobId)}/document?format=txt`, { credentials: "same-origin" });
-  if (!response.ok) { doc.textContent = `The document could not be read (${response.status}).`; return; }
-  const paragraphs = (await response.text()).split(/\n\s*\n/);
-  const fragment = document.createDocumentFragment();
-  for (const text of paragraphs) {
-    const p = document.createElement("p");
-    p.textContent = text;
-    fragment.append(p);
-  }
-  doc.replaceChildren(fragment);
+  const status = get(".document-status");
+  if (!job || !job.words) { status.textContent = "Nothing is written yet."; return; }
+  const partial = job.status !== "completed" && !STOPPED.has(job.status);
+  const response = await fetch(`${jobUrl(jobId)}/document?format=md${partial ? "&partial=true" : ""}`,
+                               { credentials: "same-origin" });
+  if (!response.ok) { status.textContent = `The document could not be read (${response.status}).`; return; }
+  render(await response.text(), get(".document"), get(".contents"));
+  status.textContent = job.status === "completed" ? "" : `What is written so far (${job.status}).`;
 }
 
 load();
-if (new URLSearchParams(location.search).has("audit")) auditPanel().open(jobId);

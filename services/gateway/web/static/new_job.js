@@ -1,12 +1,14 @@
-// The new-job form: sent as multipart/form-data (a source file, or pasted text, rides along); the
-// Audit Panel opens as soon as the job is accepted. Refusals appear next to their fields.
+// The new-job form: sent as multipart/form-data (a source file, or pasted text, rides along); once
+// the job is accepted the browser goes to the job's own page, which follows it live (a reload keeps
+// it). Refusals appear next to their fields. The form starts empty, also when the browser brings
+// the page back from its history.
 
 import { api, ApiError, clearErrors, showErrors } from "./api.js";
-import { auditPanel } from "./panel.js";
 import { setUpNav } from "./site.js";
 
 setUpNav();
 const form = document.querySelector("#new-job");
+addEventListener("pageshow", (e) => { if (e.persisted) form.reset(); });
 
 // What the page can tell before sending anything (the server checks again and says the same): a
 // large file is refused at once, not after a long upload.
@@ -48,10 +50,10 @@ form.addEventListener("submit", async (e) => {
     const fields = new FormData(form);
     fields.set("headings", form.elements.headings.checked ? "true" : "false");  // an unchecked box sends nothing
     const accepted = await api("POST", "/v1/jobs", fields);
-    auditPanel().open(accepted.id, form.elements.title.value || form.elements.instructions.value.split(/[.!?]/)[0].slice(0, 80));
+    form.reset();
+    location.assign(`/jobs/${encodeURIComponent(accepted.id)}`);
   } catch (error) {
-    if (error instanceof ApiError) showErrors(form, error); else throw error;
-  } finally {
     button.disabled = false;
+    if (error instanceof ApiError) showErrors(form, error); else throw error;
   }
 });

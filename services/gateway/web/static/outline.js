@@ -1,54 +1,28 @@
 // The plan beside the Audit Panel (issue 17): the outline from GET /v1/jobs/{id}/plan, a bar per
 // section of words written against its budget, read again (at most once a second) when an event
-// that changes it arrives on the job's live log; a section's button shows what it has so far
+// of the job's live log changes it; a section's button shows what it has so far
 // (GET /v1/jobs/{id}/sections/{index}).
 
-import { api, jobUrl, liveUrl, number } from "./api.js";
+import { api, jobUrl, number } from "./api.js";
 import { OutlineEditor } from "./outline_editor.js";
+import { throttled } from "./throttle.js";
 
 const CHANGES_PLAN = new Set(["job.planned", "chunk.processed", "job.extended", "job.completed", "job.failed",
   "job.cancelled", "job.resumed", "job.awaiting_review", "job.plan_edited", "job.approved"]);
-const ENDED = new Set(["job.completed", "job.failed", "job.cancelled"]);
-const AT_MOST_EVERY_MS = 1000;
 
 export class Outline {
   constructor(root, jobId) {
-    Object.assign(this, { root, jobId, lastSeq: 0, timer: null, again: false, plan: null });
+    Object.assign(this, { root, jobId, plan: null });
     this.tree = root.querySelector(".outline-tree");
     this.summary = root.querySelector(".outline-summary");
     this.reader = root.querySelector(".section-reader");
     this.editor = new OutlineEditor(root, jobId);
+    this.refresh = throttled(() => this.read(), 1000);
   }
 
-  start(job) {
-    this.lastSeq = job.last_seq;
-    this.refresh();
-    if (!["completed", "failed", "cancelled"].includes(job.status)) this.follow();
-  }
-
-  follow() {
-    const socket = new WebSocket(liveUrl(this.jobId, this.lastSeq));
-    socket.onmessage = (message) => this.receive(JSON.parse(message.data));
-    socket.onclose = (event) => {
-      if (!this.ended && event.code !== 4401 && event.code !== 4404) setTimeout(() => this.follow(), 1000);
-    };
-    this.socket = socket;
-  }
-
-  receive(event) {
-    if (event.seq <= this.lastSeq) return;
-    this.lastSeq = event.seq;
+  // Called for every event of the job, in seq order (the job page's live log).
+  onEvent(event) {
     if (CHANGES_PLAN.has(event.type)) this.refresh();
-    if (ENDED.has(event.type)) { this.ended = true; this.socket?.close(1000, "job ended"); }
-  }
-
-  // One read at a time, and at most one a second however fast the events come (each read is a
-  // line of the job's log).
-  refresh() {
-    if (this.timer) { this.again = true; return; }
-    this.again = false;
-    this.timer = setTimeout(() => { this.timer = null; if (this.again) this.refresh(); }, AT_MOST_EVERY_MS);
-    this.read();
   }
 
   async read() {

@@ -1,14 +1,12 @@
-// The Audit Panel: every event of a job from the websocket, which replays from the table and then
-// follows live. After a dropped connection it reconnects with the last seq it holds, so no line is
-// lost or repeated. It stays open, after the job has ended too, until it is closed.
+// The Audit Panel: every event of a job, from the job's live log (live.js). It stays open, after
+// the job has ended too, until it is closed. Opened from a list it follows the job itself; on the
+// job's own page it shows the page's live log, and closing it only hides it.
 
-import { jobUrl, liveUrl, number } from "./api.js";
+import { jobUrl, number } from "./api.js";
 import { category, typeOfTextLine } from "./lines.js";
+import { LiveLog } from "./live.js";
 import { LogView } from "./logview.js";
 import { Progress } from "./progress.js";
-
-const ENDED = { "job.completed": "completed", "job.failed": "failed", "job.cancelled": "cancelled" };
-const REFUSED = { 4401: "Signed out: sign in again to follow this log.", 4404: "This job does not exist (any more)." };
 
 export class AuditPanel {
   constructor(root) {
@@ -16,8 +14,10 @@ export class AuditPanel {
     const get = (sel) => root.querySelector(sel);
     this.status = get(".panel-status");
     this.view = new LogView(get(".log"), get(".jump"), get(".line-count"));
-    this.progress = new Progress(root);
+    const bars = get(".progress");
+    this.progress = bars ? new Progress(bars) : null;  // the job page shows its progress itself
     this.jobId = null;
+    this.feed = null;
     get(".dismiss").addEventListener("click", () => this.close());
     get(".copy-all").addEventListener("click", () => this.copyAll());
     get(".copy-selection").addEventListener("click", () => this.copySelection());
@@ -27,58 +27,59 @@ export class AuditPanel {
     root.addEventListener("keydown", (e) => { if (e.key === "Escape" && !e.defaultPrevented) this.close(); });
   }
 
+  // Follows the job with a live log of its own, closed with the panel.
   open(jobId, title = "") {
     if (this.jobId === jobId && !this.root.hidden) { this.view.log.focus(); return; }
     this.close(false);
-    Object.assign(this, { jobId, lastSeq: 0, attempts: 0, ended: null });
+    const feed = new LiveLog(jobId);
+    this.show(feed, title, true);
+    this.progress?.track(jobId);
+    feed.start();
+  }
+
+  // Shows a live log someone else keeps (the job page's): closing the panel only hides it.
+  attach(feed, title = "", visible = true) {
+    this.show(feed, title, false);
+    if (!visible) this.hide(false);
+  }
+
+  show(feed, title, owned) {
+    Object.assign(this, { jobId: feed.jobId, feed, owned });
     this.view.reset();
     this.root.querySelector(".panel-job").textContent = title ? `· ${title}` : "";
     for (const [cls, format] of [[".download-json", "json"], [".download-txt", "txt"]]) {
-      this.root.querySelector(cls).href = `${jobUrl(jobId)}/audit?format=${format}`;
+      this.root.querySelector(cls).href = `${jobUrl(feed.jobId)}/audit?format=${format}`;
     }
+    feed.listen((event, text) => {
+      if (feed !== this.feed) return;
+      this.view.add(event, text);
+      this.progress?.onEvent(event);
+    });
+    feed.onStatus((text) => { if (feed === this.feed) this.say(text); });
+    this.reveal();
+  }
+
+  reveal() {
     this.root.hidden = false;
     document.body.classList.add("panel-open");
-    this.progress.track(jobId);
-    this.connect();
+    this.view.follow(true);
     this.view.log.focus();
   }
 
-  close(restoreFocus = true) {
-    if (this.jobId === null) return;
-    this.jobId = null;
-    this.socket?.close(1000, "panel closed");
-    this.socket = null;
-    clearTimeout(this.retry);
-    this.view.reset();
-    this.progress.stop();
+  hide(restoreFocus = true) {
     this.root.hidden = true;
     document.body.classList.remove("panel-open");
     if (restoreFocus) document.querySelector("#main")?.focus();
   }
 
-  connect() {
-    const socket = new WebSocket(liveUrl(this.jobId, this.lastSeq));
-    this.socket = socket;
-    this.say(this.lastSeq ? `Reconnecting after line #${this.lastSeq}…` : "Connecting…");
-    socket.onopen = () => { this.attempts = 0; this.say(this.ended ? this.endedText() : "Live: lines arrive as they happen."); };
-    socket.onmessage = (message) => this.receive(message.data);
-    socket.onclose = (event) => { if (socket === this.socket) this.dropped(event); };
-  }
-
-  dropped(event) {
-    if (REFUSED[event.code]) { this.say(REFUSED[event.code]); return; }
-    const wait = Math.min(5000, 500 * 2 ** this.attempts++);
-    this.say(`Connection lost; reconnecting in ${Math.ceil(wait / 1000)} s, from line #${this.lastSeq}.`);
-    this.retry = setTimeout(() => { if (this.jobId) this.connect(); }, wait);
-  }
-
-  receive(text) {
-    const event = JSON.parse(text);
-    if (event.seq <= this.lastSeq) return;  // the server never repeats one; a client must not either
-    this.lastSeq = event.seq;
-    this.view.add(event, text);
-    this.progress.onEvent(event);
-    if (ENDED[event.type]) { this.ended = ENDED[event.type]; this.say(this.endedText()); }
+  close(restoreFocus = true) {
+    if (this.jobId === null) return;
+    if (!this.owned) { this.hide(restoreFocus); return; }
+    this.feed.stop();
+    Object.assign(this, { jobId: null, feed: null });
+    this.view.reset();
+    this.progress?.stop();
+    this.hide(restoreFocus);
   }
 
   // Every line of the log as the TXT download has it (however many the page holds), in the filter shown.
@@ -98,10 +99,6 @@ export class AuditPanel {
     if (!text) { this.say("Select lines in the log first (drag across them), then copy."); return; }
     await copy(text);
     this.say("Copied the selection.");
-  }
-
-  endedText() {
-    return `Job ${this.ended}. The log stays here until you close it.`;
   }
 
   say(text) {
