@@ -37,9 +37,9 @@ ANY_STATUS = frozenset({"llm.call"})
 # status -> {event type: status after it}. An event not listed for the status the job is in
 # changes nothing. After a crash, a batch of events can be stored behind later ones (the
 # `document.assemble` a dead audit process held comes back after the `job.completed` it led to),
-# so `job.completed`, the assembler's proof that the document is at its target, applies in every
-# status, and a completed job stays completed: later events count (a late chunk, tokens) but
-# move nothing and change no words.
+# so `job.completed`, the proof (the assembler's count, said by the planner) that the document is
+# at its target, applies in every status, and a completed job stays completed: later events count
+# (a late chunk, tokens) but move nothing and change no words.
 _MOVES: dict[JobStatus, dict[str, JobStatus]] = {
     S.REQUESTED: {
         "job.requested": S.REQUESTED, "job.planned": S.WRITING, "job.cancel_requested": S.CANCELLING,

@@ -53,10 +53,12 @@ function clock(ts) {
   return `${pad(time.getHours())}:${pad(time.getMinutes())}:${pad(time.getSeconds())}.${pad(time.getMilliseconds(), 3)}`;
 }
 
-// What the panel shows: local time, seq, service, type, essentials (one line, collapsed whitespace).
-export function shownLine(event) {
+// What the panel shows: local time, seq, service, type, essentials (one line, collapsed whitespace),
+// as the line's columns (a phone hides the time and the service, site.css).
+export function shownParts(event) {
   const essence = essentials(event.type, event.data ?? {}).replace(/\s+/g, " ");
-  return `${clock(event.ts)}  #${String(event.seq).padEnd(6)} ${event.service.padEnd(9)} ${event.type.padEnd(20)} ${essence}`;
+  return [["time", `${clock(event.ts)}  `], ["seq", `#${String(event.seq).padEnd(6)} `],
+    ["service", `${event.service.padEnd(9)} `], ["type", `${event.type.padEnd(20)} `], ["what", essence]];
 }
 
 // The type in a line of the TXT download: "<ts>  #<seq> <service> <type> <essentials>".

@@ -4,7 +4,7 @@
 // scrolls back, and follows again at the end or on "Jump to live".
 
 import { number } from "./api.js";
-import { category, shownLine } from "./lines.js";
+import { category, shownParts } from "./lines.js";
 
 const BLOCK = 200;
 const PER_FRAME = 2000;
@@ -67,7 +67,12 @@ export class LogView {
     const line = document.createElement("div");
     line.className = `line t-${category(event.type)}`;
     line.dataset.index = event.index;
-    line.textContent = shownLine(event);
+    for (const [column, text] of shownParts(event)) {
+      const part = document.createElement("span");
+      part.className = `c-${column}`;
+      part.textContent = text;
+      line.append(part);
+    }
     return line;
   }
 
