@@ -1,8 +1,8 @@
 """On start, the planner picks up the jobs it owns: every job still `writing` (or, for an analysis,
 `noting`: services/planner/analysis.py `recover`) is moved on from the database alone, without
-waiting for a message. A chunk the generator stored whose report has not
-reached the planner (it died before handling it, or the report is still on its way) is marked
-done, and the next chunks, or the assembly, are dispatched; a job with nothing in flight (its
+waiting for a message. A chunk the generator stored (or folded into the memory) whose report
+has not reached the planner (it died before handling it, or the report is still on its way) is
+marked done (or summarized), and the next chunks, or the assembly, are dispatched; a job with nothing in flight (its
 messages lost) is dispatched again. Both steps are the ones a report would take, under the plan's
 row lock, so the report arriving later changes nothing. A chunk in flight at the generator is left
 to it: its message comes back to a generator after the consumer's AckWait."""
@@ -45,7 +45,7 @@ async def _resume(ports, dispatch, job_id: uuid.UUID, user_id: uuid.UUID, found_
         plan = await store.lock_plan(tx, job_id)
         if plan is None or plan["state"] != JobStatus.WRITING:
             return False
-        caught_up = await store.catch_up_stored(tx, job_id)
+        caught_up = await store.catch_up_stored(tx, job_id) + await store.catch_up_folded(tx, job_id)
         if not caught_up and await store.in_flight(tx, job_id):
             return False  # reports and writes are on their way: nothing is stuck
         done = await store.done_count(tx, job_id)

@@ -220,6 +220,16 @@ async def catch_up_stored(tx: Tx, job_id: uuid.UUID) -> int:
     return int(status.split()[-1])
 
 
+async def catch_up_folded(tx: Tx, job_id: uuid.UUID) -> int:
+    """Chunks the generator has folded into the memory are summarized; returns how many."""
+    status = await tx.execute(
+        "UPDATE planner.chunks c SET summarized = true FROM generator.memory_v1 m"
+        " WHERE c.job_id = $1 AND m.job_id = c.job_id AND m.chunk_index = c.chunk_index AND NOT c.summarized",
+        job_id,
+    )
+    return int(status.split()[-1])
+
+
 async def in_flight(tx: Tx, job_id: uuid.UUID) -> bool:
     return bool(await tx.fetchval(
         "SELECT 1 FROM planner.chunks WHERE job_id = $1 AND status = 'dispatched' LIMIT 1", job_id))
