@@ -6,6 +6,7 @@ import { jobUrl, liveUrl, number } from "./api.js";
 import { category, typeOfTextLine } from "./lines.js";
 import { LogView } from "./logview.js";
 import { Progress } from "./progress.js";
+import { StoryView } from "./story.js";
 
 const ENDED = { "job.completed": "completed", "job.failed": "failed", "job.cancelled": "cancelled" };
 const REFUSED = { 4401: "Signed out: sign in again to follow this log.", 4404: "This job does not exist (any more)." };
@@ -16,6 +17,7 @@ export class AuditPanel {
     const get = (sel) => root.querySelector(sel);
     this.status = get(".panel-status");
     this.view = new LogView(get(".log"), get(".jump"), get(".line-count"));
+    this.story = new StoryView(get(".story"), (index) => this.view.raw[index]);
     this.progress = new Progress(root);
     this.jobId = null;
     get(".dismiss").addEventListener("click", () => this.close());
@@ -24,14 +26,18 @@ export class AuditPanel {
     for (const radio of root.querySelectorAll("input[name=audit-filter]")) {
       radio.addEventListener("change", () => this.view.setFilter(radio.value));
     }
+    for (const radio of root.querySelectorAll("input[name=audit-view]")) {
+      radio.addEventListener("change", () => this.show(radio.value));
+    }
     root.addEventListener("keydown", (e) => { if (e.key === "Escape" && !e.defaultPrevented) this.close(); });
   }
 
   open(jobId, title = "") {
-    if (this.jobId === jobId && !this.root.hidden) { this.view.log.focus(); return; }
+    if (this.jobId === jobId && !this.root.hidden) { this.shown().focus(); return; }
     this.close(false);
     Object.assign(this, { jobId, lastSeq: 0, attempts: 0, ended: null });
     this.view.reset();
+    this.story.reset();
     this.root.querySelector(".panel-job").textContent = title ? `· ${title}` : "";
     for (const [cls, format] of [[".download-json", "json"], [".download-txt", "txt"]]) {
       this.root.querySelector(cls).href = `${jobUrl(jobId)}/audit?format=${format}`;
@@ -40,7 +46,7 @@ export class AuditPanel {
     document.body.classList.add("panel-open");
     this.progress.track(jobId);
     this.connect();
-    this.view.log.focus();
+    this.shown().focus();
   }
 
   close(restoreFocus = true) {
@@ -77,8 +83,24 @@ export class AuditPanel {
     if (event.seq <= this.lastSeq) return;  // the server never repeats one; a client must not either
     this.lastSeq = event.seq;
     this.view.add(event, text);
+    this.story.add(event, event.index);
     this.progress.onEvent(event);
     if (ENDED[event.type]) { this.ended = ENDED[event.type]; this.say(this.endedText()); }
+  }
+
+  // The story of the job, or the flat log with its filters; both hold every event, whatever is shown.
+  show(which) {
+    const flat = which === "flat";
+    const get = (sel) => this.root.querySelector(sel);
+    get(".story").hidden = flat;
+    get(".log").hidden = !flat;
+    get(".filters").hidden = !flat;
+    if (flat && this.view.following) this.view.toBottom();
+  }
+
+  shown() {
+    const story = this.root.querySelector(".story");
+    return story.hidden ? this.view.log : story;
   }
 
   // Every line of the log as the TXT download has it (however many the page holds), in the filter shown.
