@@ -67,6 +67,7 @@ export class StoryModel {
   place({ chunk_index, section_index, section_title, budget_words }) {
     const chunk = this.chunk(chunk_index);
     chunk.facts.budget = budget_words;
+    this.touch(chunk);
     if (chunk.parent) return;
     const key = `section:${section_index}`;
     const section = this.nodes.get(key) ?? this.made(Object.assign(new Node(key, "section"),
@@ -74,7 +75,7 @@ export class StoryModel {
     section.chunks.push(chunk);
     chunk.parent = section;
     this.created.push(chunk);  // again: the view moves it under its section
-    this.touch(section);
+    this.touch(chunk);
   }
 
   made(node) {
