@@ -25,12 +25,15 @@ def job_of(page: Page) -> str:
 
 def test_the_story_view_of_a_20000_word_job_shows_every_section_and_chunk(browser) -> None:  # noqa: F811
     page = sign_up(browser())
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
     started(page, f"Deltas {secrets.token_hex(3)}", TARGET)
     panel = page.locator("#audit-panel")
     expect(panel.locator(".panel-status")).to_contain_text("Job completed", timeout=120_000)
     job_id = job_of(page)
     expect(panel.locator(".story")).to_be_visible()  # the panel opens on the story
     expect(panel.locator(".log")).to_be_hidden()
+    assert errors == []
 
     plan = leaves(api_get(page.context, f"/v1/jobs/{job_id}/plan").json()["sections"])
     job = api_get(page.context, f"/v1/jobs/{job_id}").json()
@@ -49,6 +52,7 @@ def test_the_story_view_of_a_20000_word_job_shows_every_section_and_chunk(browse
 
     a_chunk_opens_to_its_calls_then_its_statements(page, job_id)
     the_flat_log_is_a_keyboard_toggle_away(page)
+    assert errors == []
 
 
 def a_chunk_opens_to_its_calls_then_its_statements(page: Page, job_id: str) -> None:

@@ -41,8 +41,12 @@ export class StoryView {
   // A node's line goes under its section (a chunk), at the foot (bookkeeping) or in order.
   attach(node) {
     const element = this.elements.get(node) ?? this.element(node);
-    if (node.kind === "chunk" && node.parent) this.elements.get(node.parent).querySelector(".story-body").append(element);
-    else if (!element.parentElement) (node.kind === "bookkeeping" ? this.foot : this.main).append(element);
+    if (node.kind === "chunk" && node.parent) {  // its section may be newer than the chunk
+      this.attach(node.parent);
+      this.elements.get(node.parent).querySelector(".story-body").append(element);
+    } else if (!element.parentElement) {
+      (node.kind === "bookkeeping" ? this.foot : this.main).append(element);
+    }
   }
 
   element(node) {
