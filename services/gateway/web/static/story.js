@@ -5,7 +5,8 @@
 // a step's lines are made only when it is opened, so a job of tens of thousands of lines stays light.
 
 import { category, shownLine } from "./lines.js";
-import { StoryModel, summaryOf } from "./storymodel.js";
+import { told } from "./storylines.js";
+import { isRecord, StoryModel, summaryOf } from "./storymodel.js";
 
 const SHOWN_AT_ONCE = 500;  // lines made per "Show more", in the few steps that have thousands
 
@@ -125,7 +126,8 @@ export class StoryView {
     line.className = `line t-${category(event.type)}`;
     line.tabIndex = 0;
     line.dataset.index = index;
-    line.textContent = shownLine(event);
+    line.textContent = isRecord(event.type) ? shownLine(event)
+      : `#${String(event.seq).padEnd(6)} ${event.service.padEnd(9)} ${told(event.type, event.data)}`.replace(/\s+$/, "");
     return line;
   }
 

@@ -4,6 +4,7 @@
 // positions of its events in the log, not the events, so a long job's story stays small.
 
 import { number } from "./api.js";
+import { told } from "./storylines.js";
 
 const RECORDS = new Set(["db.query", "db.row_inserted", "db.row_updated"]);
 const BOOKKEEPING = new Set(["relay", "bookkeeping"]);
@@ -122,7 +123,7 @@ function noteFacts(node, { type, data = {} }) {
     facts.redelivered = (facts.redelivered ?? 0) + 1;
   }
   if (data.fallback && type !== "chunk.summarized") facts.fallbacks = [...(facts.fallbacks ?? []), data.fallback];
-  if (!isRecord(type)) facts.last = type;
+  if (!isRecord(type)) facts.last = told(type, data);
 }
 
 const plural = (n, one, many = `${one}s`) => `${number(n)} ${n === 1 ? one : many}`;
