@@ -51,9 +51,19 @@ def test_the_story_view_of_a_20000_word_job_shows_every_section_and_chunk(browse
         f"Planned: {len(plan)} sections, {job['chunks_total']} chunks")
     page.screenshot(path=str(ARTIFACTS / "story-view.png"))
 
+    a_finished_job_replays_the_same_story(page, job_id, chunks.all_text_contents())
     a_chunk_opens_to_its_calls_then_its_statements(page, job_id)
     the_flat_log_is_a_keyboard_toggle_away(page)
     assert errors == []
+
+
+def a_finished_job_replays_the_same_story(page: Page, job_id: str, chunks: list[str]) -> None:
+    """The story comes from the log alone: opened again on the finished job, it is the same."""
+    page.goto(f"/jobs/{job_id}?audit")
+    panel = page.locator("#audit-panel")
+    replayed = panel.locator(".story .k-section .k-chunk > summary")
+    expect(replayed).to_have_count(len(chunks))
+    expect(replayed).to_have_text(chunks)
 
 
 def a_chunk_opens_to_its_calls_then_its_statements(page: Page, job_id: str) -> None:

@@ -18,6 +18,8 @@ function llmCall(a) {
 const fallback = (d) => (d.fallback ? ` (fallback: ${d.fallback})` : "");
 
 const TOLD = {
+  "job.requested": (d) => `Requested: “${d.title}”, ${n(d.target_words)} words (${d.mode})`,
+  "job.resumed": (d) => `Resumed${d.reason ? ` (${d.reason.replace("_", " ")})` : ""}`,
   "llm.call": (d) => llmCall(d.attributes ?? {}),
   "chunk.write": (d) => `Dispatched: ${d.section_title}, budget ${n(d.budget_words)} words`,
   "job.chunk_started": (d) => `Started: budget ${n(d.budget_words)} words` +
