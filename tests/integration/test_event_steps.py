@@ -24,7 +24,8 @@ def test_every_event_of_a_job_names_its_step(stack, client) -> None:
     assert [e["step"] for e in stored if e["type"] == "job.requested"] == ["request"]
     assert {"plan", "assemble", "bookkeeping", "relay"} <= set(steps)
     assert {e["step"] for e in stored if e["type"] == "job.completed"} <= {"assemble", "lifecycle"}
-    assert [e["step"] for e in client.audit(job_id)] == steps  # the log as downloaded says the same
+    downloaded = [e["step"] for e in client.audit(job_id)]  # the log as downloaded says the same
+    assert downloaded[: len(steps)] == steps  # (the relay's last reports may have come since)
 
 
 def test_a_chunks_statements_rows_and_calls_carry_its_step(stack, client) -> None:
