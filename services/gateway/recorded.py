@@ -3,7 +3,7 @@
 request ends, in the log of the job it turned out to be about, else in the caller's account log.
 Reads made before the caller is known, for a token that matches nobody, belong to no account
 and are not logged (nor is the health check). Each request is a step of its job's story
-(contracts/steps.py): `request`, `cancel`, `resume`, `delete`, `review`, else `view`."""
+(contracts/steps.py): `request`, `cancel`, `resume`, `delete`, `review`, `account`, else `view`."""
 
 import logging
 import re
@@ -43,15 +43,16 @@ _COMMANDS = [
     ("PUT", re.compile(r"/v1/jobs/[^/]+/plan"), "review"),
     ("POST", re.compile(r"/v1/jobs/[^/]+/approve"), "review"),
 ]
+_ACCOUNT = re.compile(r"/v1/(users|session|tokens)(/.*)?")
 
 
 def request_step(method: str, path: str) -> str:
-    """The step a request's events belong to: the command it is, else `view` (a read, a page, an
-    account's own business)."""
+    """The step a request's events belong to: the command it is, `account` (sign-up, sign-in,
+    tokens), else `view` (a read, a page)."""
     for wanted, pattern, step in _COMMANDS:
         if method == wanted and pattern.fullmatch(path):
             return step
-    return "view"
+    return "account" if _ACCOUNT.fullmatch(path) else "view"
 
 
 def reads_of(connection: HTTPConnection) -> Reads:

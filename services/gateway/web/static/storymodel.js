@@ -11,7 +11,7 @@ const BOOKKEEPING = new Set(["relay", "bookkeeping"]);
 const STEP_TITLES = {
   request: "Request", plan: "Plan", review: "Review of the plan", assemble: "Assembly", extend: "Extension",
   cancel: "Cancel", resume: "Resume", delete: "Delete", lifecycle: "The job's end", retention: "Retention",
-  view: "Reads", job: "Other events", relay: "Outbox relay (bookkeeping)", bookkeeping: "Audit service (bookkeeping)",
+  view: "Reads", account: "Account", job: "Other events", relay: "Outbox relay (bookkeeping)", bookkeeping: "Audit service (bookkeeping)",
 };
 
 // The step of an event; events stored before steps were stamped go to their chunk, else the job's.
