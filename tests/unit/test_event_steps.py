@@ -9,6 +9,7 @@ from contracts.auditlog import ChainCheck, canonical, event_line, link, ZERO_HAS
 from contracts.envelope import Envelope
 from contracts.messages import ChunkProcessed, JobCompleted
 from contracts.steps import bind_step, current_step, step_of
+from services.gateway.recorded import request_step
 
 
 def _processed() -> ChunkProcessed:
@@ -63,3 +64,12 @@ def test_a_line_has_a_step_only_when_its_event_has_one_and_the_chain_covers_it()
     tampered = ChainCheck()
     tampered.feed([lines[0], {**lines[1], "step": "chunk:1"}])
     assert tampered.verdict(None, None).first_bad_seq == 2
+
+
+def test_a_gateway_request_is_the_step_its_command_is() -> None:
+    job = "/v1/jobs/5b1e0d6e-2f0b-4f6a-9a53-0c1d2e3f4a5b"
+    assert [request_step(m, p) for m, p in [
+        ("POST", "/v1/jobs"), ("POST", f"{job}/cancel"), ("POST", f"{job}/resume"), ("DELETE", job),
+        ("PUT", f"{job}/plan"), ("POST", f"{job}/approve"), ("GET", job), ("GET", f"{job}/plan"),
+        ("POST", "/v1/users"), ("DELETE", "/v1/tokens/7"),
+    ]] == ["request", "cancel", "resume", "delete", "review", "review", "view", "view", "account", "account"]
