@@ -8,7 +8,8 @@ import secrets
 
 from playwright.sync_api import Page, expect
 
-from tests.integration.test_web import ARTIFACTS, TARGET, api_get, browser, driver, sign_up, started  # noqa: F401
+from tests.integration.test_web import (  # noqa: F401 (fixtures)
+    ARTIFACTS, TARGET, api_get, browser, driver, member, sign_up, started)
 
 CHUNK_DONE = re.compile(r"^Chunk \d+ · [\d,]+ / [\d,]+ words, (pass|fail)")
 
@@ -100,3 +101,52 @@ def the_flat_log_is_a_keyboard_toggle_away(page: Page) -> None:
     expect(panel.get_by_role("radio", name="SQL")).to_be_visible()  # the filters come with it
     page.keyboard.press("ArrowLeft")
     expect(panel.locator(".story")).to_be_visible()
+
+
+def test_the_story_keeps_up_with_a_long_jobs_tens_of_thousands_of_lines(member) -> None:  # noqa: F811
+    """A stand-in socket delivers a 400-chunk job's log at once (48 lines a chunk, 19,200 in all):
+    the story shows every section and chunk, and makes no line of any step until it is opened."""
+    chunks, per_section = 400, 3
+    job_id = member.context.request.post("/v1/jobs", headers={"X-Longform-CSRF": "1"}, multipart={
+        "mode": "generate", "title": "Long", "instructions": "Rivers.", "target_words": "1"}).json()["id"]
+    page = member.context.new_page()
+    page.add_init_script(A_LONG_JOBS_SOCKET.replace("CHUNKS", str(chunks)).replace("PER_SECTION", str(per_section)))
+    page.goto(f"/jobs/{job_id}?audit")
+    panel = page.locator("#audit-panel")
+    expect(panel.locator(".line-count")).to_have_text(f"{chunks * 48:,} lines")
+    expect(panel.locator(".story .k-chunk")).to_have_count(chunks)
+    expect(panel.locator(".story .k-section")).to_have_count(-(-chunks // per_section))
+    expect(panel.locator(".story .k-chunk > summary").last).to_have_text(
+        f"Chunk {chunks} · 500 / 500 words, pass · 2 write calls (1 retry) · 1 reply discarded")
+    assert panel.locator(".story .line").count() == 0  # nothing made until opened
+    last = panel.locator(f'.story [data-key="chunk:{chunks - 1}"]')
+    last.locator("> summary").click()
+    last.locator(".story-records > summary").click()
+    expect(last.locator(".story-records .line")).to_have_count(44)
+    page.close()
+
+
+# Per chunk: its dispatch, a discarded and a kept write call, its check, 44 statements.
+A_LONG_JOBS_SOCKET = """
+window.WebSocket = class {
+  constructor(url) {
+    setTimeout(() => {
+      this.onopen?.();
+      let seq = 0;
+      const send = (type, step, data) => this.onmessage?.({ data: JSON.stringify({ seq: ++seq, type, step, data,
+        event_id: String(seq), service: "generator", job_id: null, user_id: null, ts: "2026-01-01T00:00:00.000000+00:00" }) });
+      for (let i = 0; i < CHUNKS; i++) {
+        const section = Math.floor(i / PER_SECTION), step = `chunk:${i}`;
+        send("chunk.write", "plan", { chunk_index: i, section_index: section, section_title: `Part ${section}`,
+          budget_words: 500 });
+        for (const kept of [false, true]) {
+          send("llm.call", step, { attributes: { "longform.purpose": "write", "longform.kept": kept, "longform.attempt": 1 } });
+        }
+        send("chunk.processed", step, { chunk_index: i, output_words: 500, budget_words: 500, passed: true, attempts: 2 });
+        for (let s = 0; s < 44; s++) send("db.query", step, { statements: [{ sql: "SELECT 1" }] });
+      }
+    }, 0);
+  }
+  close() {}
+};
+"""
