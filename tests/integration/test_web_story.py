@@ -9,7 +9,7 @@ import secrets
 from playwright.sync_api import Page, expect
 
 from tests.integration.test_web import (  # noqa: F401 (fixtures)
-    ARTIFACTS, TARGET, api_get, browser, driver, member, sign_up, started)
+    ARTIFACTS, TARGET, api_get, browser, driver, member, on_a_phone, sign_up, started)
 
 CHUNK_DONE = re.compile(r"^Chunk \d+ · [\d,]+ / [\d,]+ words, (pass|fail)")
 
@@ -51,6 +51,7 @@ def test_the_story_view_of_a_20000_word_job_shows_every_section_and_chunk(browse
     expect(panel.locator('.story [data-key="plan"] > summary')).to_contain_text(
         f"Planned: {len(plan)} sections, {job['chunks_total']} chunks")
     page.screenshot(path=str(ARTIFACTS / "story-view.png"))
+    on_a_phone(page, "story-view-phone.png")
 
     a_finished_job_replays_the_same_story(page, job_id, chunks.all_text_contents())
     a_chunk_opens_to_its_calls_then_its_statements(page, job_id)
