@@ -89,10 +89,6 @@ export class StoryModel {
     this.changed.add(node);
     if (node.parent) this.changed.add(node.parent);
   }
-
-  sections() {
-    return [...this.nodes.values()].filter((n) => n.kind === "section").sort((a, b) => a.index - b.index);
-  }
 }
 
 // What a chunk's or step's summary line says, kept up as its events arrive.
