@@ -27,6 +27,8 @@ def event_line(row: Mapping[str, Any]) -> dict:
         "job_id": str(row["job_id"]) if row["job_id"] else None,
         "user_id": str(row["user_id"]) if row["user_id"] else None, "data": row["data"],
     }
+    if row.get("step") is not None:  # absent, not null, in events without one: their hashes stay as written
+        line["step"] = row["step"]
     if row.get("hash") is not None:
         line["hash"] = bytes(row["hash"]).hex()
     return line

@@ -7,6 +7,8 @@ from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.steps import current_step
+
 SCHEMA_VERSION = 1
 _ID_NAMESPACE = uuid.UUID("6f1c7d0e-1a8e-4d0b-9a55-3f6b2a1c9e10")
 
@@ -39,6 +41,7 @@ class Envelope(BaseModel):
     service: str
     schema_version: int = SCHEMA_VERSION
     data: dict[str, Any] = Field(default_factory=dict)
+    step: str | None = None  # the step of the job it belongs to (contracts/steps.py); None in older events
 
     @classmethod
     def wrap(
@@ -49,7 +52,9 @@ class Envelope(BaseModel):
         job_id: uuid.UUID | None,
         user_id: uuid.UUID | None,
         event_id: uuid.UUID | None = None,
+        step: str | None = None,
     ) -> "Envelope":
+        """`step`: the one bound for the work in progress (contracts/steps.py) unless given."""
         return cls(
             event_id=event_id or uuid.uuid4(),
             job_id=job_id,
@@ -57,6 +62,7 @@ class Envelope(BaseModel):
             type=message.TYPE,
             service=service,
             data=message.model_dump(mode="json"),
+            step=step or current_step(),
         )
 
     def payload(self, model: type[M]) -> M:

@@ -41,4 +41,4 @@ async def _erase(tx: Tx, request: Envelope) -> Envelope:
                            request_event_id=request.event_id, final_seq=erased["final_seq"],
                            final_hash=bytes(erased["final_hash"]).hex() if erased["final_hash"] else None)
     return Envelope.wrap(tombstone, service=SERVICE, job_id=None, user_id=request.user_id,
-                         event_id=derived_id(request.event_id, JobDeleted.TYPE))
+                         event_id=derived_id(request.event_id, JobDeleted.TYPE), step=request.step)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from contracts.envelope import Envelope
 from contracts.messages import BOOKKEEPING_CONTEXT, DbQueried, SqlStatement
+from contracts.steps import BOOKKEEPING_STEP
 from services.audit import store
 from services.audit.erasure import drop_erased, erase
 from services.common.bus import Bus
@@ -74,4 +75,4 @@ def _carrying(job_states: int) -> list[SqlStatement]:
 
 def _own_writes(first: Envelope, statements: list[SqlStatement]) -> Envelope:
     return Envelope.wrap(DbQueried(statements=statements, context=BOOKKEEPING_CONTEXT),
-                         service=SERVICE, job_id=first.job_id, user_id=first.user_id)
+                         service=SERVICE, job_id=first.job_id, user_id=first.user_id, step=BOOKKEEPING_STEP)

@@ -65,7 +65,8 @@ async def insert(tx: Tx, numbered: list[tuple[str, int, Envelope]], heads: dict[
 def _written(seq: int, e: Envelope) -> dict:
     """The row as it will be stored (asyncpg and event_line both read a naive time as local)."""
     return {"seq": seq, "event_id": e.event_id, "job_id": e.job_id, "user_id": e.user_id, "type": e.type,
-            "service": e.service, "occurred_at": e.occurred_at, "data": e.data}
+            "service": e.service, "occurred_at": e.occurred_at, "data": e.data,
+            "step": e.step}
 
 
 async def load_states(tx: Tx, numbered: list[tuple[str, int, Envelope]]) -> dict[uuid.UUID, JobState]:

@@ -26,6 +26,7 @@ from nats.js.errors import NotFoundError
 from pydantic import ValidationError
 
 from contracts.envelope import Envelope
+from contracts.steps import bind_step, step_of
 from contracts.subjects import Subjects
 from services.common.batches import BatchHandler, consume_batches
 from services.common.consumers import Consumer
@@ -171,6 +172,7 @@ def _acknowledged(handler: Handler, consumer: Consumer, bus: Bus) -> Callable:
             log.error("terminating a message that is not an envelope: %.300r", body)
             raise RejectMessage()
         bind_job(envelope.job_id)  # every line logged while this message is handled names its job
+        bind_step(step_of(envelope.type, envelope.data, envelope.step))  # every event it makes, its step
         heartbeat = asyncio.create_task(_heartbeat(msg, consumer.ack_wait / 3))
         delivered = msg.raw_message.metadata.num_delivered
         try:
@@ -188,6 +190,7 @@ def _acknowledged(handler: Handler, consumer: Consumer, bus: Bus) -> Callable:
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
             bind_job(None)
+            bind_step(None)
 
     return consume
 

@@ -16,6 +16,7 @@ import uuid
 
 from contracts.envelope import Envelope
 from contracts.messages import RELAY_CONTEXT, DbQueried
+from contracts.steps import RELAY_STEP
 
 from services.common.bus import Bus
 from services.common.db import Committed, Database
@@ -145,7 +146,7 @@ class OutboxRelay:
             statements = tx.sql_statements(outbox_rows=len(owners))
             for job_id, user_id in owners:
                 tx.emit(Envelope.wrap(DbQueried(statements=statements, context=RELAY_CONTEXT), service=self.db.service,
-                                      job_id=job_id, user_id=user_id))
+                                      job_id=job_id, user_id=user_id, step=RELAY_STEP))
         return len(rows)
 
 

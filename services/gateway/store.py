@@ -1,6 +1,6 @@
 """The gateway's job tables (gateway.jobs, gateway.sources) and its reads of what it shows, through
 the views the audit and assembler services publish for it (migrations/0023): audit.job_state_v1,
-audit.events_v1, audit.stream_heads_v1 and assembler.documents_v1."""
+audit.events_v2, audit.stream_heads_v1 and assembler.documents_v1."""
 
 import uuid
 from datetime import datetime
@@ -103,7 +103,7 @@ async def has_document(reads: Reads, job_id: uuid.UUID) -> bool:
 
 async def events_after(reads: Reads, stream_id: str, after_seq: int, limit: int = 500):
     return await reads.fetch(
-        "SELECT seq, event_id, job_id, user_id, type, service, occurred_at, data, hash FROM audit.events_v1"
+        "SELECT seq, event_id, job_id, user_id, type, service, occurred_at, data, hash, step FROM audit.events_v2"
         " WHERE stream_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
         stream_id, after_seq, limit,
     )
@@ -111,7 +111,7 @@ async def events_after(reads: Reads, stream_id: str, after_seq: int, limit: int 
 
 async def event_at(reads: Reads, stream_id: str, seq: int):
     """The stream's event at `seq`, or None."""
-    rows = await reads.fetch("SELECT type, occurred_at, data FROM audit.events_v1 WHERE stream_id = $1 AND seq = $2",
+    rows = await reads.fetch("SELECT type, occurred_at, data FROM audit.events_v2 WHERE stream_id = $1 AND seq = $2",
                              stream_id, seq)
     return rows[0] if rows else None
 

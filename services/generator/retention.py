@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts.envelope import Envelope
 from contracts.messages import RetentionPruned
+from contracts.steps import bind_step
 from services.common.db import Database
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,7 @@ async def prune_job(db: Database, job_id: uuid.UUID, user_id: uuid.UUID | None,
                     windows: tuple[timedelta | None, timedelta | None]) -> bool:
     """Prunes one job under its retention lock (another replica pruning it is skipped, not
     waited for); the window is checked again in the same statement, so a resumed job is spared."""
+    bind_step("retention")
     async with db.transaction(job_id=job_id, user_id=user_id) as tx:
         if not await tx.fetchval("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 7411021))",
                                  f"retention:{job_id}"):

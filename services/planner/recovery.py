@@ -14,6 +14,7 @@ import uuid
 from contracts.envelope import Envelope, derived_id
 from contracts.jobstate import JobStatus
 from contracts.messages import JobResumed
+from contracts.steps import bind_step
 from services.planner import analysis, passages, store
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ async def resume_owned(ports, dispatch) -> None:
 
 
 async def _resume_all(ports, dispatch) -> None:
+    bind_step("resume")  # what a job's log shows of its pick-up on start
     async with ports.db.transaction(system=True) as tx:  # the scan itself: in the system stream
         jobs = await store.writing_jobs(tx)
         noting = await passages.noting_jobs(tx)

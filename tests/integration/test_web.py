@@ -85,6 +85,11 @@ def started(page: Page, title: str, target: int, model: str = "") -> None:
     expect(page.locator("#audit-panel .panel-job")).to_have_text(f"· {title}")
 
 
+def flat_log(page: Page) -> None:
+    """The panel opens on the job's story (test_web_story.py); these tests read its flat log."""
+    page.locator("#audit-panel").get_by_role("radio", name="Flat log").check()
+
+
 def panel_lines(page: Page) -> list[tuple[int, str]]:
     """(seq, type) of each line the panel holds, read at one moment (lines keep arriving)."""
     texts = page.locator("#audit-panel .log .line").evaluate_all("lines => lines.map(l => l.textContent)")
@@ -121,6 +126,7 @@ def test_a_user_watches_a_job_live_then_finds_it_in_job_history(browser) -> None
     sockets = panel_sockets(page)
     title = f"Rivers {secrets.token_hex(3)}"
     started(page, title, TARGET, SLOW_WRITER)
+    flat_log(page)
     job_id = lines_arrive_while_the_job_runs(page, sockets)
     scrolling_back_stops_following(page)
     seqs = a_dropped_socket_loses_and_repeats_nothing(page, sockets, job_id)
@@ -483,6 +489,7 @@ def test_the_panel_keeps_up_with_tens_of_thousands_of_lines(member) -> None:
     page = member.context.new_page()
     page.add_init_script(FLOODING_SOCKET.replace("TOTAL", str(total)))
     page.goto(f"/jobs/{job_id}?audit")
+    flat_log(page)
     panel = page.locator("#audit-panel")
     expect(panel.locator(".line-count")).to_have_text(f"{total:,} lines")
     assert panel_seqs(page) == list(range(1, total + 1))

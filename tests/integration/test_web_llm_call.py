@@ -5,7 +5,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.integration.test_web import ARTIFACTS, browser, driver, sign_up, started  # noqa: F401 (fixtures)
+from tests.integration.test_web import ARTIFACTS, browser, driver, flat_log, sign_up, started  # noqa: F401 (fixtures)
 
 LLM_LINE = re.compile(r"llm\.call")
 
@@ -13,6 +13,7 @@ LLM_LINE = re.compile(r"llm\.call")
 def test_an_llm_line_opens_its_full_prompt_and_reply(browser) -> None:  # noqa: F811
     page = sign_up(browser())
     started(page, "Tides", 300)
+    flat_log(page)
     panel = page.locator("#audit-panel")
     expect(panel.get_by_text("job.completed")).to_be_visible()
     line = panel.locator(".log .line", has_text=LLM_LINE).first

@@ -7,6 +7,7 @@ import { category, typeOfTextLine } from "./lines.js";
 import { LiveLog } from "./live.js";
 import { LogView } from "./logview.js";
 import { Progress } from "./progress.js";
+import { StoryView } from "./story.js";
 
 export class AuditPanel {
   constructor(root) {
@@ -14,6 +15,7 @@ export class AuditPanel {
     const get = (sel) => root.querySelector(sel);
     this.status = get(".panel-status");
     this.view = new LogView(get(".log"), get(".jump"), get(".line-count"));
+    this.story = new StoryView(get(".story"), (index) => this.view.raw[index]);
     const bars = get(".progress");
     this.progress = bars ? new Progress(bars) : null;  // the job page shows its progress itself
     this.jobId = null;
@@ -24,12 +26,15 @@ export class AuditPanel {
     for (const radio of root.querySelectorAll("input[name=audit-filter]")) {
       radio.addEventListener("change", () => this.view.setFilter(radio.value));
     }
+    for (const radio of root.querySelectorAll("input[name=audit-view]")) {
+      radio.addEventListener("change", () => this.showView(radio.value));
+    }
     root.addEventListener("keydown", (e) => { if (e.key === "Escape" && !e.defaultPrevented) this.close(); });
   }
 
   // Follows the job with a live log of its own, closed with the panel.
   open(jobId, title = "") {
-    if (this.jobId === jobId && !this.root.hidden) { this.view.log.focus(); return; }
+    if (this.jobId === jobId && !this.root.hidden) { this.shown().focus(); return; }
     this.close(false);
     const feed = new LiveLog(jobId);
     this.show(feed, title, true);
@@ -46,6 +51,7 @@ export class AuditPanel {
   show(feed, title, owned) {
     Object.assign(this, { jobId: feed.jobId, feed, owned });
     this.view.reset();
+    this.story.reset();
     this.root.querySelector(".panel-job").textContent = title ? `· ${title}` : "";
     for (const [cls, format] of [[".download-json", "json"], [".download-txt", "txt"]]) {
       this.root.querySelector(cls).href = `${jobUrl(feed.jobId)}/audit?format=${format}`;
@@ -53,6 +59,7 @@ export class AuditPanel {
     feed.listen((event, text) => {
       if (feed !== this.feed) return;
       this.view.add(event, text);
+      this.story.add(event, event.index);
       this.progress?.onEvent(event);
     });
     feed.onStatus((text) => { if (feed === this.feed) this.say(text); });
@@ -63,7 +70,7 @@ export class AuditPanel {
     this.root.hidden = false;
     document.body.classList.add("panel-open");
     this.view.follow(true);
-    this.view.log.focus();
+    this.shown().focus();
   }
 
   hide(restoreFocus = true) {
@@ -78,8 +85,24 @@ export class AuditPanel {
     this.feed.stop();
     Object.assign(this, { jobId: null, feed: null });
     this.view.reset();
+    this.story.reset();
     this.progress?.stop();
     this.hide(restoreFocus);
+  }
+
+  // The story of the job, or the flat log with its filters; both hold every event, whatever is shown.
+  showView(which) {
+    const flat = which === "flat";
+    const get = (sel) => this.root.querySelector(sel);
+    get(".story").hidden = flat;
+    get(".log").hidden = !flat;
+    get(".filters").hidden = !flat;
+    if (flat && this.view.following) this.view.toBottom();
+  }
+
+  shown() {
+    const story = this.root.querySelector(".story");
+    return story.hidden ? this.view.log : story;
   }
 
   // Every line of the log as the TXT download has it (however many the page holds), in the filter shown.
