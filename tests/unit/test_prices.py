@@ -68,3 +68,13 @@ def test_an_unreadable_or_malformed_file_is_refused_with_its_path(tmp_path):
     (tmp_path / "bad.json").write_text("{not json")
     with pytest.raises(PriceFileError, match="bad.json is not valid JSON"):
         load_prices(str(tmp_path / "bad.json"))
+
+
+def test_a_gateway_with_a_bad_price_file_does_not_start(tmp_path):
+    from services.gateway.config import GatewaySettings
+    from services.gateway.main import create_app
+
+    (tmp_path / "prices.yaml").write_text("gpt-4o: {input: 0.15}\n")
+    settings = GatewaySettings(database_url="postgresql://unused/unused", prices=str(tmp_path / "prices.yaml"))
+    with pytest.raises(PriceFileError, match="entry 'gpt-4o': missing output"):
+        create_app(settings)
