@@ -67,20 +67,46 @@ async def login(args) -> int | None:
 
 
 async def submit(args) -> int | None:
+    """With --dry-run, what the job would cost instead (the server stores nothing)."""
+    return await (_estimate(args) if args.dry_run else _submitted(args))
+
+
+def _job_fields(args) -> dict:
     fields = {"mode": args.mode or ("rewrite" if args.source else "generate"), "title": args.title,
               "instructions": args.instructions, "target_words": args.target, "headings": args.headings}
     if args.model:
         fields["model"] = args.model
     if args.review_plan:
         fields["review_plan"] = "true" if args.source else True
+    return fields
+
+
+async def _post_job(gateway: Gateway, args, **params):
+    fields = _job_fields(args)
+    if args.source:
+        upload = {"source": (args.source.name, _read(args.source), "application/octet-stream")}
+        return await gateway.call("POST", "/v1/jobs", data={k: str(v) for k, v in fields.items()}, files=upload,
+                                  params=params)
+    return await gateway.call("POST", "/v1/jobs", json=fields, params=params)
+
+
+async def _estimate(args) -> None:
+    """`submit --dry-run`: the server checks the job and answers what it would cost; nothing is stored."""
     async with Gateway(config.load()) as gateway:
-        if args.source:
-            upload = {"source": (args.source.name, _read(args.source), "application/octet-stream")}
-            answer = await gateway.call("POST", "/v1/jobs", data={k: str(v) for k, v in fields.items()},
-                                        files=upload)
-        else:
-            answer = await gateway.call("POST", "/v1/jobs", json=fields)
-        submitted = answer.json()["id"]
+        estimate = (await _post_job(gateway, args, dry_run="true")).json()
+    table = Table("purpose", "model", "calls", "tokens in", "tokens out", "USD", box=None)
+    for row in estimate["by_purpose"]:
+        table.add_row(row["purpose"], row["model"], str(row["calls"]), f"{row['input_tokens']:,}",
+                      f"{row['output_tokens']:,}", _usd(row["cost_usd"]))
+    table.add_row("total", "", str(estimate["calls"]), f"{estimate['input_tokens']:,}",
+                  f"{estimate['output_tokens']:,}", _usd(estimate["cost_usd"]))
+    _out.print(table, markup=False)
+    _err.print(f"an estimate, nothing submitted: {estimate['not_counted']}", markup=False)
+
+
+async def _submitted(args) -> int | None:
+    async with Gateway(config.load()) as gateway:
+        submitted = (await _post_job(gateway, args)).json()["id"]
         _out.print(submitted, markup=False)
         if args.review_plan:
             _err.print(f"the job stops once planned: `longform plan {submitted} --edit` to review it,"
@@ -128,8 +154,20 @@ async def jobs(args) -> int | None:
 async def status(args) -> int | None:
     async with Gateway(config.load()) as gateway:
         job = await gateway.job(job_id(args.job_id))
-    for key, value in {**job, "elapsed": _elapsed(job)}.items():
+    shown = {**job, "cost_usd": _usd(job.get("cost_usd")), "tokens_by_model": _by_model(job.get("tokens_by_model")),
+             "elapsed": _elapsed(job)}
+    for key, value in shown.items():
         _out.print(f"{key:<13} {value if value is not None else '-'}", markup=False)
+
+
+def _usd(cost: float | None) -> str:
+    """A cost the server could not price is unknown, never 0."""
+    return "unknown" if cost is None else f"{cost:.6f}"
+
+
+def _by_model(models: list[dict] | None) -> str:
+    return "; ".join(f"{m['model']} {m['tokens_in']}/{m['tokens_out']} (USD {_usd(m['cost_usd'])})"
+                     for m in models or []) or "-"
 
 
 def _elapsed(job: dict) -> timedelta:
