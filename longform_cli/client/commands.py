@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from contracts.auditlog import ChainCheck, text_line
-from longform_cli.client import config, plan_edit
+from longform_cli.client import config, costs, plan_edit
 from longform_cli.client.calls import llm_call
 from longform_cli.client.follow import Follower
 from longform_cli.client.outline import outline_lines
@@ -94,13 +94,7 @@ async def _estimate(args) -> None:
     """`submit --dry-run`: the server checks the job and answers what it would cost; nothing is stored."""
     async with Gateway(config.load()) as gateway:
         estimate = (await _post_job(gateway, args, dry_run="true")).json()
-    table = Table("purpose", "model", "calls", "tokens in", "tokens out", "USD", box=None)
-    for row in estimate["by_purpose"]:
-        table.add_row(row["purpose"], row["model"], str(row["calls"]), f"{row['input_tokens']:,}",
-                      f"{row['output_tokens']:,}", _usd(row["cost_usd"]))
-    table.add_row("total", "", str(estimate["calls"]), f"{estimate['input_tokens']:,}",
-                  f"{estimate['output_tokens']:,}", _usd(estimate["cost_usd"]))
-    _out.print(table, markup=False)
+    _out.print(costs.estimate_table(estimate), markup=False)
     _err.print(f"an estimate, nothing submitted: {estimate['not_counted']}", markup=False)
 
 
@@ -154,20 +148,10 @@ async def jobs(args) -> int | None:
 async def status(args) -> int | None:
     async with Gateway(config.load()) as gateway:
         job = await gateway.job(job_id(args.job_id))
-    shown = {**job, "cost_usd": _usd(job.get("cost_usd")), "tokens_by_model": _by_model(job.get("tokens_by_model")),
-             "elapsed": _elapsed(job)}
+    shown = {**job, "cost_usd": costs.usd(job.get("cost_usd")),
+             "tokens_by_model": costs.by_model(job.get("tokens_by_model")), "elapsed": _elapsed(job)}
     for key, value in shown.items():
         _out.print(f"{key:<13} {value if value is not None else '-'}", markup=False)
-
-
-def _usd(cost: float | None) -> str:
-    """A cost the server could not price is unknown, never 0."""
-    return "unknown" if cost is None else f"{cost:.6f}"
-
-
-def _by_model(models: list[dict] | None) -> str:
-    return "; ".join(f"{m['model']} {m['tokens_in']}/{m['tokens_out']} (USD {_usd(m['cost_usd'])})"
-                     for m in models or []) or "-"
 
 
 def _elapsed(job: dict) -> timedelta:
