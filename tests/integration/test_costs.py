@@ -72,6 +72,22 @@ def test_a_dry_run_answers_the_plans_calls_tokens_and_cost_and_stores_nothing(cl
     assert footprint(database_url, client.token) == before
 
 
+def test_a_dry_runs_estimate_is_the_run_it_estimates_when_every_reply_is_usable(client):
+    """Against the suite's fake, which writes what it is asked: the same calls, the output tokens
+    near the provider's count (the fake counts 4/3 tokens a word) and the input within half (the
+    estimate counts every prompt with a full memory, as in a long job; a short job's is smaller)."""
+    body = VALID | {"target_words": 2_000}
+    estimate = client.http.post("/v1/jobs", params={"dry_run": "true"}, json=body).json()
+    job_id = client.submit(**body)
+    assert client.wait(job_id)["status"] == "completed"
+    # A memory fold may still be under way when the job completes (writing never waits for it).
+    log = client.audit_until(job_id, lambda log: sum(e["type"] == "llm.call" for e in log) >= estimate["calls"])
+    ran = client.job(job_id)
+    assert sum(e["type"] == "llm.call" for e in log) == estimate["calls"]
+    assert ran["tokens_out"] == pytest.approx(estimate["output_tokens"], rel=0.25)
+    assert ran["tokens_in"] == pytest.approx(estimate["input_tokens"], rel=0.5)
+
+
 def test_a_dry_run_of_a_rewrite_counts_its_source_and_stores_no_source(client, database_url):
     before = footprint(database_url, client.token)
     form = {k: str(v) for k, v in (VALID | {"mode": "rewrite", "target_words": 1_000}).items()}
