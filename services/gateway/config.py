@@ -1,3 +1,5 @@
+from pydantic import Field
+
 from services.common.config import ModelSettings, PlanShapeSettings
 
 
@@ -13,4 +15,4 @@ class GatewaySettings(ModelSettings, PlanShapeSettings):
     live_queue_size: int = 1000  # a websocket client further behind than this re-syncs from the table
     live_audit_flush_seconds: float = 30.0  # an open websocket's reads reach the job's log this often
     prices: str | None = None  # LONGFORM_PRICES: a YAML or JSON price table per model (services/gateway/prices.py)
-    estimate_tokens_per_word: float = 1.35  # a dry run's tokens per word of prompt and reply (contracts/estimate.py)
+    estimate_tokens_per_word: float = Field(1.35, gt=0)  # a dry run's tokens per word of prompt and reply (contracts/estimate.py)

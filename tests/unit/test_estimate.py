@@ -1,4 +1,5 @@
-"""The estimate of a dry run (contracts/estimate.py) counts the calls the planner's own rules make."""
+"""The estimate of a dry run (contracts/estimate.py) counts the calls the planner's own rules make,
+and the gateway prices each purpose by the model that would answer it (services/gateway/costs.py)."""
 
 import asyncio
 import math
@@ -7,6 +8,10 @@ import pytest
 
 from contracts.budgets import passage_words
 from contracts.estimate import Assumptions, PlanShape, Request, estimate
+from services.gateway.config import GatewaySettings
+from services.gateway.costs import dry_run
+from services.gateway.prices import parse_prices
+from services.gateway.schemas import NewJob
 from services.planner.plan import chunks_of, fallback_sections
 from services.planner.source import passages
 
@@ -68,3 +73,26 @@ def test_longer_instructions_cost_input_tokens_on_every_call():
     short, long = _by_purpose(Request("generate", 5_000, 10)), _by_purpose(Request("generate", 5_000, 1_010))
     extra = (long["write"].input_tokens - short["write"].input_tokens) / Assumptions().tokens_per_word
     assert extra == pytest.approx(1_000 * long["write"].calls, rel=0.01)
+
+
+def _dry_run(job: dict, **settings):
+    prices = parse_prices({"big": {"input": 10, "output": 30}, "small-*": {"input": 0.1, "output": 0.4}})
+    return dry_run(NewJob(**job), None, GatewaySettings(database_url="postgresql://unused/unused", **settings), prices)
+
+
+def test_each_purpose_is_priced_by_the_model_that_would_answer_it():
+    job = {"mode": "generate", "instructions": "An essay about rivers.", "target_words": 5_000}
+    estimate = _dry_run(job, llm_model="big", llm_summary_model="small-1")
+    models = {row.purpose: row.model for row in estimate.by_purpose}
+    assert models == {"outline": "big", "write": "big", "summarize": "small-1"}
+    assert estimate.cost_usd == pytest.approx(sum(row.cost_usd for row in estimate.by_purpose))
+    asked = {row.purpose: row.model for row in _dry_run(job | {"model": "small-2"}, llm_model="big").by_purpose}
+    assert asked == {"outline": "small-2", "write": "small-2", "summarize": "small-2"}  # the job's model
+
+
+def test_an_estimate_with_a_model_the_table_does_not_price_has_an_unknown_cost():
+    job = {"mode": "generate", "instructions": "An essay about rivers.", "target_words": 5_000}
+    estimate = _dry_run(job, llm_model="big", llm_writer_model="mystery")
+    assert estimate.cost_usd is None
+    assert {row.purpose: row.cost_usd is None for row in estimate.by_purpose} == {
+        "outline": False, "write": True, "summarize": False}
