@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from contracts.auditlog import ChainCheck, encode_line, event_line, stream_id, text_line
 from contracts.envelope import Message
 from contracts.headings import Heading
-from contracts.jobstate import allows
+from contracts.jobstate import ENDED, FINAL, allows
 from contracts.messages import CancelJob, CommandRefused, ResumeJob
 from services.common.db import Reads
 from services.gateway import costs, documents, intake, limiter, store, written
@@ -96,13 +96,15 @@ async def get_job(job_id: uuid.UUID, request: Request, user_id: uuid.UUID = Depe
             responses=_refusals(401, 404, 409) | _DOCUMENT_BODY)
 async def get_document(job_id: uuid.UUID, request: Request, format: str = Query("txt", pattern="^(txt|md|docx)$"),
                        partial: bool = Query(False, description="What is written so far, in plan order, marked as"
-                                             " partial: in any status, a cancelled or failed job's too."),
+                                             " partial, in any status. A cancelled or failed job's document is"
+                                             " always this."),
                        user_id: uuid.UUID = Depends(current_user)) -> StreamingResponse:
     """The document with the plan's headings: txt with numbered heading lines, md with `#` levels,
     docx with Heading styles and a table of contents (the one format held whole while it is built:
     see services/gateway/documents.py)."""
     job = await _owned_job(request, job_id, user_id)
     reads = reads_of(request)
+    partial = partial or job["status"] in ENDED - FINAL  # what a stopped job wrote is its document, marked partial
     contents, pieces, note = await (_written_so_far(reads, job) if partial else _finished(request, reads, job))
     body = await documents.rendered(format, job["title"], pieces, contents, note)
     name = documents.file_name(job["title"], job_id, format, partial)
@@ -113,8 +115,16 @@ async def get_document(job_id: uuid.UUID, request: Request, format: str = Query(
 async def _written_so_far(reads: Reads, job) -> tuple[list[Heading], AsyncIterator[Piece], str]:
     titled = await written.plan_headings_wanted(reads, job["id"])
     contents, first_chunks = await written.written_headings(reads, job["id"], titled)
-    note = f"Partial: {job['words']:,} of {job['target_words']:,} words written so far; the job is {job['status']}."
+    note = f"Partial: {job['words']:,} of {job['target_words']:,} words written; {_why_partial(job)}"
     return contents, written.written_pieces(reads, job["id"], contents, first_chunks), note
+
+
+def _why_partial(job) -> str:
+    if job["status"] == "cancelled":
+        return "the job was cancelled. Resume it to write the rest."
+    if job["status"] == "failed":
+        return f"the job failed ({job['error'] or 'no reason recorded'}). Resume it to write the rest."
+    return f"the job is {job['status']}, and this is what it has written so far."
 
 
 async def _finished(request: Request, reads: Reads, job) -> tuple[list[Heading], AsyncIterator[Piece], str]:

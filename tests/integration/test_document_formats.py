@@ -128,12 +128,26 @@ def test_an_unknown_format_is_refused_with_422(finished) -> None:
 
 
 @pytest.mark.parametrize("format", ["txt", "md", "docx"])
-def test_an_unfinished_job_has_no_document_but_points_to_what_is_written(client, format) -> None:
-    job_id = client.submit(5000)
-    client.http.post(f"/v1/jobs/{job_id}/cancel")
+def test_a_running_job_has_no_document_yet_but_points_to_what_is_written(client, format) -> None:
+    job_id = client.submit(5000, model="fake/slow:delay=1")
     response = client.http.get(f"/v1/jobs/{job_id}/document", params={"format": format})
+    client.http.post(f"/v1/jobs/{job_id}/cancel")
     assert response.status_code == 409
     assert "not ready" in response.json()["detail"] and "partial=true" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("format", ["txt", "md", "docx"])
+def test_a_cancelled_jobs_document_is_what_it_wrote_marked_partial(client, format) -> None:
+    job_id = client.submit(5000, model="fake/slow:delay=1")
+    client.http.post(f"/v1/jobs/{job_id}/cancel")
+    job = client.wait(job_id, timeout=300)
+    assert job["status"] == "cancelled", job
+    response = client.http.get(f"/v1/jobs/{job_id}/document", params={"format": format})
+    assert response.status_code == 200 and response.headers["x-longform-partial"] == "true"
+    assert f'partial.{format}"' in response.headers["content-disposition"]
+    if format != "docx":
+        assert (f"Partial: {job['words']:,} of 5,000 words written; the job was cancelled."
+                " Resume it to write the rest.") in response.text
 
 
 def test_what_is_written_so_far_reads_in_plan_order_marked_partial(client, query) -> None:
@@ -147,7 +161,7 @@ def test_what_is_written_so_far_reads_in_plan_order_marked_partial(client, query
     assert 'partial.md"' in response.headers["content-disposition"]
     read = read_markdown(response.text)
     note, _, body = read.body.strip().partition("\n\n")
-    assert note == f"> Partial: {job['words']:,} of 12,000 words written so far; the job is cancelled."
+    assert note == f"> Partial: {job['words']:,} of 12,000 words written; the job was cancelled. Resume it to write the rest."
     written = query("SELECT text FROM generator.chunks WHERE job_id = $1 ORDER BY chunk_index", job_id)
     assert count_words(body) == sum(count_words(r["text"]) for r in written) == job["words"]
     assert body.split() == " ".join(r["text"] for r in written).split()
