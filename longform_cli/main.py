@@ -52,6 +52,8 @@ def _client_commands(commands) -> None:
     submit.add_argument("--review-plan", action="store_true",
                         help="stop after planning: review with `plan JOB --edit`, then `approve JOB`")
     submit.add_argument("--follow", action="store_true", help="show progress and the audit log until the job ends")
+    submit.add_argument("--dry-run", action="store_true",
+                        help="submit nothing: the server checks the job and prints its LLM calls, tokens and cost estimate")
     jobs = commands.add_parser("jobs", help="your jobs, newest first")
     jobs.add_argument("--limit", type=int, default=50)
     jobs.add_argument("--before", metavar="CURSOR", help="the next (older) page, as the previous page named it")

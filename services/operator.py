@@ -16,9 +16,16 @@ from services.common.db import Database
 from services.common.migrations import LEDGER, Migration, applied, available, migrate, pending, scratch_database
 from services.common.roles import allow_local_logins, service_url
 from services.gateway.accounts import EmailTaken, SignUp, create_account
+from services.gateway.prices import PriceFileError, load_prices
 
 __all__ = ["LEDGER", "Migration", "applied", "available", "migrate", "pending", "scratch_database",
-           "allow_local_logins", "service_url", "AccountRefused", "create_user", "Difference", "rebuild_projections"]
+           "allow_local_logins", "service_url", "AccountRefused", "create_user", "Difference", "rebuild_projections", "PriceFileError", "check_prices"]
+
+
+def check_prices(path: str) -> None:
+    """The price table the gateway will load (LONGFORM_PRICES), checked before the stack starts:
+    a bad entry is named at once instead of the gateway failing to start again and again."""
+    load_prices(path)
 
 
 class AccountRefused(Exception):

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from contracts.auditlog import ChainCheck, text_line
-from longform_cli.client import config, plan_edit
+from longform_cli.client import config, costs, plan_edit
 from longform_cli.client.calls import llm_call
 from longform_cli.client.follow import Follower
 from longform_cli.client.outline import outline_lines
@@ -67,20 +67,40 @@ async def login(args) -> int | None:
 
 
 async def submit(args) -> int | None:
+    """With --dry-run, what the job would cost instead (the server stores nothing)."""
+    return await (_estimate(args) if args.dry_run else _submitted(args))
+
+
+def _job_fields(args) -> dict:
     fields = {"mode": args.mode or ("rewrite" if args.source else "generate"), "title": args.title,
               "instructions": args.instructions, "target_words": args.target, "headings": args.headings}
     if args.model:
         fields["model"] = args.model
     if args.review_plan:
         fields["review_plan"] = "true" if args.source else True
+    return fields
+
+
+async def _post_job(gateway: Gateway, args, **params):
+    fields = _job_fields(args)
+    if args.source:
+        upload = {"source": (args.source.name, _read(args.source), "application/octet-stream")}
+        return await gateway.call("POST", "/v1/jobs", data={k: str(v) for k, v in fields.items()}, files=upload,
+                                  params=params)
+    return await gateway.call("POST", "/v1/jobs", json=fields, params=params)
+
+
+async def _estimate(args) -> None:
+    """`submit --dry-run`: the server checks the job and answers what it would cost; nothing is stored."""
     async with Gateway(config.load()) as gateway:
-        if args.source:
-            upload = {"source": (args.source.name, _read(args.source), "application/octet-stream")}
-            answer = await gateway.call("POST", "/v1/jobs", data={k: str(v) for k, v in fields.items()},
-                                        files=upload)
-        else:
-            answer = await gateway.call("POST", "/v1/jobs", json=fields)
-        submitted = answer.json()["id"]
+        estimate = (await _post_job(gateway, args, dry_run="true")).json()
+    _out.print(costs.estimate_table(estimate), markup=False)
+    _err.print(f"an estimate, nothing submitted: {estimate['not_counted']}", markup=False)
+
+
+async def _submitted(args) -> int | None:
+    async with Gateway(config.load()) as gateway:
+        submitted = (await _post_job(gateway, args)).json()["id"]
         _out.print(submitted, markup=False)
         if args.review_plan:
             _err.print(f"the job stops once planned: `longform plan {submitted} --edit` to review it,"
@@ -128,7 +148,9 @@ async def jobs(args) -> int | None:
 async def status(args) -> int | None:
     async with Gateway(config.load()) as gateway:
         job = await gateway.job(job_id(args.job_id))
-    for key, value in {**job, "elapsed": _elapsed(job)}.items():
+    shown = {**job, "cost_usd": costs.usd(job.get("cost_usd")),
+             "tokens_by_model": costs.by_model(job.get("tokens_by_model")), "elapsed": _elapsed(job)}
+    for key, value in shown.items():
         _out.print(f"{key:<13} {value if value is not None else '-'}", markup=False)
 
 

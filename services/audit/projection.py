@@ -2,7 +2,7 @@
 projection and a rebuild from audit.events use this same function, so they cannot differ."""
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Callable
 
@@ -31,6 +31,8 @@ class JobState:
     ended_at: datetime | None = None  # when it completed, failed or was cancelled; None again on resume
     passages_total: int = 0  # analyze: the passages the source was cut into ...
     passages_noted: int = 0  # ... and how many are noted (a passage noted again after a resume counts once)
+    # {model: {"input", "output", "cached_input"}}: the gateway prices each model apart. Replaced, never mutated.
+    tokens_by_model: dict = field(default_factory=dict)
 
 
 def _requested(s: JobState, d: dict) -> JobState:
@@ -48,10 +50,31 @@ def _chunk_write(s: JobState, d: dict) -> JobState:
     return replace(s, section=d.get("section_title") or f"section {d['section_index'] + 1}")
 
 
+# OpenTelemetry's name for the input tokens a provider served from its prompt cache (counted
+# within gen_ai.usage.input_tokens too), priced apart when the price table says how.
+CACHED_INPUT = "gen_ai.usage.cache_read.input_tokens"
+
+
 def _llm_call(s: JobState, d: dict) -> JobState:
     usage = d.get("attributes") or {}
-    return replace(s, tokens_in=s.tokens_in + (usage.get("gen_ai.usage.input_tokens") or 0),
-                   tokens_out=s.tokens_out + (usage.get("gen_ai.usage.output_tokens") or 0))
+    spent = {"input": usage.get("gen_ai.usage.input_tokens") or 0,
+             "output": usage.get("gen_ai.usage.output_tokens") or 0, "cached_input": usage.get(CACHED_INPUT) or 0}
+    if not all(isinstance(n, int) for n in spent.values()):
+        raise TypeError("token usage is not a whole number")
+    return replace(s, tokens_in=s.tokens_in + spent["input"], tokens_out=s.tokens_out + spent["output"],
+                   tokens_by_model=_added(s.tokens_by_model, _model_of(usage), spent))
+
+
+def _model_of(usage: dict) -> str:
+    """The model asked for (what a price table names), else the one that answered."""
+    return str(usage.get("gen_ai.request.model") or usage.get("gen_ai.response.model") or "unknown")
+
+
+def _added(by_model: dict, model: str, spent: dict) -> dict:
+    if not any(spent.values()):  # a failed call: nothing to price, no model to list
+        return by_model
+    before = by_model.get(model, {})
+    return {**by_model, model: {k: before.get(k, 0) + n for k, n in spent.items()}}
 
 
 # What each event changes besides the status; the status itself follows contracts/jobstate.py.

@@ -34,21 +34,42 @@ class ServiceSettings(BaseSettings):
         return Subjects(self.bus_prefix)
 
 
-class LlmSettings(ServiceSettings):
-    """For services that call an LLM."""
+class ModelSettings(ServiceSettings):
+    """Which model answers each role: for the services that call an LLM, and for the gateway,
+    which prices a job's estimate by them (every process is given the same environment)."""
 
-    llm_provider: Literal["openai", "openai-compatible", "anthropic"] = "openai"
-    llm_base_url: str | None = None
     llm_model: str = "gpt-4o-mini"
     llm_planner_model: str | None = None  # per role; each falls back to llm_model
     llm_writer_model: str | None = None
     llm_summary_model: str | None = None
-    llm_max_requests_per_minute: float = 0  # client-side rate limit per provider; 0 is none
-    llm_timeout_seconds: float = 180.0
-    openai_api_key: SecretStr | None = Field(default=None, validation_alias="OPENAI_API_KEY")
-    anthropic_api_key: SecretStr | None = Field(default=None, validation_alias="ANTHROPIC_API_KEY")
 
     def model_for(self, role: str, job_model: str | None = None) -> str:
         """The role's own model when one is set, else the job's, else the default. (The writer
         is the exception: a job's model overrides the writer's, at the call.)"""
         return getattr(self, f"llm_{role}_model", None) or job_model or self.llm_model
+
+    def models_of(self, job_model: str | None) -> dict[str, str]:
+        """Each role's model for a job that asked for `job_model` (None: the defaults)."""
+        return {"planner": self.model_for("planner", job_model), "writer": job_model or self.model_for("writer"),
+                "summary": self.model_for("summary", job_model)}
+
+
+class PlanShapeSettings(ServiceSettings):
+    """How the planner cuts a job into calls: it plans by these, and the gateway estimates a job
+    by the same variables (POST /v1/jobs?dry_run=true, contracts/estimate.py)."""
+
+    chunk_words: int = 800  # largest budget given to one chunk
+    chunks_per_section: int = 3  # of the fallback outline and of rewrite plans
+    single_chunk_words: int = 50  # targets up to this are one chunk, with no outline
+    passage_words: int = 1_000  # analyze: the source is cut into passages of at most this many words
+
+
+class LlmSettings(ModelSettings):
+    """For services that call an LLM."""
+
+    llm_provider: Literal["openai", "openai-compatible", "anthropic"] = "openai"
+    llm_base_url: str | None = None
+    llm_max_requests_per_minute: float = 0  # client-side rate limit per provider; 0 is none
+    llm_timeout_seconds: float = 180.0
+    openai_api_key: SecretStr | None = Field(default=None, validation_alias="OPENAI_API_KEY")
+    anthropic_api_key: SecretStr | None = Field(default=None, validation_alias="ANTHROPIC_API_KEY")

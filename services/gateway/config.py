@@ -1,7 +1,9 @@
-from services.common.config import ServiceSettings
+from pydantic import Field
+
+from services.common.config import ModelSettings, PlanShapeSettings
 
 
-class GatewaySettings(ServiceSettings):
+class GatewaySettings(ModelSettings, PlanShapeSettings):
     host: str = "127.0.0.1"
     port: int = 8080
     open_signup: bool = True
@@ -12,3 +14,5 @@ class GatewaySettings(ServiceSettings):
     download_slice_chars: int = 65_536
     live_queue_size: int = 1000  # a websocket client further behind than this re-syncs from the table
     live_audit_flush_seconds: float = 30.0  # an open websocket's reads reach the job's log this often
+    prices: str | None = None  # LONGFORM_PRICES: a YAML or JSON price table per model (services/gateway/prices.py)
+    estimate_tokens_per_word: float = Field(1.35, gt=0)  # a dry run's tokens per word of prompt and reply (contracts/estimate.py)

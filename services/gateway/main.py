@@ -19,12 +19,14 @@ from services.gateway.jsonbody import StrictJson
 from services.gateway.limits import BodyLimit
 from services.gateway.live import LiveFeed
 from services.gateway.pages import router as pages_router, static_files
+from services.gateway.prices import PriceFileError, load_prices
 from services.gateway.recorded import RecordReads
 from services.gateway.routes import router
 from services.gateway.websocket import router as ws_router
 
 
 def create_app(settings: GatewaySettings) -> FastAPI:
+    prices = load_prices(settings.prices)  # a bad price file stops the gateway here, naming the entry
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         graph = await connect("gateway", settings)
@@ -34,6 +36,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         live = LiveFeed(bus.connection, settings.subjects, settings.live_queue_size)
         relay = asyncio.create_task(graph.relay.run())
         app.state.db, app.state.live, app.state.settings, app.state.ops = db, live, settings, ops
+        app.state.prices = prices
         app.state.docx_readers = asyncio.Semaphore(settings.docx_readers)
         app.state.rate_limits = limiter.per_minute(settings)
         yield
@@ -73,5 +76,9 @@ def create_app(settings: GatewaySettings) -> FastAPI:
 
 def main() -> None:
     settings = GatewaySettings()
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning",
+    try:
+        app = create_app(settings)
+    except PriceFileError as bad:
+        raise SystemExit(f"gateway: {bad}") from None  # one line, no traceback: the operator fixes the file
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning",
                 timeout_graceful_shutdown=5)

@@ -4,7 +4,7 @@ import uuid
 from typing import AsyncIterator
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from contracts.auditlog import ChainCheck, encode_line, event_line, stream_id, text_line
 from contracts.envelope import Message
@@ -12,11 +12,13 @@ from contracts.headings import Heading
 from contracts.jobstate import ENDED, FINAL, allows
 from contracts.messages import CancelJob, CommandRefused, ResumeJob
 from services.common.db import Reads
-from services.gateway import documents, intake, limiter, store, written
+from services.gateway import costs, documents, intake, limiter, store, written
 from services.gateway.auth import current_user, job_not_found
 from services.gateway.documents import Piece
 from services.gateway.recorded import reads_of
-from services.gateway.schemas import AcceptedJob, AuditVerdict, Cursor, JobDetail, JobPage, JobView, Problem, page_cursor
+from services.gateway.schemas import (
+    AcceptedJob, AuditVerdict, Cursor, JobDetail, JobEstimate, JobPage, JobView, Problem, page_cursor,
+)
 
 router = APIRouter()
 _DESCRIBED = {401: "Missing or invalid token (or session).", 404: "No such job of the caller's; another user's"
@@ -37,9 +39,9 @@ def _refusals(*codes: int) -> dict:
 _TIMES = ("created_at", "updated_at", "started_at", "ended_at")
 
 
-def _view(view: type[JobView], row) -> JobView:
+def _view(view: type[JobView], row, **computed) -> JobView:
     times = {k: row[k].isoformat() if row[k] else None for k in _TIMES}
-    return view(**{k: row[k] for k in view.model_fields if k not in _TIMES}, **times)
+    return view(**{k: row[k] for k in view.model_fields if k not in _TIMES and k not in computed}, **times, **computed)
 
 
 async def _owned_job(request: Request, job_id: uuid.UUID, user_id: uuid.UUID, *, progress: bool = False):
@@ -49,12 +51,24 @@ async def _owned_job(request: Request, job_id: uuid.UUID, user_id: uuid.UUID, *,
     return row
 
 
+_ESTIMATE = {200: {"model": JobEstimate, "description": "dry_run=true: the plan's LLM calls, tokens and cost"
+                   " estimate; nothing stored."}}
+
+
 @router.post("/v1/jobs", status_code=202, response_model=AcceptedJob, openapi_extra=intake.OPENAPI_EXTRA,
-             responses=_refusals(401, 429) | intake.RESPONSES)
-async def submit_job(request: Request, user_id: uuid.UUID = Depends(current_user)) -> AcceptedJob:
-    """A job as JSON, or as multipart/form-data with a rewrite's source as the file part `source`."""
+             responses=_ESTIMATE | _refusals(401, 429) | intake.RESPONSES)
+async def submit_job(request: Request, user_id: uuid.UUID = Depends(current_user),
+                     dry_run: bool = Query(False, description="Check the job as a submit does (the same refusals),"
+                                           " then answer 200 with the plan's call count and its token and cost"
+                                           " estimate instead of starting it: no job, source or event is stored."
+                                           " It counts against the job rate limit like a submit.")):
+    """A job as JSON, or as multipart/form-data with a rewrite's source as the file part `source`.
+    With `dry_run=true`, what it would cost instead (200)."""
     await limiter.take(request, "job", user_id=user_id)
-    job, source = await intake.read_job(request, request.app.state.settings)
+    settings = request.app.state.settings
+    job, source = await intake.read_job(request, settings)
+    if dry_run:
+        return JSONResponse(costs.dry_run(job, source, settings, request.app.state.prices).model_dump(mode="json"))
     job_id = await store.create_job(request.app.state.db, user_id, job, source)
     reads_of(request).job_id = job_id
     return AcceptedJob(id=job_id, status="requested")
@@ -72,8 +86,10 @@ async def list_jobs(request: Request, user_id: uuid.UUID = Depends(current_user)
 
 @router.get("/v1/jobs/{job_id}", response_model=JobDetail, responses=_refusals(401, 404))
 async def get_job(job_id: uuid.UUID, request: Request, user_id: uuid.UUID = Depends(current_user)) -> JobDetail:
-    """The job's state and progress: words, chunks, current section, tokens used, when it started and ended."""
-    return _view(JobDetail, await _owned_job(request, job_id, user_id, progress=True))
+    """The job's state and progress: words, chunks, current section, tokens used and their estimated
+    cost (`cost_usd`, null when unknown), when it started and ended."""
+    row = await _owned_job(request, job_id, user_id, progress=True)
+    return _view(JobDetail, row, **costs.job_cost(row, request.app.state.prices))
 
 
 @router.get("/v1/jobs/{job_id}/document", response_class=StreamingResponse,

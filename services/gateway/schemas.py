@@ -96,6 +96,15 @@ class AcceptedJob(BaseModel):
     status: str
 
 
+class ModelTokens(BaseModel):
+    model: str = Field(description="The model asked for (`gen_ai.request.model` of its `llm.call` events).")
+    tokens_in: int
+    tokens_out: int
+    cached_tokens_in: int = Field(description="Input tokens the provider served from its prompt cache (within"
+                                  " `tokens_in`), when it said so.")
+    cost_usd: float | None = Field(description="Null when the price table has no price for this model.")
+
+
 class JobView(BaseModel):
     id: uuid.UUID
     mode: str
@@ -127,6 +136,11 @@ class JobDetail(JobView):
     tokens_out: int = Field(description="Output tokens of all the job's LLM calls.")
     passages_total: int = Field(default=0, description="analyze: the passages the source was cut into (0 otherwise).")
     passages_noted: int = Field(default=0, description="analyze: passages noted so far (status `noting` until all are).")
+    cost_usd: float | None = Field(
+        default=None, description="Estimated cost in USD of all the job's tokens, by the server's price table"
+        " (LONGFORM_PRICES), priced when asked. Null when unknown: no price table, or a model without a price.")
+    tokens_by_model: list[ModelTokens] = Field(
+        default_factory=list, description="The tokens of each model the job's calls used, each with its cost.")
 
 
 class JobPage(BaseModel):
@@ -168,3 +182,30 @@ class AuditVerdict(BaseModel):
     head_seq: int | None = Field(description="The seq of the stream's head row, as the database keeps it.")
     first_bad_seq: int | None = Field(description="The first seq that breaks the chain; null when intact.")
     reason: str = Field(description="What is wrong there; empty when intact.")
+
+
+class EstimatedCalls(BaseModel):
+    purpose: str = Field(description="outline, note (analyze), write or summarize.")
+    model: str = Field(description="The model that would answer them, by this server's settings and the job's `model`.")
+    calls: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float | None = Field(description="Null when the price table has no price for the model.")
+
+
+class JobEstimate(BaseModel):
+    """What POST /v1/jobs?dry_run=true answers: the job as it would be planned, nothing stored."""
+
+    dry_run: bool = True
+    mode: str
+    target_words: int
+    source_words: int | None = Field(description="rewrite, analyze: the source's words, as counted on submit.")
+    calls: int = Field(description="LLM calls of the plan when every reply is usable at once.")
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float | None = Field(description="Null when unknown: no price table, or a model without a price.")
+    by_purpose: list[EstimatedCalls]
+    assumptions: dict[str, float] = Field(
+        description="The planner's settings and the token assumptions the estimate was made by: tokens per word,"
+        " words of each prompt's fixed part and of each reply (contracts/estimate.py).")
+    not_counted: str = Field(description="What comes on top of the estimate.")

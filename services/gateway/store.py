@@ -20,7 +20,8 @@ SELECT j.id, j.mode, j.title, j.model, j.target_words, j.created_at,
        s.error, s.updated_at, s.started_at, s.ended_at, coalesce(s.last_seq, 0) AS last_seq
 """
 _JOB_PROGRESS = (", s.section, coalesce(s.tokens_in, 0) AS tokens_in, coalesce(s.tokens_out, 0) AS tokens_out,"
-                 " coalesce(s.passages_total, 0) AS passages_total, coalesce(s.passages_noted, 0) AS passages_noted\n")
+                 " coalesce(s.passages_total, 0) AS passages_total, coalesce(s.passages_noted, 0) AS passages_noted,"
+                 " coalesce(s.tokens_by_model, '{}') AS tokens_by_model\n")
 _JOBS = "FROM gateway.jobs j LEFT JOIN audit.job_state_v1 s ON s.job_id = j.id"
 
 

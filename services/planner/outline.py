@@ -5,7 +5,8 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from services.planner.plan import Section, largest_remainder
+from contracts.budgets import largest_remainder, outline_sections
+from services.planner.plan import Section
 
 _LEVELS = {1: "sections", 2: "chapters > sections", 3: "parts > chapters > sections"}
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.S)
@@ -48,7 +49,7 @@ def schema(depth: int, passages: bool = False) -> dict:
 def prompt_fields(target_words: int, section_words: int, min_section_words: int) -> dict:
     depth = depth_for(target_words)
     return {"depth": depth, "levels": _LEVELS[depth], "min_section_words": min_section_words,
-            "sections": max(1, round(target_words / section_words))}
+            "sections": outline_sections(target_words, section_words)}
 
 
 def _json_object(reply: str) -> dict:

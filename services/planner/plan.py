@@ -1,8 +1,9 @@
 """Pure planning: sections with budgets (from the LLM's outline or made in code) become chunks
 whose budgets sum to >= target; each section knows what comes before and after it."""
 
-import math
 from dataclasses import dataclass, replace
+
+from contracts.budgets import budgets
 
 
 @dataclass(frozen=True)
@@ -22,23 +23,6 @@ class PlannedChunk:
     section_index: int
     budget_words: int
     source_text: str | None = None
-
-
-def largest_remainder(total: int, weights: list[float]) -> list[int]:
-    """Whole shares of `total` in proportion to `weights`, summing to exactly `total`."""
-    scale = total / sum(weights)
-    shares = [w * scale for w in weights]
-    whole = [math.floor(s) for s in shares]
-    by_remainder = sorted(range(len(shares)), key=lambda i: shares[i] - whole[i], reverse=True)
-    for i in by_remainder[: total - sum(whole)]:
-        whole[i] += 1
-    return whole
-
-
-def budgets(total: int, chunk_words: int) -> list[int]:
-    """Even budgets of at most chunk_words each, summing to exactly total."""
-    count = max(1, math.ceil(total / chunk_words))
-    return largest_remainder(total, [1.0] * count)
 
 
 def _brief(position: int, count: int, label: str) -> str:

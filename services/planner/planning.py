@@ -5,6 +5,7 @@ import math
 import uuid
 from dataclasses import dataclass, replace
 
+from contracts.budgets import passage_words
 from contracts.messages import JobRequested
 from contracts.wordcount import count_words
 from services.common.db import Database, Tx
@@ -16,7 +17,7 @@ from services.planner.config import PlannerSettings
 from services.planner.outline import Outline, OutlineError, parse_outline, prompt_fields, schema
 from services.planner.plan import PlannedChunk, Section, chunks_of, fallback_sections, with_handoffs
 from services.planner.prompts import template
-from services.planner.source import SourceHeading, SourceSections, TargetShares, passage_words, passages, source_slices
+from services.planner.source import SourceHeading, SourceSections, TargetShares, passages, source_slices
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ import math
 import re
 from dataclasses import dataclass
 
-from services.planner.plan import Section, largest_remainder
+from contracts.budgets import largest_remainder
+from services.planner.plan import Section
 
 _NUMBERS = re.compile(r"\d+")
 _WORD = re.compile(r"\S+")

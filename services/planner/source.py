@@ -100,11 +100,6 @@ async def passages(slices: AsyncIterator[str], max_words: int,
         yield "\n\n".join(packed)
 
 
-def passage_words(source_words: int, target_words: int, chunk_words: int) -> int:
-    """Neither a passage nor its rework may exceed chunk_words."""
-    return max(1, min(chunk_words, round(chunk_words * source_words / target_words)))
-
-
 class TargetShares:
     """Each passage's target in proportion to its share of the source, rounded on the running
     total: the targets sum to the job's target exactly when every passage is owed at least one

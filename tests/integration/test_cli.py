@@ -145,6 +145,28 @@ def test_status_shows_tokens_section_and_times_as_the_services_stored_them(cli, 
     assert fields["elapsed"] == str(timedelta(seconds=round((times["ended_at"] - times["created_at"]).total_seconds())))
 
 
+def test_status_says_the_cost_is_unknown_without_a_price_table(cli, followed) -> None:
+    job_id, _ = followed
+    fields = dict(line.split(None, 1) for line in cli("status", job_id).stdout.splitlines())
+    assert fields["cost_usd"] == "unknown"  # the suite's gateway has no LONGFORM_PRICES
+    assert fields["tokens_by_model"].startswith("fake-writer ") and fields["tokens_by_model"].endswith("(USD unknown)")
+
+
+def test_submit_dry_run_prints_the_estimate_and_submits_nothing(cli, api) -> None:
+    def job_ids() -> list[str]:
+        return [job["id"] for job in api.http.get("/v1/jobs", params={"limit": 200}).json()["jobs"]]
+
+    before = job_ids()
+    estimated = cli("submit", "--dry-run", "--target", "5000", "--instructions", "An essay about rivers.")
+    assert estimated.returncode == 0, estimated.stderr
+    rows = {line.split()[0]: line.split() for line in estimated.stdout.splitlines()[1:]}
+    assert rows["write"][1:3] == ["fake-writer", "9"] and rows["total"][1] == "18" and rows["total"][-1] == "unknown"
+    assert "nothing submitted" in estimated.stderr
+    assert job_ids() == before
+    refused = cli("submit", "--dry-run", "--target", "0", "--instructions", "An essay about rivers.")
+    assert refused.returncode != 0 and "target_words" in refused.stderr
+
+
 def _settled_usage(cli, api, query, job_id: str, timeout: float = 60.0) -> tuple[dict, dict, dict]:
     """`longform status`, the API's job and the stored usage once they agree: the last chunk's
     summary is an LLM call that may still be under way when the job has completed."""

@@ -7,7 +7,8 @@ from fractions import Fraction
 from hypothesis import assume, event, example, given, settings, strategies as st
 
 from services.planner.outline import OutlineError, parse_outline
-from services.planner.plan import Section, budgets, chunks_of, largest_remainder, with_handoffs
+from contracts.budgets import budgets, largest_remainder
+from services.planner.plan import Section, chunks_of, with_handoffs
 from services.planner.source import TargetShares
 
 _PROPERTY = settings(max_examples=200, deadline=None, database=None)  # nothing written into the repo

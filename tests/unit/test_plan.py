@@ -5,7 +5,8 @@ from fractions import Fraction
 
 import pytest
 
-from services.planner.plan import Section, budgets, chunks_of, fallback_sections, largest_remainder, with_handoffs
+from contracts.budgets import budgets, largest_remainder
+from services.planner.plan import Section, chunks_of, fallback_sections, with_handoffs
 
 _TOTALS = sorted({*range(1, 200), *range(200, 5001, 37), 4999, 5000, 500_000})
 

@@ -121,6 +121,25 @@ def test_progress_names_the_section_written_last_and_sums_the_tokens_reported():
     assert (state.section, state.tokens_in, state.tokens_out) == ("section 2", 2100, 790)
 
 
+def _call_of(model: str | None, tokens_in: int | None, tokens_out: int | None, **more) -> LlmCalled:
+    return LlmCalled(attributes={"gen_ai.request.model": model, "gen_ai.usage.input_tokens": tokens_in,
+                                 "gen_ai.usage.output_tokens": tokens_out, **more})
+
+
+def test_tokens_are_kept_per_model_asked_for_so_each_can_be_priced_apart():
+    state = _fold([REQUESTED, PLANNED, _call_of("writer-1", 1200, 410), _call_of("summary-1", 800, 200),
+                   _call_of("writer-1", 900, 380, **{"gen_ai.usage.cache_read.input_tokens": 600}),
+                   _call_of("writer-1", None, None),  # a failed call: nothing spent
+                   LlmCalled(attributes={"gen_ai.response.model": "answered-2", "gen_ai.usage.input_tokens": 5,
+                                         "gen_ai.usage.output_tokens": 1})])
+    assert state.tokens_by_model == {
+        "writer-1": {"input": 2100, "output": 790, "cached_input": 600},
+        "summary-1": {"input": 800, "output": 200, "cached_input": 0},
+        "answered-2": {"input": 5, "output": 1, "cached_input": 0},
+    }
+    assert (state.tokens_in, state.tokens_out) == (2905, 991)
+
+
 def test_a_job_starts_at_its_first_plan_and_ends_at_its_last_end_until_resumed():
     planned, failed, resumed, completed = (_envelope(m) for m in (
         PLANNED, JobFailed(reason="provider error", words=340), JobResumed(chunks_reset=1, reason="user"),

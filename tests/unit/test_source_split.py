@@ -7,8 +7,9 @@ from fractions import Fraction
 
 import pytest
 
+from contracts.budgets import passage_words
 from contracts.wordcount import count_words
-from services.planner.source import TargetShares, paragraphs, passage_words, passages
+from services.planner.source import TargetShares, paragraphs, passages
 
 _SENTENCES = [
     "The harbour was quiet before the storm.",

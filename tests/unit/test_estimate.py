@@ -1,0 +1,98 @@
+"""The estimate of a dry run (contracts/estimate.py) counts the calls the planner's own rules make,
+and the gateway prices each purpose by the model that would answer it (services/gateway/costs.py)."""
+
+import asyncio
+import math
+
+import pytest
+
+from contracts.budgets import passage_words
+from contracts.estimate import Assumptions, PlanShape, Request, estimate
+from services.gateway.config import GatewaySettings
+from services.gateway.costs import dry_run
+from services.gateway.prices import parse_prices
+from services.gateway.schemas import NewJob
+from services.planner.plan import chunks_of, fallback_sections
+from services.planner.source import passages
+
+SHAPE = PlanShape()
+
+
+def _by_purpose(job: Request, **assumed) -> dict:
+    return {c.purpose: c for c in estimate(job, SHAPE, Assumptions(**assumed))}
+
+
+@pytest.mark.parametrize("target", [51, 800, 2_401, 10_000, 90_000, 500_000])
+def test_a_generate_job_writes_as_many_chunks_as_the_planner_cuts_its_outline_into(target):
+    section_words = SHAPE.chunk_words * SHAPE.chunks_per_section
+    planned = chunks_of(fallback_sections(target, section_words), SHAPE.chunk_words)
+    calls = _by_purpose(Request("generate", target, 10))
+    assert calls["write"].calls == len(planned)
+    summaries = calls["summarize"].calls if "summarize" in calls else 0
+    assert summaries == len(planned) - 1  # the plan's last chunk is folded in code
+    assert calls["outline"].calls == 1
+
+
+def test_a_tiny_target_is_one_call_with_no_outline_and_no_summary():
+    assert list(_by_purpose(Request("generate", 50, 5))) == ["write"]
+
+
+async def _source_passages(text: str, size: int) -> int:
+    async def slices():
+        yield text
+    return len([p async for p in passages(slices(), size)])
+
+
+@pytest.mark.parametrize("source_words, target", [(4_000, 5_000), (4_000, 1_000), (12_000, 12_000), (300, 20)])
+def test_a_rewrite_writes_a_chunk_per_passage_of_its_source(source_words, target):
+    paragraph = " ".join(["word"] * 10) + "."
+    source = "\n\n".join([paragraph] * (source_words // 10))
+    size = passage_words(source_words, target, SHAPE.chunk_words)
+    calls = _by_purpose(Request("rewrite", target, 10, source_words))
+    assert calls["write"].calls == asyncio.run(_source_passages(source, size))
+    assert "outline" not in calls
+
+
+def test_an_analysis_notes_every_passage_then_outlines_its_report_once():
+    calls = _by_purpose(Request("analyze", 2_000, 10, 4_182))
+    assert calls["note"].calls == math.ceil(4_182 / SHAPE.passage_words)
+    assert calls["outline"].calls == 1
+    assert calls["write"].calls == 3
+
+
+def test_output_tokens_are_the_target_in_tokens_and_every_count_follows_tokens_per_word():
+    job = Request("generate", 10_000, 12)
+    plain, dense = _by_purpose(job, tokens_per_word=1.0), _by_purpose(job, tokens_per_word=2.0)
+    assert plain["write"].output_tokens == 10_000
+    for purpose in plain:
+        assert dense[purpose].input_tokens == pytest.approx(2 * plain[purpose].input_tokens, abs=1)
+        assert dense[purpose].output_tokens == pytest.approx(2 * plain[purpose].output_tokens, abs=1)
+
+
+def test_longer_instructions_cost_input_tokens_on_every_call():
+    short, long = _by_purpose(Request("generate", 5_000, 10)), _by_purpose(Request("generate", 5_000, 1_010))
+    extra = (long["write"].input_tokens - short["write"].input_tokens) / Assumptions().tokens_per_word
+    assert extra == pytest.approx(1_000 * long["write"].calls, rel=0.01)
+
+
+def _dry_run(job: dict, **settings):
+    prices = parse_prices({"big": {"input": 10, "output": 30}, "small-*": {"input": 0.1, "output": 0.4}})
+    return dry_run(NewJob(**job), None, GatewaySettings(database_url="postgresql://unused/unused", **settings), prices)
+
+
+def test_each_purpose_is_priced_by_the_model_that_would_answer_it():
+    job = {"mode": "generate", "instructions": "An essay about rivers.", "target_words": 5_000}
+    estimate = _dry_run(job, llm_model="big", llm_summary_model="small-1")
+    models = {row.purpose: row.model for row in estimate.by_purpose}
+    assert models == {"outline": "big", "write": "big", "summarize": "small-1"}
+    assert estimate.cost_usd == pytest.approx(sum(row.cost_usd for row in estimate.by_purpose))
+    asked = {row.purpose: row.model for row in _dry_run(job | {"model": "small-2"}, llm_model="big").by_purpose}
+    assert asked == {"outline": "small-2", "write": "small-2", "summarize": "small-2"}  # the job's model
+
+
+def test_an_estimate_with_a_model_the_table_does_not_price_has_an_unknown_cost():
+    job = {"mode": "generate", "instructions": "An essay about rivers.", "target_words": 5_000}
+    estimate = _dry_run(job, llm_model="big", llm_writer_model="mystery")
+    assert estimate.cost_usd is None
+    assert {row.purpose: row.cost_usd is None for row in estimate.by_purpose} == {
+        "outline": False, "write": True, "summarize": False}
