@@ -197,12 +197,9 @@ async def mark_dispatched(tx: Tx, job_id: uuid.UUID, indexes: list[int]) -> None
 
 async def reset_failed(tx: Tx, job_id: uuid.UUID) -> int:
     """Failed (and, after a cancel, in-flight) chunks become pending again; returns how many."""
-    status = await tx.execute(
+    return _rows(await tx.execute(
         "UPDATE planner.chunks SET status = 'pending', dispatched_at = NULL"
-        " WHERE job_id = $1 AND status IN ('failed', 'dispatched')",
-        job_id,
-    )
-    return int(status.split()[-1])
+        " WHERE job_id = $1 AND status IN ('failed', 'dispatched')", job_id))
 
 
 async def writing_jobs(tx: Tx) -> list[tuple[uuid.UUID, uuid.UUID]]:
@@ -212,21 +209,22 @@ async def writing_jobs(tx: Tx) -> list[tuple[uuid.UUID, uuid.UUID]]:
 
 async def catch_up_stored(tx: Tx, job_id: uuid.UUID) -> int:
     """Dispatched chunks the generator has stored are done, with their words; returns how many."""
-    status = await tx.execute(
+    return _rows(await tx.execute(
         "UPDATE planner.chunks c SET status = 'done', words = g.words, done_at = now() FROM generator.chunks_v1 g"
         " WHERE c.job_id = $1 AND g.job_id = c.job_id AND g.chunk_index = c.chunk_index AND c.status = 'dispatched'",
-        job_id,
-    )
-    return int(status.split()[-1])
+        job_id))
 
 
 async def catch_up_folded(tx: Tx, job_id: uuid.UUID) -> int:
     """Chunks the generator has folded into the memory are summarized; returns how many."""
-    status = await tx.execute(
+    return _rows(await tx.execute(
         "UPDATE planner.chunks c SET summarized = true FROM generator.memory_v1 m"
         " WHERE c.job_id = $1 AND m.job_id = c.job_id AND m.chunk_index = c.chunk_index AND NOT c.summarized",
-        job_id,
-    )
+        job_id))
+
+
+def _rows(status: str) -> int:
+    """How many rows an UPDATE changed, from its status ("UPDATE 3")."""
     return int(status.split()[-1])
 
 

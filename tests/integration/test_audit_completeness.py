@@ -102,11 +102,11 @@ def test_reads_that_show_a_job_are_in_its_viewers_account_log_naming_it(finished
     assert {e["data"]["context"] for e in viewed} == {"viewer reads"} and all(e["job_id"] is None for e in viewed)
     reads = [s for e in viewed for s in e["data"]["statements"]]
     assert any(s["sql"].startswith("SELECT user_id FROM gateway.api_tokens WHERE token_hash") for s in reads)
-    assert any("FROM audit.events_v1 WHERE stream_id" in s["sql"] for s in reads)
+    assert any("FROM audit.events_v2 WHERE stream_id" in s["sql"] for s in reads)
     assert all(s["tables"] and s["duration_ms"] is not None for s in reads if not s["sql"].startswith("INSERT"))
     in_job_log = [s["sql"] for e in _of_type(client.audit(job_id), "db.query") if e["service"] == "gateway"
                   for s in e["data"]["statements"]]
-    assert not any("FROM assembler.documents" in sql or "FROM audit.events_v1" in sql for sql in in_job_log)
+    assert not any("FROM assembler.documents" in sql or "FROM audit.events_v2" in sql for sql in in_job_log)
 
 
 def test_watching_a_completed_job_adds_nothing_to_its_log(client) -> None:

@@ -61,5 +61,9 @@ export function shownParts(event) {
     ["service", `${event.service.padEnd(9)} `], ["type", `${event.type.padEnd(20)} `], ["what", essence]];
 }
 
+export function shownLine(event) {
+  return shownParts(event).map(([, text]) => text).join("");
+}
+
 // The type in a line of the TXT download: "<ts>  #<seq> <service> <type> <essentials>".
 export const typeOfTextLine = (line) => line.split(/\s+/)[3] ?? "";
