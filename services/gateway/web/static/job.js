@@ -69,6 +69,7 @@ function showFacts(job) {
 // Buttons, links and the document as the job's status has them.
 function update(job) {
   get(".job-status").textContent = sentence(job);
+  outline.setJobStatus(job.status);
   const done = job.status === "completed", stopped = STOPPED.has(job.status);
   get(".cancel-job").hidden = ENDED.has(job.status);
   get(".resume-job").hidden = !stopped;

@@ -20,6 +20,11 @@ export class Outline {
     this.refresh = throttled(() => this.read(), 1000);
   }
 
+  // The job's status as the page last read it (the editor opens by it).
+  setJobStatus(status) {
+    this.editor.ready(status === "awaiting_review");
+  }
+
   // Called for every event of the job, in seq order (the job page's live log).
   onEvent(event) {
     if (CHANGES_PLAN.has(event.type)) this.refresh();

@@ -29,6 +29,12 @@ export class OutlineEditor {
 
   hide() { this.form.hidden = true; }
 
+  // Save and Approve only once the job's own status says it awaits review: the plan can say so a
+  // moment before the job's status does, and the gateway answers by the job's status.
+  ready(open) {
+    for (const button of this.form.querySelectorAll(".save-plan, .approve-plan")) button.disabled = !open;
+  }
+
   item(node) {
     const li = field("li", { className: "editor-node" });
     const part = node.sections !== undefined;

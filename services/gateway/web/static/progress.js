@@ -8,7 +8,7 @@ import { throttled } from "./throttle.js";
 
 const CHANGES_PROGRESS = new Set(["job.planned", "chunk.write", "llm.call", "chunk.processed", "document.assemble",
   "document.assembled", "job.extend", "job.extended", "job.completed", "job.failed", "job.resumed",
-  "job.cancel_requested", "job.cancelled", "job.approved", "passage.noted"]);
+  "job.cancel_requested", "job.cancelled", "job.approved", "passage.noted", "job.plan_proposed", "job.plan_edited"]);
 const ENDED = new Set(["completed", "failed", "cancelled"]);
 
 export function duration(ms) {
