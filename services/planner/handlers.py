@@ -223,7 +223,7 @@ async def _dispatch(decision: Decision, plan) -> None:
     tx, job_id = decision.tx, plan["job_id"]
     sections = await store.section_progress(tx, job_id)
     if all(s.finished for s in sections):
-        if await store.memory_complete(tx, job_id):
+        if await store.all_written_and_folded(tx, job_id):
             await _assemble(decision, plan)
         return  # else the last summary asks for the assembly (chunk_summarized)
     chosen = next_sections(sections, plan["width"])

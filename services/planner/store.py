@@ -168,13 +168,8 @@ async def mark_summarized(tx: Tx, job_id: uuid.UUID, chunk_index: int) -> None:
                      job_id, chunk_index)
 
 
-async def memory_complete(tx: Tx, job_id: uuid.UUID) -> bool:
-    """Every chunk folded into the memory: no summary of the job is still to come."""
-    return not await tx.fetchval(
-        "SELECT EXISTS (SELECT 1 FROM planner.chunks WHERE job_id = $1 AND NOT summarized)", job_id)
-
-
 async def all_written_and_folded(tx: Tx, job_id: uuid.UUID) -> bool:
+    """Every chunk written and folded into the memory: nothing of the job is left before the assembly."""
     return await tx.fetchval(
         "SELECT bool_and(status = 'done' AND summarized) FROM planner.chunks WHERE job_id = $1", job_id) or False
 
