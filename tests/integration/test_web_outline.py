@@ -50,6 +50,13 @@ def test_the_outline_fills_in_while_a_long_job_runs(browser) -> None:  # noqa: F
     assert page.context.request.post(f"/v1/jobs/{job_id}/cancel", headers={"X-Longform-CSRF": "1"}).ok
 
 
+def _tree(nodes) -> list[dict]:
+    """The plan's sections as PUT takes them (what the page's editor sends)."""
+    return [{"title": n["title"], "sections": _tree(n["sections"])} if "sections" in n else
+            {"title": n["title"], "brief": n.get("brief") or "", "budget_words": n["budget_words"], "index": n["index"]}
+            for n in nodes]
+
+
 def _leaves(nodes):
     for node in nodes:
         if "index" in node:
@@ -76,6 +83,14 @@ def test_a_plan_in_review_is_edited_and_approved_in_the_page(browser) -> None:  
         "section 1 “The Salt Marsh”: its budget must be at least 1 word")
     first.locator(".edit-budget").fill(str(before["target_words"]))  # the first alone now covers the target
 
+    # Another tab saves a plan meanwhile: the page reads the plan again, and keeps what was typed here.
+    elsewhere = _tree(before["sections"])
+    next(_leaves(elsewhere))["brief"] = "Saved from another tab."
+    assert page.context.request.put(f"/v1/jobs/{job_id}/plan", data=json.dumps({"sections": elsewhere}), headers={
+        "X-Longform-CSRF": "1", "Content-Type": "application/json"}).ok
+    expect(editor.locator(".editor-status")).to_contain_text("The plan was changed elsewhere meanwhile")
+    assert first.get_by_label("Section title").input_value() == "The Salt Marsh"
+
     editor.get_by_role("button", name="Add a section").click()
     added = editor.locator(".editor-node").last
     added.get_by_label("Section title").fill("Tides")
@@ -95,7 +110,7 @@ def test_a_plan_in_review_is_edited_and_approved_in_the_page(browser) -> None:  
     assert shown == titles
     page.screenshot(path=ARTIFACTS / "outline-review.png", full_page=True)
     log = [json.loads(line) for line in api_get(page.context, f"/v1/jobs/{job_id}/audit?format=ndjson").text().splitlines()]
-    edits = next(e for e in log if e["type"] == "job.plan_edited")["data"]["edits"]
+    edits = [line for e in log if e["type"] == "job.plan_edited" for line in e["data"]["edits"]]
     assert any(line.startswith("added “Tides”") for line in edits) and any("renamed" in line for line in edits)
 
     editor.get_by_role("button", name="Approve and write").click()

@@ -16,8 +16,8 @@ export class Outline {
     this.tree = root.querySelector(".outline-tree");
     this.summary = root.querySelector(".outline-summary");
     this.reader = root.querySelector(".section-reader");
-    this.editor = new OutlineEditor(root, jobId);
     this.refresh = throttled(() => this.read(), 1000);
+    this.editor = new OutlineEditor(root, jobId, () => this.refresh());
   }
 
   // The job's status as the page last read it (the editor opens by it).

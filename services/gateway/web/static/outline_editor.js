@@ -9,17 +9,30 @@ import { api, jobUrl } from "./api.js";
 const field = (tag, props) => Object.assign(document.createElement(tag), props);
 
 export class OutlineEditor {
-  constructor(root, jobId) {
-    Object.assign(this, { root, jobId });
+  constructor(root, jobId, reread) {
+    Object.assign(this, { root, jobId, reread });
     this.form = root.querySelector(".outline-editor");
     this.list = this.form.querySelector(".editor-tree");
     this.status = this.form.querySelector(".editor-status");
     this.form.querySelector(".add-section").addEventListener("click", () => this.add(this.list));
     this.form.querySelector(".save-plan").addEventListener("click", () => this.save());
     this.form.querySelector(".approve-plan").addEventListener("click", () => this.approve());
+    // Edits not yet saved: a plan read again meanwhile (the live log's replay, another event)
+    // must not wipe what the writer typed.
+    this.dirty = false;
+    this.form.addEventListener("input", () => { this.dirty = true; });
+    this.list.addEventListener("click", (event) => { if (event.target.closest("button")) this.dirty = true; });
+    this.form.querySelector(".add-section").addEventListener("click", () => { this.dirty = true; });
   }
 
   show(plan) {
+    const sections = JSON.stringify(plan.sections);
+    if (!this.form.hidden && sections === this.shown) return;
+    this.shown = sections;
+    if (!this.form.hidden && this.dirty) {
+      this.say("The plan was changed elsewhere meanwhile: Save keeps your version, a reload shows the other.", false);
+      return;
+    }
     this.list.replaceChildren(...plan.sections.map((node) => this.item(node)));
     this.form.hidden = false;
     if (this.status.textContent.startsWith("Saved")) {  // read again after the planner's job.plan_edited
@@ -90,8 +103,11 @@ export class OutlineEditor {
   }
 
   async save() {
-    await this.send("PUT", `${jobUrl(this.jobId)}/plan`, { sections: this.tree() },
-      "Saved: the planner is rechunking the plan…");
+    if (await this.send("PUT", `${jobUrl(this.jobId)}/plan`, { sections: this.tree() },
+      "Saved: the planner is rechunking the plan…")) {
+      this.dirty = false;
+      this.reread();  // and again on its job.plan_edited, whichever comes first shows the new plan
+    }
   }
 
   async approve() {
@@ -103,10 +119,12 @@ export class OutlineEditor {
     try {
       await api(method, path, body);
       this.say(done, false);
+      return true;
     } catch (error) {
       const words = error.fieldErrors ? error.fieldErrors().map(([names, msg]) =>
         (names.length ? `${names[0]}: ` : "") + msg).join(" ") : error.message;
       this.say(`Not saved: ${words}`, true);
+      return false;
     }
   }
 
