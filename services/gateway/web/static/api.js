@@ -48,6 +48,10 @@ export async function api(method, path, body) {
   return response.json();
 }
 
+// A job's statuses that mean it will not move without a Resume (or at all).
+export const STOPPED = new Set(["failed", "cancelled"]);
+export const ENDED = new Set(["completed", ...STOPPED]);
+
 export const jobUrl = (id) => `/v1/jobs/${encodeURIComponent(id)}`;
 
 export function liveUrl(id, afterSeq) {

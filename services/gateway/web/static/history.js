@@ -2,11 +2,10 @@
 // with each job's document, audit log, resume, cancel and delete. While a job on the page runs, the
 // page is read again every few seconds and the rows that changed are redrawn in place.
 
-import { api, formatDate, jobUrl, number } from "./api.js";
+import { ENDED, api, formatDate, jobUrl, number } from "./api.js";
 import { auditPanel } from "./panel.js";
 import { setUpNav } from "./site.js";
 
-const ENDED = new Set(["completed", "failed", "cancelled"]);
 const REFRESH_MS = 5000;
 const SOON_MS = 1000;  // just after a cancel or resume, the change is looked for more often
 const SOON_FOR_MS = 15_000;

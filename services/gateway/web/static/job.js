@@ -3,7 +3,7 @@
 // Read, the downloads and New job when it is done. A stopped job's document is what it wrote,
 // marked partial.
 
-import { api, formatDate, jobUrl, number } from "./api.js";
+import { ENDED, STOPPED, api, formatDate, jobUrl, number } from "./api.js";
 import { LiveLog } from "./live.js";
 import { Outline } from "./outline.js";
 import { auditPanel } from "./panel.js";
@@ -12,8 +12,6 @@ import { render } from "./reader.js";
 import { setUpNav } from "./site.js";
 import { throttled } from "./throttle.js";
 
-const ENDED = new Set(["completed", "failed", "cancelled"]);
-const STOPPED = new Set(["failed", "cancelled"]);
 const CHANGES_DOCUMENT = new Set(["chunk.processed", "document.assembled", "job.completed", "job.cancelled",
   "job.failed", "job.extended"]);
 const WIDE = "(min-width: 64rem)";  // where the panel sits beside the page (site.css) instead of over it

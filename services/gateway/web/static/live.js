@@ -5,7 +5,7 @@
 
 import { liveUrl } from "./api.js";
 
-export const ENDED = { "job.completed": "completed", "job.failed": "failed", "job.cancelled": "cancelled" };
+const ENDED_BY = { "job.completed": "completed", "job.failed": "failed", "job.cancelled": "cancelled" };
 const REFUSED = { 4401: "Signed out: sign in again to follow this log.", 4404: "This job does not exist (any more)." };
 
 export class LiveLog {
@@ -50,7 +50,7 @@ export class LiveLog {
     if (event.seq <= this.lastSeq) return;  // the server never repeats one; a client must not either
     this.lastSeq = event.seq;
     for (const fn of this.listeners) fn(event, text);
-    if (ENDED[event.type]) { this.ended = ENDED[event.type]; this.say(this.endedText()); }
+    if (ENDED_BY[event.type]) { this.ended = ENDED_BY[event.type]; this.say(this.endedText()); }
   }
 
   endedText() {

@@ -3,13 +3,12 @@
 // their cost where the server knows the model's prices. The job is read again when an event that
 // changes these arrives, at most once a second; the clock ticks here between reads.
 
-import { api, jobUrl, number } from "./api.js";
+import { ENDED, api, jobUrl, number } from "./api.js";
 import { throttled } from "./throttle.js";
 
 const CHANGES_PROGRESS = new Set(["job.planned", "chunk.write", "llm.call", "chunk.processed", "document.assemble",
   "document.assembled", "job.extend", "job.extended", "job.completed", "job.failed", "job.resumed",
   "job.cancel_requested", "job.cancelled", "job.approved", "passage.noted", "job.plan_proposed", "job.plan_edited"]);
-const ENDED = new Set(["completed", "failed", "cancelled"]);
 
 export function duration(ms) {
   const s = Math.max(0, Math.round(ms / 1000));
