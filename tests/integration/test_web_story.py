@@ -105,8 +105,8 @@ def the_flat_log_is_a_keyboard_toggle_away(page: Page) -> None:
 
 
 def test_the_story_keeps_up_with_a_long_jobs_tens_of_thousands_of_lines(member) -> None:  # noqa: F811
-    """A stand-in socket delivers a 400-chunk job's log at once (48 lines a chunk, 19,200 in all):
-    the story shows every section and chunk, and makes no line of any step until it is opened."""
+    """A stand-in socket delivers a 400-chunk job's log at once (48 lines a chunk, 19,200 in all,
+    the last section's chunks first): the story shows every section, in the plan's order, and chunk, and makes no line of any step until it is opened."""
     chunks, per_section = 400, 3
     job_id = member.context.request.post("/v1/jobs", headers={"X-Longform-CSRF": "1"}, multipart={
         "mode": "generate", "title": "Long", "instructions": "Rivers.", "target_words": "1"}).json()["id"]
@@ -117,6 +117,8 @@ def test_the_story_keeps_up_with_a_long_jobs_tens_of_thousands_of_lines(member) 
     expect(panel.locator(".line-count")).to_have_text(f"{chunks * 48:,} lines")
     expect(panel.locator(".story .k-chunk")).to_have_count(chunks)
     expect(panel.locator(".story .k-section")).to_have_count(-(-chunks // per_section))
+    keys = panel.locator(".story .k-section").evaluate_all("sections => sections.map(s => s.dataset.key)")
+    assert keys == [f"section:{i}" for i in range(-(-chunks // per_section))]  # sent last first, shown in plan order
     expect(panel.locator(".story .k-chunk > summary").last).to_have_text(
         f"Chunk {chunks} · 500 / 500 words, pass · 2 write calls (1 retry) · 1 reply discarded")
     assert panel.locator(".story .line").count() == 0  # nothing made until opened
@@ -136,7 +138,9 @@ window.WebSocket = class {
       let seq = 0;
       const send = (type, step, data) => this.onmessage?.({ data: JSON.stringify({ seq: ++seq, type, step, data,
         event_id: String(seq), service: "generator", job_id: null, user_id: null, ts: "2026-01-01T00:00:00.000000+00:00" }) });
-      for (let i = 0; i < CHUNKS; i++) {
+      const order = [...Array(CHUNKS).keys()].sort((a, b) =>  // the last section sent first
+        Math.floor(b / PER_SECTION) - Math.floor(a / PER_SECTION) || a - b);
+      for (const i of order) {
         const section = Math.floor(i / PER_SECTION), step = `chunk:${i}`;
         send("chunk.write", "plan", { chunk_index: i, section_index: section, section_title: `Part ${section}`,
           budget_words: 500 });

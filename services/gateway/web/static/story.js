@@ -39,7 +39,8 @@ export class StoryView {
     this.model.changed.clear();
   }
 
-  // A node's line goes under its section (a chunk), at the foot (bookkeeping) or in order.
+  // A node's line goes under its section (a chunk), at the foot (bookkeeping) or in order (a
+  // section in the plan's order).
   attach(node) {
     const element = this.elements.get(node) ?? this.element(node);
     if (node.kind === "chunk" && node.parent) {  // its section may be newer than the chunk
@@ -47,7 +48,15 @@ export class StoryView {
       this.elements.get(node.parent).querySelector(".story-body").append(element);
     } else if (!element.parentElement) {
       (node.kind === "bookkeeping" ? this.foot : this.main).append(element);
+      if (node.kind === "section") this.inPlanOrder(element, node.index);
     }
+  }
+
+  // Sections written side by side are sent in any order; the story lists them in the plan's.
+  inPlanOrder(element, index) {
+    const later = [...this.main.children].find((other) => other.storyNode?.kind === "section"
+      && other.storyNode.index > index);
+    if (later) later.before(element);
   }
 
   element(node) {
