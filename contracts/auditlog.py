@@ -10,7 +10,10 @@ from dataclasses import dataclass
 from datetime import timezone
 from typing import Any, Iterable, Mapping
 
+import orjson
+
 ZERO_HASH = bytes(32)
+_DIGITS_AND_POINT = b"0123456789."
 
 
 def stream_id(job_id, user_id) -> str:
@@ -39,9 +42,48 @@ def encode_line(line: dict) -> bytes:
 
 
 def canonical(line: Mapping[str, Any]) -> bytes:
-    """What an event's hash covers: its line without the hash, keys sorted, compact."""
-    return json.dumps({k: v for k, v in line.items() if k != "hash"}, sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False).encode()
+    """What an event's hash covers: its line without the hash, keys sorted, compact, as
+    json.dumps writes it. orjson writes the same text three times faster; where its text could
+    differ (a number it writes otherwise, a key that is not a string, an integer past 64 bits),
+    json.dumps writes it."""
+    unhashed = {k: v for k, v in line.items() if k != "hash"} if "hash" in line else line
+    try:
+        text = orjson.dumps(unhashed, option=orjson.OPT_SORT_KEYS)
+        if not _may_differ(text):
+            return text
+    except TypeError:
+        pass
+    return json.dumps(unhashed, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _may_differ(orjson_text: bytes) -> bool:
+    """Whether json.dumps may write this otherwise: a number with an exponent (orjson writes
+    1e+16 and 1.5e-7, json 1.5e-07) or below 1e-4 (json 1e-05, orjson 0.00001). A string that
+    looks so only costs the slower path. (NaN and Infinity, which orjson writes as null, are not
+    JSON: the gateway refuses them and jsonb cannot hold them.) Plain finds: a regex took longer
+    than the encoding."""
+    if b".0000" in orjson_text:
+        return True
+    for sign in (b"e-", b"e+"):
+        at = orjson_text.find(sign)
+        while at > 0:
+            if _in_number(orjson_text, at):
+                return True
+            at = orjson_text.find(sign, at + 2)
+    return False
+
+
+def _in_number(text: bytes, at: int) -> bool:
+    """Whether the `e` at `at` ends a number's digits that follow a `:`, `,` or `[` (so not a
+    uuid's, whose digits follow a quote, a hyphen or a letter)."""
+    start = at
+    while start > 0 and text[start - 1] in _DIGITS_AND_POINT:
+        start -= 1
+    if start == at:
+        return False
+    if text[start - 1] == ord("-"):
+        start -= 1
+    return start > 0 and text[start - 1] in b":,["
 
 
 def chained(line: dict) -> bytes:
