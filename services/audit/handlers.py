@@ -1,9 +1,8 @@
 """Every event on the bus: persist a batch in one transaction (acked only after commit), then
-fan each persisted event out to live listeners. The audit service's own writes are recorded
-too, as one `db.query` event per stream per batch, appended directly (not through the bus,
-which would recurse without end)."""
+hand its lines to the live fan-out (services/audit/fanout.py), which sends them without the
+writer waiting. The audit service's own writes are recorded too, as one `db.query` event per
+stream per batch, appended directly (not through the bus, which would recurse without end)."""
 
-import json
 from dataclasses import dataclass
 
 from contracts.envelope import Envelope
@@ -11,19 +10,18 @@ from contracts.messages import BOOKKEEPING_CONTEXT, DbQueried, SqlStatement
 from contracts.steps import BOOKKEEPING_STEP
 from services.audit import store
 from services.audit.erasure import drop_erased, erase
-from services.common.bus import Bus
+from services.audit.fanout import LiveFanout
 from services.common.db import Database, Tx, as_sql_statements
 from services.common.sqltables import tables_touched
 from services.common.ops import EVENTS_PERSISTED
 
 SERVICE = "audit"
-_COMPLETED = b'"type":"job.completed"'
 
 
 @dataclass(frozen=True)
 class Ports:
     db: Database
-    bus: Bus
+    live: LiveFanout
 
 
 async def record_events(envelopes: list[Envelope], ports: Ports) -> None:
@@ -35,12 +33,7 @@ async def record_events(envelopes: list[Envelope], ports: Ports) -> None:
             lines = [(stream, line) for stream, line in lines if stream not in erased]
             lines += await append(tx, await erase(tx, delete_requests))
     EVENTS_PERSISTED.inc(len(lines))
-    for stream, line in lines:
-        await ports.bus.publish_live(stream, line)
-        if _COMPLETED in line and (event := json.loads(line))["type"] == "job.completed":
-            # A finished job's chain head, anchored outside the database.
-            await ports.bus.publish_anchor(stream, json.dumps(
-                {"job_id": stream, "seq": event["seq"], "hash": event["hash"]}).encode())
+    ports.live.hand_over(lines)
 
 
 async def append(tx: Tx, envelopes: list[Envelope]) -> list[tuple[str, bytes]]:

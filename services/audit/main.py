@@ -1,6 +1,7 @@
 """Wiring only: settings, connections, the one consumer that sees every subject."""
 
 from services.audit.config import AuditSettings
+from services.audit.fanout import LiveFanout
 from services.audit.handlers import Ports, record_events
 from services.common import consumers
 from services.common.bus import Bus
@@ -13,7 +14,8 @@ async def main() -> None:
     consumer = consumers.audit(settings)
 
     async def wire(db: Database, bus: Bus) -> list:
-        ports = Ports(db, bus)
-        return [lambda: bus.consume_batches(consumer, lambda batch: record_events(batch, ports))]
+        live = LiveFanout(bus, settings.live_queue_batches)
+        ports = Ports(db, live)
+        return [lambda: bus.consume_batches(consumer, lambda batch: record_events(batch, ports)), live.run]
 
     await serve("audit", settings, wire)

@@ -41,6 +41,8 @@ LLM_TOKENS = Counter("longform_llm_tokens", "Tokens as the provider reported the
 LLM_LATENCY = Histogram("longform_llm_call_latency_seconds", "Latency of each LLM call", ["provider", "purpose"],
                         buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80, 160, 320))
 EVENTS_PERSISTED = Counter("longform_audit_events_persisted", "Events the audit service appended to audit.events")
+LIVE_LINES_DROPPED = Counter("longform_audit_live_lines_dropped",
+                             "Persisted lines the audit service's live fan-out dropped, being behind (listeners re-read them)")
 CONSUMER_PENDING = Gauge("longform_consumer_pending", "Messages of the stream not yet delivered to the consumer",
                          ["stream", "consumer"])
 CONSUMER_ACK_PENDING = Gauge("longform_consumer_ack_pending", "Messages delivered and not yet acknowledged",

@@ -5,12 +5,13 @@ the outbox table, unpublished, for the test to read.
 
 Each service's ports are built as its `main.py` builds them (settings, `Database` as the
 service's own role, the LLM provider from settings), with the fake LLM server as the provider.
-The audit service's only port besides the database is the bus it fans live lines out on: it
-gets a real `Bus` on the session's NATS (its JetStream consumers never start). What a handler did is
+The audit service's only port besides the database is its live fan-out, running as in the
+service on a real `Bus` on the session's NATS (its JetStream consumers never start). What a handler did is
 read back with `tests/handler/effects.py`."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import AsyncIterator, Iterator
 
@@ -22,6 +23,7 @@ from longform_cli.stack import prepare_database
 from services.assembler.config import AssemblerSettings
 from services.assembler.handlers import Ports as AssemblerPorts
 from services.audit.config import AuditSettings
+from services.audit.fanout import LiveFanout
 from services.audit.handlers import Ports as AuditPorts
 from services.common.bus import Bus
 from services.common.db import Database
@@ -113,5 +115,8 @@ async def audit(settings_env, databases) -> AsyncIterator[AuditPorts]:
     settings = AuditSettings(**settings_env)
     bus = Bus(settings.nats_url, settings.subjects, "audit")
     await bus.connect()  # connected, no consumer started: the test hands the handler its batches
-    yield AuditPorts(await databases("audit"), bus)
+    live = LiveFanout(bus, settings.live_queue_batches)
+    fanout = asyncio.create_task(live.run())
+    yield AuditPorts(await databases("audit"), live)
+    fanout.cancel()
     await bus.stop()
