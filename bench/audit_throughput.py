@@ -1,9 +1,10 @@
 """Audit throughput: N events already waiting in the stream, then the audit service alone (as
 the stack runs it: its own process and database role), timed from its first stored row to the
-last. Checks that no event is lost, stored twice or stored otherwise than sent, and that every
-stream's seq runs 1..count without a gap.
+last. Checks that no event is lost, stored twice or stored otherwise than sent, that every
+stream's seq runs 1..count without a gap, and that every stream's hash chain verifies up to its
+head. With `--replicas 2`, two audit processes share the one durable consumer.
 
-Run: .venv/bin/python -m bench.audit_throughput --events 100000"""
+Run: .venv/bin/python -m bench.audit_throughput --events 100000 [--replicas 2]"""
 
 import argparse
 import asyncio
@@ -24,6 +25,7 @@ import nats
 import psutil
 
 from bench.audit_events import bench_events
+from contracts.auditlog import ChainCheck, event_line
 from contracts.envelope import Envelope
 from contracts.subjects import Subjects
 from longform_cli.embedded import EmbeddedNats, EmbeddedPostgres
@@ -62,17 +64,17 @@ async def watch(database_url: str, processes: dict[str, Callable[[], list[psutil
     """Polls until every event is stored; times the first row seen to the last, and measures the CPU
     each process group used meanwhile and the audit service's peak RSS."""
     conn = await asyncpg.connect(database_url)
-    audit = processes["audit"]()[0]
+    audits = processes["audit"]()
     spawned, first, cpu_at_first, peak = time.perf_counter(), None, {}, 0
     try:
         while True:
             count = await persisted(conn, total)
-            now, peak = time.perf_counter(), max(peak, audit.memory_info().rss)
+            now, peak = time.perf_counter(), max(peak, *(audit.memory_info().rss for audit in audits))
             if count and first is None:
                 first, cpu_at_first = now, _cpu(processes)
             if count >= total:
                 break
-            if now - spawned > (timeout if count else _FIRST_ROW_TIMEOUT) or not audit.is_running():
+            if now - spawned > (timeout if count else _FIRST_ROW_TIMEOUT) or not all(a.is_running() for a in audits):
                 raise RuntimeError(f"only {count} of {total} events stored after {now - spawned:.0f} s")
             await asyncio.sleep(_POLL_SECONDS)
         seconds, cpu = now - first, _cpu(processes)
@@ -118,7 +120,19 @@ async def inspect(conn: asyncpg.Connection, total: int) -> dict:
     return {"stored": row["stored"], "duplicates": row["stored"] - row["distinct_ids"],
             "lost": total - row["distinct_ids"], "events_per_second_by_recorded_at": round(total / row["span"]),
             "audit_own_events": streams["rows"] - row["stored"], "streams": streams["streams"],
-            "streams_with_seq_gaps": streams["with_gaps"], "stream_heads_match": heads_ok}
+            "streams_with_seq_gaps": streams["with_gaps"], "stream_heads_match": heads_ok,
+            "streams_whose_chain_breaks": await broken_chains(conn)}
+
+
+async def broken_chains(conn: asyncpg.Connection) -> int:
+    """Every stream's hash chain recomputed from its rows, as a download's verifier does, against its head."""
+    broken = 0
+    for head in await conn.fetch("SELECT stream_id, head, chained_seq FROM audit.stream_heads"):
+        check = ChainCheck()
+        check.feed(event_line({**row, "data": json.loads(row["data"])}) for row in await conn.fetch(
+            "SELECT * FROM audit.events WHERE stream_id = $1 ORDER BY seq", head["stream_id"]))
+        broken += not check.verdict(head["head"], head["chained_seq"]).intact
+    return broken
 
 
 async def differing(database_url: str, sample: list[Envelope]) -> int:
@@ -158,26 +172,30 @@ def servers(home: Path, batch_size: int) -> Iterator[tuple[StackConfig, dict]]:
 
 
 @contextmanager
-def audit_service(config: StackConfig, profile: str) -> Iterator[subprocess.Popen]:
-    """`python -m services.audit` as the stack starts it (optionally under cProfile); on failure,
-    the end of its log is in the error."""
-    log_path = config.home / "audit.log"
+def audit_service(config: StackConfig, profile: str, replicas: int = 1) -> Iterator[list[subprocess.Popen]]:
+    """`python -m services.audit` as the stack starts it, `replicas` times on its one durable
+    consumer (the first optionally under cProfile); on failure, the end of each log is in the error."""
     env = {**service_env(config), "DATABASE_URL": service_url(config.database_url, "audit")}
-    profiled = ["-m", "cProfile", "-o", str(Path(profile).resolve())] if profile else []
-    with open(log_path, "wb") as log:
-        audit = subprocess.Popen([sys.executable, *profiled, "-m", "services.audit"], env=env, stdout=log,
-                                 stderr=subprocess.STDOUT)
+    logs, audits = [config.home / f"audit-{n}.log" for n in range(replicas)], []
+    for n, log_path in enumerate(logs):
+        profiled = ["-m", "cProfile", "-o", str(Path(profile).resolve())] if profile and n == 0 else []
+        with open(log_path, "wb") as log:
+            audits.append(subprocess.Popen([sys.executable, *profiled, "-m", "services.audit"], env=env, stdout=log,
+                                           stderr=subprocess.STDOUT))
     try:
-        yield audit
+        yield audits
     except RuntimeError as error:
-        tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-30:])
-        raise RuntimeError(f"{error}; the audit service's log ends:\n{tail}") from None
+        tails = ["\n".join(p.read_text(errors="replace").splitlines()[-30:]) for p in logs]
+        raise RuntimeError(f"{error}; the audit services' logs end:\n" + "\n--\n".join(tails)) from None
     finally:
-        audit.terminate()
-        audit.wait(30)
+        for audit in audits:
+            audit.terminate()
+        for audit in audits:
+            audit.wait(30)
 
 
-def run(total: int, jobs: int, users: int, timeout: float, batch_size: int = 0, profile: str = "") -> dict:
+def run(total: int, jobs: int, users: int, timeout: float, batch_size: int = 0, profile: str = "",
+        replicas: int = 1) -> dict:
     home = Path(tempfile.mkdtemp(prefix="lf-bench-audit-"))
     try:
         with servers(home, batch_size) as (config, processes):
@@ -185,12 +203,12 @@ def run(total: int, jobs: int, users: int, timeout: float, batch_size: int = 0, 
             started = time.perf_counter()
             asyncio.run(publish_all(config.nats_url, Subjects(config.bus_prefix), events))
             published = time.perf_counter() - started
-            with audit_service(config, profile) as audit:
-                processes = {"audit": lambda: [psutil.Process(audit.pid)], **processes}
+            with audit_service(config, profile, replicas) as audits:
+                processes = {"audit": lambda: [psutil.Process(a.pid) for a in audits], **processes}
                 result = asyncio.run(watch(config.database_url, processes, total, timeout))
             sample = random.sample(events, min(1000, total))
             result["sample_stored_otherwise"] = asyncio.run(differing(config.database_url, sample))
-        return {"events": total, "jobs": jobs, "users": users, "publish_seconds": round(published, 1), **result}
+        return {"events": total, "jobs": jobs, "users": users, "audit_replicas": replicas, "publish_seconds": round(published, 1), **result}
     finally:
         shutil.rmtree(home, ignore_errors=True)
 
@@ -203,8 +221,10 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=600.0, help="give up after this many seconds")
     parser.add_argument("--batch-size", type=int, default=0, help="the audit's batch size (default: its own)")
     parser.add_argument("--profile", default="", help="run the audit service under cProfile, stats to this file")
+    parser.add_argument("--replicas", type=int, default=1, help="audit processes sharing the one durable consumer")
     args = parser.parse_args()
-    print(json.dumps(run(args.events, args.jobs, args.users, args.timeout, args.batch_size, args.profile), indent=2))
+    print(json.dumps(run(args.events, args.jobs, args.users, args.timeout, args.batch_size, args.profile,
+                         args.replicas), indent=2))
 
 
 if __name__ == "__main__":
