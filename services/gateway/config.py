@@ -12,7 +12,7 @@ class GatewaySettings(ModelSettings, PlanShapeSettings):
     max_source_bytes: int = 8 * 1024 * 1024  # a rewrite's source in UTF-8; 500,000 English words take ~3 MB
     docx_readers: int = 2  # .docx uploads read at once (services/gateway/wordfile.py bounds each)
     download_slice_chars: int = 65_536
-    live_queue_size: int = 1000  # a websocket client further behind than this re-syncs from the table
+    live_queue_size: int = 1000  # a websocket client further behind than this is dropped (4408) and resumes with after_seq
     live_audit_flush_seconds: float = 30.0  # an open websocket's reads reach the job's log this often
     prices: str | None = None  # LONGFORM_PRICES: a YAML or JSON price table per model (services/gateway/prices.py)
     estimate_tokens_per_word: float = Field(1.35, gt=0)  # a dry run's tokens per word of prompt and reply (contracts/estimate.py)

@@ -1,11 +1,14 @@
 """Live fan-out: the audit service publishes each persisted event on core NATS; a websocket
 replays from the table, then follows live, and re-reads the table whenever it sees a gap, so
-the client gets every seq once, in order, whether it is fast, slow or reconnecting."""
+the client gets every seq once, in order. Each socket has its own bounded queue, filled by the
+NATS callback without waiting: a client further behind than the queue holds is dropped (the
+caller closes it with a reason) and resumes with `after_seq`, so it never holds back the
+audit's writes, the gateway's one NATS connection, or any other client."""
 
 import asyncio
 import json
 import logging
-from typing import AsyncIterator
+from typing import AsyncIterator, Callable
 
 from nats.aio.client import Client
 
@@ -26,16 +29,18 @@ class LiveFeed:
         self.subjects = subjects
         self.queue_size = queue_size
 
-    async def follow(self, reads: Reads, stream_id: str, after_seq: int) -> AsyncIterator[dict]:
-        """Every event of the stream with seq > after_seq, in order, then live; never ends by itself."""
+    async def follow(self, reads: Reads, stream_id: str, after_seq: int,
+                     too_slow: Callable[[], None]) -> AsyncIterator[dict]:
+        """Every event of the stream with seq > after_seq, in order, then live; never ends by
+        itself. `too_slow` is called (from the NATS callback, while the consumer may be stuck in
+        a send) once more live lines wait than the queue holds."""
         queue: asyncio.Queue = asyncio.Queue(self.queue_size)
-        overflowed = asyncio.Event()
 
         async def on_message(msg) -> None:
             try:
                 queue.put_nowait(msg.data)
             except asyncio.QueueFull:
-                overflowed.set()  # the client is slow: it re-syncs from the table instead
+                too_slow()
 
         sub = await self.nc.subscribe(self.subjects.live(stream_id), cb=on_message)
         try:
@@ -44,8 +49,7 @@ class LiveFeed:
                 async for event in _from_table(reads, stream_id, last):
                     last = event["seq"]
                     yield event
-                overflowed.clear()
-                async for event in _live(queue, overflowed, last):
+                async for event in _live(queue, last):
                     last = event["seq"]
                     yield event
         finally:
@@ -62,9 +66,9 @@ async def _from_table(reads: Reads, stream_id: str, after_seq: int) -> AsyncIter
             return
 
 
-async def _live(queue: asyncio.Queue, overflowed: asyncio.Event, last: int) -> AsyncIterator[dict]:
+async def _live(queue: asyncio.Queue, last: int) -> AsyncIterator[dict]:
     """Yields live events while they follow on without a gap; returns to let the caller re-read the table."""
-    while not overflowed.is_set():
+    while True:
         try:
             event = json.loads(await asyncio.wait_for(queue.get(), _POLL_SECONDS))
         except asyncio.TimeoutError:
