@@ -25,7 +25,7 @@ import nats
 import psutil
 
 from bench.audit_events import bench_events
-from contracts.auditlog import ChainCheck, event_line
+from contracts.auditlog import ChainCheck, event_line, stream_id
 from contracts.envelope import Envelope
 from contracts.subjects import Subjects
 from longform_cli.embedded import EmbeddedNats, EmbeddedPostgres
@@ -149,6 +149,22 @@ async def differing(database_url: str, sample: list[Envelope]) -> int:
                for e in sample)
 
 
+async def out_of_order(database_url: str, events: list[Envelope]) -> int:
+    """Streams whose events are numbered otherwise than the bus holds them (publish order)."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        rows = await conn.fetch("SELECT stream_id, event_id FROM audit.events WHERE service <> 'audit'"
+                                " ORDER BY stream_id, seq")
+    finally:
+        await conn.close()
+    stored, sent = {}, {}
+    for r in rows:
+        stored.setdefault(r["stream_id"], []).append(r["event_id"])
+    for e in events:
+        sent.setdefault(stream_id(e.job_id, e.user_id), []).append(e.event_id)
+    return sum(stored.get(stream) != ids for stream, ids in sent.items())
+
+
 async def _create_stream(config: StackConfig) -> None:
     bus = Bus(config.nats_url, Subjects(config.bus_prefix), "bench")
     await bus.connect()  # creates the stream
@@ -208,6 +224,7 @@ def run(total: int, jobs: int, users: int, timeout: float, batch_size: int = 0, 
                 result = asyncio.run(watch(config.database_url, processes, total, timeout))
             sample = random.sample(events, min(1000, total))
             result["sample_stored_otherwise"] = asyncio.run(differing(config.database_url, sample))
+            result["streams_out_of_bus_order"] = asyncio.run(out_of_order(config.database_url, events))
         return {"events": total, "jobs": jobs, "users": users, "audit_replicas": replicas, "publish_seconds": round(published, 1), **result}
     finally:
         shutil.rmtree(home, ignore_errors=True)
