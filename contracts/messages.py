@@ -473,7 +473,7 @@ class RetentionPruned(Message):
 
 
 ALL: tuple[type[Message], ...] = (
-    JobRequested, JobPlanned, WriteChunk, ChunkStarted, ChunkContinued, ChunkProcessed, AssembleDocument,
+    JobRequested, JobQueued, JobPlanned, WriteChunk, ChunkStarted, ChunkContinued, ChunkProcessed, AssembleDocument,
     DocumentAssembled, ExtendJob, JobExtended, CompleteJob, JobCompleted, JobFailed,
     LlmCalled, DbQueried, RowInserted, RowUpdated, ErrorRaised, UserCreated, ResumeJob, JobResumed,
     Redelivered, CancelJob, JobCancelled, ChunkStopped, DeleteJob, JobDataDeleted, JobDeleted,
