@@ -8,6 +8,7 @@ from typing import AsyncIterator
 
 from contracts.envelope import Envelope, Message, derived_id
 from contracts.messages import DeleteJob, JobDataDeleted, JobQueued, JobRequested
+from services.common import jobqueue
 from services.common.db import Database, Reads, Tx, text_slices
 from services.gateway import queue
 from services.gateway.schemas import NewJob
@@ -76,6 +77,7 @@ async def delete_job(db: Database, user_id: uuid.UUID, job_id: uuid.UUID) -> Non
     """The gateway's rows of the job go now (the job is gone for the API at once); the request to
     the other services goes with them. Recorded in the account's log: the job's will be erased."""
     async with db.transaction(user_id=user_id) as tx:
+        await jobqueue.job_ended(tx, job_id, SERVICE)  # a running job deleted gives its place on
         rows = await tx.fetchval("SELECT longform_meta.erase_job_rows('gateway', $1)", job_id)
         tx.emit(Envelope.wrap(DeleteJob(), service=SERVICE, job_id=job_id, user_id=user_id,
                               event_id=derived_id(job_id, DeleteJob.TYPE)))

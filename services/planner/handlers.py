@@ -15,7 +15,8 @@ from services.common.consumers import consumer_name
 from services.common.db import Database, Tx
 from services.common.deletion import erase_job_rows
 from services.common.llm import LlmProvider
-from services.planner import queue, store
+from services.common import jobqueue as queue
+from services.planner import store
 from services.planner.config import PlannerSettings
 from services.planner.dispatch import next_sections
 from services.planner.plan import Section, chunks_of, with_handoffs
@@ -177,7 +178,7 @@ async def _move_to(status: JobStatus, envelope: Envelope, ports: Ports) -> None:
         if plan is not None and plan["state"] in plan_sources(status):
             await store.move(tx, envelope.job_id, status)
         if status in ENDED:  # a job may fail before it has a plan: its place in the queue is given on all the same
-            await queue.job_ended(tx, envelope.job_id)
+            await queue.job_ended(tx, envelope.job_id, SERVICE)
 
 
 async def cancel_job(envelope: Envelope, ports: Ports) -> None:

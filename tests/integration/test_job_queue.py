@@ -1,7 +1,7 @@
 """Many jobs at once (issue 19, part 4): at most `max_active_jobs_per_user` jobs of an account
 run at once; more wait in its queue, in submit order, with their place shown; the end of a running
 job starts the oldest waiting one; a waiting job can be cancelled (and, never started, not
-resumed); beyond `max_queued_jobs_per_user` a submit is refused with 429 and Retry-After and
+resumed); a running job's delete starts the next too; beyond `max_queued_jobs_per_user` a submit is refused with 429 and Retry-After and
 stores nothing. Gateways with small caps on the suite's database and bus stand for replicas; the
 suite's planner starts the waiting jobs."""
 
@@ -78,7 +78,7 @@ def test_a_users_next_jobs_wait_in_order_and_start_as_running_ones_end(gateways,
     assert _first(logs[1], "job.completed")["ts"] <= _first(logs[2], "job.requested")["ts"]
 
 
-def test_a_waiting_job_is_cancelled_without_starting_and_cannot_be_resumed(gateways, account) -> None:
+def test_a_waiting_job_is_cancelled_without_starting_and_a_running_ones_delete_starts_the_next(gateways, account) -> None:
     first, _ = gateways
     api, headers = account
     running = _submitted(first, headers, target=3000, model=SLOW)
@@ -91,7 +91,7 @@ def test_a_waiting_job_is_cancelled_without_starting_and_cannot_be_resumed(gatew
         "job.queued", "job.cancel_requested", "job.cancelled"]
     resumed = api.http.post(f"/v1/jobs/{cancelled['id']}/resume")
     assert resumed.status_code == 409 and "never started" in resumed.json()["detail"]
-    assert api.http.post(f"/v1/jobs/{running['id']}/cancel").status_code == 202
+    assert api.http.delete(f"/v1/jobs/{running['id']}").status_code == 202  # its delete gives its place on too
     assert api.wait(behind["id"], timeout=60)["status"] == "completed"
     assert api.job(cancelled["id"])["status"] == "cancelled"
 

@@ -1,10 +1,10 @@
-"""The planner's side of the per-user job queue (longform_meta.job_queue, migrations/0038; the
-gateway admits jobs into it: services/gateway/queue.py). When a running job ends, in the
-transaction that records its end, its place goes to its owner's oldest queued job, whose
-job.requested is sent then: no process polls the queue. The owner's advisory lock orders this
-with submits and with the owner's other ends, and a job moves from active to ended once, so each
-end starts at most one job, and each queued job starts once (its job.requested's id is derived
-from the job's, as the gateway's is)."""
+"""A running job's place in the per-user job queue (longform_meta.job_queue, migrations/0038; the
+gateway admits jobs into it: services/gateway/queue.py) given on when it ends: the planner's, in
+the transaction that records its end; the gateway's, in the one that deletes it. The owner's
+oldest queued job gets it, and its job.requested is sent then: no process polls the queue. The
+owner's advisory lock orders this with submits and with the owner's other ends, and a job moves
+from active to ended once, so each end starts at most one job, and each queued job starts once
+(its job.requested's id is derived from the job's, as the gateway's is)."""
 
 import uuid
 
@@ -12,10 +12,8 @@ from contracts.envelope import Envelope, derived_id
 from contracts.messages import JobRequested
 from services.common.db import Tx
 
-SERVICE = "planner"
 
-
-async def job_ended(tx: Tx, job_id: uuid.UUID) -> None:
+async def job_ended(tx: Tx, job_id: uuid.UUID, service: str) -> None:
     """The job completed, failed or was cancelled: the next queued job of its owner starts."""
     owner = await _locked_owner(tx, job_id)
     if owner is None:
@@ -28,7 +26,7 @@ async def job_ended(tx: Tx, job_id: uuid.UUID) -> None:
         " SELECT job_id FROM longform_meta.job_queue WHERE user_id = $1 AND state = 'queued'"
         " ORDER BY queued_at, job_id LIMIT 1) RETURNING job_id, request", owner)
     if row is not None:
-        tx.emit(Envelope.wrap(JobRequested.model_validate(row["request"]), service=SERVICE, job_id=row["job_id"],
+        tx.emit(Envelope.wrap(JobRequested.model_validate(row["request"]), service=service, job_id=row["job_id"],
                               user_id=owner, event_id=derived_id(row["job_id"], JobRequested.TYPE)))
 
 
