@@ -96,6 +96,7 @@ def test_a_queued_jobs_page_shows_its_place_and_follows_it_when_it_starts(browse
     job = page.locator("#job")
     expect(job.locator(".job-status")).to_have_text(re.compile(r"^Queued: number 1 in your queue"))
     expect(job.locator(".fact-status")).to_have_text("queued: number 1 in your queue")
+    expect(job.locator(".outline-summary")).to_have_text(re.compile(r"^The job waits in your queue"))
     page.screenshot(path=str(ARTIFACTS / "job-page-queued.png"))
     for answer in busy:
         assert page.context.request.post(f"/v1/jobs/{answer.json()['id']}/cancel", headers=csrf).status == 202
