@@ -11,11 +11,11 @@ from contracts.messages import (
     JobExtended, JobFailed, JobPlanned, JobRequested, JobResumed, Message, PlanProposed, ResumeJob, WriteChunk,
 )
 from contracts.jobstate import ENDED, JobStatus, plan_sources
+from services.common import jobqueue as queue
 from services.common.consumers import consumer_name
 from services.common.db import Database, Tx
 from services.common.deletion import erase_job_rows
 from services.common.llm import LlmProvider
-from services.common import jobqueue as queue
 from services.planner import store
 from services.planner.config import PlannerSettings
 from services.planner.dispatch import next_sections

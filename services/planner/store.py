@@ -4,8 +4,8 @@ import uuid
 
 from contracts.jobstate import ENDED, PLAN_FIRST, PLAN_FOR_REVIEW, IllegalMove, JobStatus, plan_sources
 from contracts.messages import JobRequested
-from services.common.db import Tx
 from services.common import jobqueue as queue
+from services.common.db import Tx
 from services.planner.dispatch import SectionProgress
 from services.planner.plan import PlannedChunk, Section
 
