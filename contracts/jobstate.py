@@ -14,6 +14,7 @@ from enum import StrEnum
 
 
 class JobStatus(StrEnum):
+    QUEUED = "queued"  # accepted; waits for one of its owner's running jobs to end (a per-user cap)
     REQUESTED = "requested"  # accepted, not planned yet
     NOTING = "noting"  # analyze: the source's passages being noted, before the report is planned
     AWAITING_REVIEW = "awaiting_review"  # planned; the owner reviews (edits) the outline, then approves
@@ -41,7 +42,13 @@ ANY_STATUS = frozenset({"llm.call"})
 # at its target, applies in every status, and a completed job stays completed: later events count
 # (a late chunk, tokens) but move nothing and change no words.
 _MOVES: dict[JobStatus, dict[str, JobStatus]] = {
+    S.QUEUED: {
+        # job.queued is a queued job's first event; its job.requested, sent when its turn comes, starts it.
+        "job.queued": S.QUEUED, "job.requested": S.REQUESTED, "job.cancel_requested": S.CANCELLING,
+        "job.cancelled": S.CANCELLED,
+    },
     S.REQUESTED: {
+        "job.queued": S.QUEUED,
         "job.requested": S.REQUESTED, "job.planned": S.WRITING, "job.cancel_requested": S.CANCELLING,
         "job.cancelled": S.CANCELLED, "job.failed": S.FAILED, "job.source_divided": S.NOTING,
         "job.plan_proposed": S.AWAITING_REVIEW,

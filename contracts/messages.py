@@ -33,6 +33,18 @@ class JobRequested(Message):
     review_plan: bool = False  # stop after planning for the owner to review (and edit) the outline
 
 
+class JobQueued(Message):
+    """The owner has `active_cap` jobs running: this one waits, `place`th in their queue, and
+    starts (its job.requested is sent) when one of them ends (migrations/0038)."""
+
+    TYPE = "job.queued"
+    mode: Mode
+    title: str
+    target_words: int
+    place: int
+    active_cap: int
+
+
 class JobPlanned(Message):
     """`outline_source`: "llm", "code" (made in code: `fallback` says what it replaced), "single"
     (a tiny target, one chunk) or "source" (a rewrite's passages)."""
@@ -461,7 +473,7 @@ class RetentionPruned(Message):
 
 
 ALL: tuple[type[Message], ...] = (
-    JobRequested, JobPlanned, WriteChunk, ChunkStarted, ChunkContinued, ChunkProcessed, AssembleDocument,
+    JobRequested, JobQueued, JobPlanned, WriteChunk, ChunkStarted, ChunkContinued, ChunkProcessed, AssembleDocument,
     DocumentAssembled, ExtendJob, JobExtended, CompleteJob, JobCompleted, JobFailed,
     LlmCalled, DbQueried, RowInserted, RowUpdated, ErrorRaised, UserCreated, ResumeJob, JobResumed,
     Redelivered, CancelJob, JobCancelled, ChunkStopped, DeleteJob, JobDataDeleted, JobDeleted,

@@ -100,8 +100,12 @@ async def _estimate(args) -> None:
 
 async def _submitted(args) -> int | None:
     async with Gateway(config.load()) as gateway:
-        submitted = (await _post_job(gateway, args)).json()["id"]
+        accepted = (await _post_job(gateway, args)).json()
+        submitted = accepted["id"]
         _out.print(submitted, markup=False)
+        if accepted["status"] == "queued":
+            _err.print(f"queued: number {accepted['queue_place']} in your queue; it starts when one of your"
+                       " running jobs ends", markup=False)
         if args.review_plan:
             _err.print(f"the job stops once planned: `longform plan {submitted} --edit` to review it,"
                        f" `longform approve {submitted}` to start writing", markup=False)
@@ -138,11 +142,15 @@ async def jobs(args) -> int | None:
         page = (await gateway.call("GET", "/v1/jobs", params=params)).json()
     table = Table("id", "status", "words", "chunks", "created", "title", box=None)
     for job in page["jobs"]:
-        table.add_row(job["id"], job["status"], f"{job['words']:,}/{job['target_words']:,}",
+        table.add_row(job["id"], _status(job), f"{job['words']:,}/{job['target_words']:,}",
                       f"{job['chunks_done']}/{job['chunks_total']}", job["created_at"][:19], job["title"])
     _out.print(table if page["jobs"] else "no jobs yet", markup=False)
     if page["next_before"]:
         _err.print(f"older jobs: longform jobs --before {page['next_before']}", markup=False)
+
+
+def _status(job: dict) -> str:
+    return f"queued #{job['queue_place']}" if job["status"] == "queued" and job.get("queue_place") else job["status"]
 
 
 async def status(args) -> int | None:

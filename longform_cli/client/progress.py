@@ -38,6 +38,8 @@ class JobProgress:
 
 def _doing(state: dict) -> str:
     """The section being written; while an analysis notes its source, how far the notes are."""
+    if state["status"] == "queued":
+        return f"number {state.get('queue_place') or '?'} in your queue"
     if state["status"] == "noting":
         return f"passages noted {state.get('passages_noted', 0)}/{state.get('passages_total', 0)}"
     return state["section"] or ""

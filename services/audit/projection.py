@@ -88,6 +88,7 @@ def _added(by_model: dict, model: str, spent: dict) -> dict:
 # What each event changes besides the status; the status itself follows contracts/jobstate.py.
 _RULES: dict[str, Callable[[JobState, dict], JobState]] = {
     "job.requested": _requested,
+    "job.queued": _requested,
     "job.planned": lambda s, d: _with(s, chunks_total=d["chunks_total"]),
     "chunk.processed": _chunk_processed,
     "chunk.write": _chunk_write,

@@ -12,7 +12,7 @@ from contracts.headings import Heading
 from contracts.jobstate import ENDED, FINAL, allows
 from contracts.messages import CancelJob, CommandRefused, ResumeJob
 from services.common.db import Reads
-from services.gateway import costs, documents, intake, limiter, store, written
+from services.gateway import costs, documents, intake, limiter, queue, store, written
 from services.gateway.auth import current_user, job_not_found
 from services.gateway.documents import Piece
 from services.gateway.recorded import reads_of
@@ -23,7 +23,8 @@ from services.gateway.schemas import (
 router = APIRouter()
 _DESCRIBED = {401: "Missing or invalid token (or session).", 404: "No such job of the caller's; another user's"
               " job is answered alike.", 409: "Not possible in the job's current status.",
-              403: "Not an operator.", 429: "Too many jobs made a minute by this account (Retry-After says when)."}
+              403: "Not an operator.", 429: "Too many jobs made a minute by this account, or its queue of waiting jobs is"
+              " full (max_queued_jobs_per_user); Retry-After says when to try again. Nothing is stored."}
 _DOCUMENT_BODY = {200: {"description": "The document as an attachment.",
                         "content": {media: {"schema": {"type": "string"}} for media in documents.MEDIA_TYPES.values()}}}
 _AUDIT_BODY = {200: {"description": "The log as an attachment.",
@@ -69,9 +70,9 @@ async def submit_job(request: Request, user_id: uuid.UUID = Depends(current_user
     job, source = await intake.read_job(request, settings)
     if dry_run:
         return JSONResponse(costs.dry_run(job, source, settings, request.app.state.prices).model_dump(mode="json"))
-    job_id = await store.create_job(request.app.state.db, user_id, job, source)
+    job_id, place = await store.create_job(request.app.state.db, user_id, job, source, queue.Caps.of(settings))
     reads_of(request).job_id = job_id
-    return AcceptedJob(id=job_id, status="requested")
+    return AcceptedJob(id=job_id, status="queued" if place else "requested", queue_place=place or None)
 
 
 @router.get("/v1/jobs", response_model=JobPage, responses=_refusals(401))
@@ -216,6 +217,9 @@ async def _audit_pages(reads: Reads, stream: str, format: str):
 async def resume_job(job_id: uuid.UUID, request: Request, user_id: uuid.UUID = Depends(current_user)) -> AcceptedJob:
     """A failed or cancelled job continues from its first incomplete chunk; chunks written are kept."""
     job = await _owned_job(request, job_id, user_id)
+    if job["cancelled_in_queue"]:
+        await _refuse(request, user_id, job, ResumeJob(), "the job was cancelled while it waited in the queue and"
+                      " never started: there is nothing to resume; submit it again")
     await send_command(request, user_id, job, ResumeJob(),
                    f"only a failed or cancelled job can be resumed: this one is {job['status']}")
     return AcceptedJob(id=job_id, status="resuming")
@@ -236,6 +240,10 @@ async def send_command(request: Request, user_id: uuid.UUID, job, command: Messa
     if allows(job["status"], command.TYPE):
         await store.request(request.app.state.db, user_id, job["id"], command)
         return
+    await _refuse(request, user_id, job, command, refusal)
+
+
+async def _refuse(request: Request, user_id: uuid.UUID, job, command: Message, refusal: str) -> None:
     await store.request(request.app.state.db, user_id, job["id"],
                         CommandRefused(command=command.TYPE, status=job["status"], reason=refusal))
     raise HTTPException(409, refusal)

@@ -94,6 +94,8 @@ class Problem(BaseModel):
 class AcceptedJob(BaseModel):
     id: uuid.UUID
     status: str
+    queue_place: int | None = Field(default=None, description="status `queued`: its place in its owner's queue"
+                                    " (1: it starts next, when one of the owner's running jobs ends).")
 
 
 class ModelTokens(BaseModel):
@@ -117,6 +119,8 @@ class JobView(BaseModel):
     chunks_done: int
     chunks_total: int
     error: str | None
+    queue_place: int | None = Field(default=None, description="While `queued`: its place in its owner's queue"
+                                    " (1: next to start); null otherwise.")
     created_at: str = Field(description="When the job was accepted.")
     updated_at: str | None = Field(description="When the job's log last grew (reads of the job are logged too).")
     started_at: str | None = Field(description="When it was planned and writing began; null before.")

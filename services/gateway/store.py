@@ -7,28 +7,38 @@ from datetime import datetime
 from typing import AsyncIterator
 
 from contracts.envelope import Envelope, Message, derived_id
-from contracts.messages import DeleteJob, JobDataDeleted, JobRequested
+from contracts.messages import DeleteJob, JobDataDeleted, JobQueued, JobRequested
+from services.common import jobqueue
 from services.common.db import Database, Reads, Tx, text_slices
+from services.gateway import queue
 from services.gateway.schemas import NewJob
 from services.gateway.sources import Source
 
 SERVICE = "gateway"
 _JOB_VIEW = """
 SELECT j.id, j.mode, j.title, j.model, j.target_words, j.created_at,
-       coalesce(s.status, 'requested') AS status, coalesce(s.words, 0) AS words, coalesce(s.heading_words, 0) AS heading_words,
+       coalesce(s.status, CASE WHEN q.state = 'queued' THEN 'queued' ELSE 'requested' END) AS status, coalesce(s.words, 0) AS words, coalesce(s.heading_words, 0) AS heading_words,
        coalesce(s.chunks_done, 0) AS chunks_done, coalesce(s.chunks_total, 0) AS chunks_total,
-       s.error, s.updated_at, s.started_at, s.ended_at, coalesce(s.last_seq, 0) AS last_seq
+       s.error, s.updated_at, s.started_at, s.ended_at, coalesce(s.last_seq, 0) AS last_seq,
+       CASE WHEN q.state = 'queued' THEN (SELECT count(*) FROM longform_meta.job_queue w
+             WHERE w.user_id = q.user_id AND w.state = 'queued' AND (w.queued_at, w.job_id) <= (q.queued_at, q.job_id))
+       END AS queue_place, q.state IS NOT DISTINCT FROM 'cancelled' AS cancelled_in_queue
 """
 _JOB_PROGRESS = (", s.section, coalesce(s.tokens_in, 0) AS tokens_in, coalesce(s.tokens_out, 0) AS tokens_out,"
                  " coalesce(s.passages_total, 0) AS passages_total, coalesce(s.passages_noted, 0) AS passages_noted,"
                  " coalesce(s.tokens_by_model, '{}') AS tokens_by_model\n")
-_JOBS = "FROM gateway.jobs j LEFT JOIN audit.job_state_v1 s ON s.job_id = j.id"
+_JOBS = ("FROM gateway.jobs j LEFT JOIN audit.job_state_v1 s ON s.job_id = j.id"
+         " LEFT JOIN longform_meta.job_queue q ON q.job_id = j.id")
 
 
-async def create_job(db: Database, user_id: uuid.UUID, job: NewJob, source: Source | None) -> uuid.UUID:
-    """The job, its source and its JobRequested commit together: a job never exists without its source."""
+async def create_job(db: Database, user_id: uuid.UUID, job: NewJob, source: Source | None,
+                     caps: queue.Caps = queue.NO_CAP) -> tuple[uuid.UUID, int]:
+    """The job, its source and its JobRequested (or, when its owner has `caps.active` jobs running,
+    its JobQueued) commit together: a job never exists without its source. Returns the job's id and
+    its place in its owner's queue (0: started). QueueFull (429) rolls everything back."""
     job_id = uuid.uuid4()
     async with db.transaction(job_id=job_id, user_id=user_id) as tx:
+        place = await queue.place_for(tx, user_id, caps)
         await tx.execute(
             "INSERT INTO gateway.jobs (id, user_id, mode, title, instructions, target_words, model)"
             " VALUES ($1,$2,$3,$4,$5,$6,$7)",
@@ -39,9 +49,14 @@ async def create_job(db: Database, user_id: uuid.UUID, job: NewJob, source: Sour
         message = JobRequested(mode=job.mode, title=job.title, instructions=job.instructions,
                                target_words=job.target_words, model=job.model, headings=job.headings,
                                source_words=source.words if source else None, review_plan=job.review_plan)
+        if caps.active > 0:
+            await queue.record(tx, job_id, user_id, message, place)
+        if place:
+            message = JobQueued(mode=job.mode, title=job.title, target_words=job.target_words, place=place,
+                                active_cap=caps.active)
         tx.emit(Envelope.wrap(message, service=SERVICE, job_id=job_id, user_id=user_id,
-                              event_id=derived_id(job_id, JobRequested.TYPE)))
-    return job_id
+                              event_id=derived_id(job_id, message.TYPE)))
+    return job_id, place
 
 
 async def _insert_source(tx: Tx, job_id: uuid.UUID, source: Source) -> None:
@@ -62,6 +77,7 @@ async def delete_job(db: Database, user_id: uuid.UUID, job_id: uuid.UUID) -> Non
     """The gateway's rows of the job go now (the job is gone for the API at once); the request to
     the other services goes with them. Recorded in the account's log: the job's will be erased."""
     async with db.transaction(user_id=user_id) as tx:
+        await jobqueue.job_ended(tx, job_id, SERVICE)  # a running job deleted gives its place on
         rows = await tx.fetchval("SELECT longform_meta.erase_job_rows('gateway', $1)", job_id)
         tx.emit(Envelope.wrap(DeleteJob(), service=SERVICE, job_id=job_id, user_id=user_id,
                               event_id=derived_id(job_id, DeleteJob.TYPE)))

@@ -10,7 +10,8 @@ from contracts.messages import (
     AssembleDocument, CancelJob, ChunkProcessed, ChunkSummarized, CompleteJob, ExtendJob, JobCancelled, JobCompleted,
     JobExtended, JobFailed, JobPlanned, JobRequested, JobResumed, Message, PlanProposed, ResumeJob, WriteChunk,
 )
-from contracts.jobstate import JobStatus, plan_sources
+from contracts.jobstate import ENDED, JobStatus, plan_sources
+from services.common import jobqueue as queue
 from services.common.consumers import consumer_name
 from services.common.db import Database, Tx
 from services.common.deletion import erase_job_rows
@@ -176,6 +177,8 @@ async def _move_to(status: JobStatus, envelope: Envelope, ports: Ports) -> None:
         plan = await store.lock_plan(tx, envelope.job_id)
         if plan is not None and plan["state"] in plan_sources(status):
             await store.move(tx, envelope.job_id, status)
+        if status in ENDED:  # a job may fail before it has a plan: its place in the queue is given on all the same
+            await queue.job_ended(tx, envelope.job_id, SERVICE)
 
 
 async def cancel_job(envelope: Envelope, ports: Ports) -> None:
@@ -188,7 +191,9 @@ async def cancel_job(envelope: Envelope, ports: Ports) -> None:
         if not await tx.claim(envelope.event_id):
             return
         plan = await store.lock_plan(tx, envelope.job_id)
-        if plan is None:
+        if plan is None and await queue.cancel_queued(tx, envelope.job_id):
+            Decision(tx, envelope).emit(JobCancelled(epoch=0, chunks_done=0, words_written=0))  # it never started
+        elif plan is None:
             await store.note_stop(tx, envelope.job_id)
         elif plan["state"] in (JobStatus.WRITING, JobStatus.NOTING, JobStatus.AWAITING_REVIEW):
             await _cancel(Decision(tx, envelope))

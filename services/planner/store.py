@@ -2,8 +2,9 @@
 
 import uuid
 
-from contracts.jobstate import PLAN_FIRST, PLAN_FOR_REVIEW, IllegalMove, JobStatus, plan_sources
+from contracts.jobstate import ENDED, PLAN_FIRST, PLAN_FOR_REVIEW, IllegalMove, JobStatus, plan_sources
 from contracts.messages import JobRequested
+from services.common import jobqueue as queue
 from services.common.db import Tx
 from services.planner.dispatch import SectionProgress
 from services.planner.plan import PlannedChunk, Section
@@ -129,6 +130,7 @@ async def cancel(tx: Tx, job_id: uuid.UUID) -> tuple[int, int, int]:
         " RETURNING epoch - 1", job_id, plan_sources(JobStatus.CANCELLED))
     if epoch is None:
         raise IllegalMove(f"the plan of job {job_id} cannot be cancelled from its status")
+    await queue.job_ended(tx, job_id, "planner")
     row = await _progress(tx, job_id)
     return epoch, row["done"], row["words"]
 
@@ -242,3 +244,5 @@ async def move(tx: Tx, job_id: uuid.UUID, to: JobStatus, extension_round: int | 
     )
     if done != "UPDATE 1":
         raise IllegalMove(f"the plan of job {job_id} cannot move to {to} from its status")
+    if to in ENDED:
+        await queue.job_ended(tx, job_id, "planner")

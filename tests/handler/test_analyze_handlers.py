@@ -33,7 +33,7 @@ async def requested_by_the_gateway(databases, owner, target: int, model: str | N
     gateway = await databases("gateway")
     user_id, _ = await create_account(gateway, name=f"analyst-{uuid.uuid4().hex[:8]}")
     source = parse_source(ESSAY.encode(), field="source_text", filename=None, media_type="text/markdown")
-    job_id = await create_job(gateway, user_id, NewJob(
+    job_id, _ = await create_job(gateway, user_id, NewJob(
         mode="analyze", title="On canals", instructions="A critical analysis of the essay's argument.",
         target_words=target, model=model), source)
     [requested] = await outbox(owner, "gateway", job_id, "job.requested")

@@ -25,7 +25,7 @@ async def requested_by_the_gateway(databases, owner, target: int, instructions: 
     gateway = await databases("gateway")
     user_id, _ = await create_account(gateway, name=f"rewriter-{uuid.uuid4().hex[:8]}")
     source = parse_source(ESSAY.encode(), field="source_text", filename=None, media_type="text/markdown")
-    job_id = await create_job(gateway, user_id, NewJob(mode="rewrite", title="Canals", instructions=instructions,
+    job_id, _ = await create_job(gateway, user_id, NewJob(mode="rewrite", title="Canals", instructions=instructions,
                                                        target_words=target), source)
     [requested] = await outbox(owner, "gateway", job_id, "job.requested")
     return requested

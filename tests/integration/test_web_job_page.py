@@ -82,3 +82,22 @@ def test_a_cancelled_jobs_page_reads_what_was_written_and_resumes_it(browser) ->
     expect(job.get_by_role("button", name="Cancel")).to_be_visible()
     job.get_by_role("button", name="Cancel").click()  # leave nothing running for the next test
     expect(job.locator(".job-status")).to_have_text(re.compile(r"^Cancelled"))
+
+
+def test_a_queued_jobs_page_shows_its_place_and_follows_it_when_it_starts(browser) -> None:  # noqa: F811
+    """The suite's gateway runs 3 jobs of an account at once (the default): a 4th waits, first."""
+    page = sign_up(browser())
+    csrf = {"X-Longform-CSRF": "1"}
+    busy = [page.context.request.post("/v1/jobs", headers=csrf, data={
+        "mode": "generate", "title": f"Busy {n}", "instructions": "A field guide to imaginary rivers.",
+        "target_words": 4_000, "model": SLOW_WRITER}) for n in range(3)]
+    assert [answer.status for answer in busy] == [202, 202, 202]
+    started(page, "Waiting its turn", 50)
+    job = page.locator("#job")
+    expect(job.locator(".job-status")).to_have_text(re.compile(r"^Queued: number 1 in your queue"))
+    expect(job.locator(".fact-status")).to_have_text("queued: number 1 in your queue")
+    expect(job.locator(".outline-summary")).to_have_text(re.compile(r"^The job waits in your queue"))
+    page.screenshot(path=str(ARTIFACTS / "job-page-queued.png"))
+    for answer in busy:
+        assert page.context.request.post(f"/v1/jobs/{answer.json()['id']}/cancel", headers=csrf).status == 202
+    expect(job.locator(".job-status")).to_have_text(re.compile(r"^Completed: "))

@@ -9,7 +9,7 @@ import pytest
 from contracts.envelope import Envelope, Message
 from contracts.messages import (
     AssembleDocument, CancelJob, ChunkProcessed, DocumentAssembled, ExtendJob, JobCancelled, JobCompleted,
-    JobExtended, JobFailed, JobPlanned, JobRequested, JobResumed, LlmCalled, ResumeJob, WriteChunk,
+    JobExtended, JobFailed, JobPlanned, JobQueued, JobRequested, JobResumed, LlmCalled, ResumeJob, WriteChunk,
 )
 from services.audit.projection import JobState, apply
 
@@ -201,3 +201,17 @@ def test_a_resume_is_not_a_status_until_the_planner_resumes():
     asked = _fold([ResumeJob()], failed, first_seq=5)
     assert asked.status == "failed"
     assert _fold([JobResumed(chunks_reset=1, reason="user")], asked, first_seq=6).status == "writing"
+
+
+QUEUED = JobQueued(mode="generate", title="Harbour", target_words=1000, place=2, active_cap=3)
+
+
+def test_a_queued_job_is_queued_until_its_request_and_runs_as_any_job_after():
+    assert _fold([QUEUED]).status == "queued" and _fold([QUEUED]).title == "Harbour"
+    started = _fold([QUEUED, REQUESTED, PLANNED])
+    assert started.status == "writing" and started.started_at is not None
+
+
+def test_a_queued_job_cancelled_ends_cancelled_without_having_started():
+    state = _fold([QUEUED, CancelJob(), JobCancelled(epoch=0, chunks_done=0, words_written=0)])
+    assert state.status == "cancelled" and state.started_at is None and state.ended_at is not None

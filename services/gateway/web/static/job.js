@@ -90,6 +90,8 @@ function sentence(job) {
   if (job.status === "cancelled") return `Cancelled at ${words}. Resume it to write the rest.`;
   if (job.status === "failed") return `Failed at ${words}: ${job.error ?? "no reason recorded"}. Resume it to go on.`;
   if (job.status === "awaiting_review") return "Planned: the outline waits for your review below.";
+  if (job.status === "queued") return `Queued: number ${job.queue_place ?? "?"} in your queue. It starts when one of`
+    + " your running jobs ends.";
   return `${job.status[0].toUpperCase()}${job.status.slice(1)}: ${words} so far.`;
 }
 

@@ -22,7 +22,9 @@ export class Outline {
 
   // The job's status as the page last read it (the editor opens by it).
   setJobStatus(status) {
+    this.jobStatus = status;
     this.editor.ready(status === "awaiting_review");
+    if (this.plan?.state === null) this.render();  // only the "not planned yet" line says the status
   }
 
   // Called for every event of the job, in seq order (the job page's live log).
@@ -44,7 +46,8 @@ export class Outline {
   render() {
     const plan = this.plan;
     if (plan.state === null) {
-      this.summary.textContent = "The job is still being planned.";
+      this.summary.textContent = this.jobStatus === "queued"
+        ? "The job waits in your queue: it is planned when it starts." : "The job is still being planned.";
       this.tree.replaceChildren();
       return;
     }

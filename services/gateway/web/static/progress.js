@@ -6,7 +6,7 @@
 import { ENDED, api, jobUrl, number } from "./api.js";
 import { throttled } from "./throttle.js";
 
-const CHANGES_PROGRESS = new Set(["job.planned", "chunk.write", "llm.call", "chunk.processed", "document.assemble",
+const CHANGES_PROGRESS = new Set(["job.requested", "job.planned", "chunk.write", "llm.call", "chunk.processed", "document.assemble",
   "document.assembled", "job.extend", "job.extended", "job.completed", "job.failed", "job.resumed",
   "job.cancel_requested", "job.cancelled", "job.approved", "passage.noted", "job.plan_proposed", "job.plan_edited"]);
 
@@ -22,6 +22,14 @@ export function timeLeft(job, now = Date.now()) {
   const spent = now - Date.parse(job.started_at);
   const left = Math.max(job.target_words - job.words, 0);
   return spent > 0 ? (left * spent) / job.words : null;
+}
+
+// A queued job's place moves as its owner's other jobs end: events of their logs, not this one's.
+const QUEUED_READ_EVERY_S = 5;
+
+export function statusText(job) {
+  if (job.status === "queued" && job.queue_place) return `queued: number ${number(job.queue_place)} in your queue`;
+  return job.status + (job.error ? `: ${job.error}` : "");
 }
 
 export function cost(job) {
@@ -81,7 +89,7 @@ export class Progress {
     chunks.value = Math.min(job?.chunks_done ?? 0, chunks.max);
     this.get(".words-text").textContent = job ? `${number(job.words)} / ${number(job.target_words)}` : "";
     this.get(".chunks-text").textContent = job ? `${number(job.chunks_done)} / ${job.chunks_total ? number(job.chunks_total) : "?"}` : "";
-    this.get(".fact-status").textContent = job ? job.status + (job.error ? `: ${job.error}` : "") : "–";
+    this.get(".fact-status").textContent = job ? statusText(job) : "–";
     this.get(".fact-section").textContent = job?.section ?? "–";
     const tokens = job ? job.tokens_in + job.tokens_out : 0;
     this.get(".fact-tokens").textContent = tokens
@@ -93,6 +101,8 @@ export class Progress {
   renderClock() {
     const job = this.job;
     if (!job) { this.get(".fact-elapsed").textContent = this.get(".fact-left").textContent = "–"; return; }
+    this.ticks = (this.ticks ?? 0) + 1;
+    if (job.status === "queued" && this.ticks % QUEUED_READ_EVERY_S === 0) this.refresh();
     const end = job.ended_at ? Date.parse(job.ended_at) : Date.now();
     this.get(".fact-elapsed").textContent = duration(end - Date.parse(job.created_at));
     const left = timeLeft(job);
