@@ -13,6 +13,7 @@ class GeneratorSettings(LlmSettings):
     lean_request_words: int = 250  # at most this much asked of such a model in one call: it loops past it
     tokens_per_word: float = 1.6  # caps max_tokens from the remaining budget
     summary_words: int = 250  # the rolling summary's bound
+    gist_words: int = 40  # each write reply's memory tail: what its text says (services/generator/memory_tail.py)
     ledger_entries: int = 30  # the ledger's bound
     summary_attempts: int = 3  # unusable summaries are asked again, then the memory is made in code
     summary_workers: int = 2  # summaries made at once by one replica (each section's in order)

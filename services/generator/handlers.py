@@ -63,7 +63,7 @@ async def write_chunk(envelope: Envelope, ports: Ports) -> None:
             return
         if not done and draft.text:  # stored with its report, so a crash after this never pays for it again
             await store.accept_chunk(tx, job_id, cmd.chunk_index, draft.text, draft.words, cmd.budget_words,
-                                     cmd.previous_chunk_index, cmd.last)
+                                     cmd.previous_chunk_index, cmd.last, draft.inline_memory(), draft.tail_missing)
             await summarize_when_ready(tx, envelope, cmd)
         if await tx.claim(envelope.event_id):
             words = count_words(text) if done else draft.words
@@ -117,5 +117,5 @@ def _outcome(cmd: WriteChunk, words: int, draft: ChunkDraft) -> ChunkProcessed:
     return ChunkProcessed(
         chunk_index=cmd.chunk_index, budget_words=cmd.budget_words, output_words=words,
         input_words=count_words(cmd.source_text or cmd.brief), passed=passed, attempts=draft.attempts,
-        reason=reason.strip(": "),
+        reason=reason.strip(": "), trimmed_words=draft.trimmed_words, trimmed_tokens=draft.trimmed_tokens,
     )
