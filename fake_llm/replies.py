@@ -63,6 +63,8 @@ class Reply:
     kind: str | None  # "prose", "outline", "summary" or "json"; None when the text was not generated
     structured: bool = False  # the text is JSON following the asked format (a tool's input, for Anthropic)
     usage: bool = True  # False: the reply reports no token usage (trait no_usage)
+    cached_input_tokens: int = 0  # of input_tokens, read from the prompt cache (fake_llm/prompt_cache.py)
+    cache_created_tokens: int = 0  # of input_tokens, written to it
 
 
 def content_text(content: Any) -> str:

@@ -11,7 +11,8 @@ class GeneratorSettings(LlmSettings):
     tail_words: int = 150  # how much of the previous chunk each prompt carries
     lean_tail_words: int = 40  # ... and each lean prompt, for a model that echoes (services/generator/echoes.py)
     lean_request_words: int = 250  # at most this much asked of such a model in one call: it loops past it
-    tokens_per_word: float = 1.6  # caps max_tokens from the remaining budget
+    tokens_per_word: float = 2.0  # caps max_tokens from the words still needed (room for an overshoot and the memory tail)
+    request_share: float = 0.85  # of the words still needed, asked for: a reply past the budget is paid and trimmed
     summary_words: int = 250  # the rolling summary's bound
     gist_words: int = 40  # each write reply's memory tail: what its text says (services/generator/memory_tail.py)
     ledger_entries: int = 30  # the ledger's bound

@@ -16,7 +16,7 @@ from services.generator.config import GeneratorSettings
 from services.generator.memory import Memory
 from services.generator.memory_tail import Tail, split_reply
 from services.generator.echoes import EchoMemory
-from services.generator.prompts import chunk_prompt, lean_prompt, template
+from services.generator.prompts import chunk_prompt, job_block, lean_prompt, template
 from services.generator.cleaning import Cleaned, cleaned, cut_notes, scaffolding, without_headings, without_stored
 from services.generator.notes import cut_citations
 from services.generator.quality import (
@@ -127,29 +127,38 @@ class ChunkWriter:
 
     def _prompt(self, cmd: WriteChunk, tail: str, draft: ChunkDraft) -> Prompt:
         s = self.settings
-        remaining = max(cmd.budget_words - draft.words, min(s.min_request_words, cmd.budget_words))
-        model = cmd.model or s.model_for("writer")
-        self.shape = "lean" if draft.echoes > 0 or self.echoes.lean(model) else "full"
-        if self.shape == "lean":  # a model that echoes and loops: less to echo, less room to loop in
-            remaining = min(remaining, s.lean_request_words)
-        # A model at temperature 0 (or a cache in front of one) answers the same prompt with the same
-        # unusable reply: each retry after a rejected reply asks a little less, from a longer tail.
+        needed, asked = self._asked_words(cmd, draft)
         retry = draft.rejected_in_row
-        remaining = max(1, math.ceil(remaining * (1 - RETRY_SHRINK) ** retry))
         self.asks_tail = self.shape == "full" and not cmd.last  # the last chunk is folded in code
         if self.shape == "lean":
-            user = lean_prompt(cmd, tail=tail, written=draft.text, remaining=remaining,
+            user = lean_prompt(cmd, tail=tail, written=draft.text, remaining=asked,
                                tail_words=s.lean_tail_words + RETRY_TAIL_WORDS * retry)
         else:
-            user = chunk_prompt(cmd, self.memory, tail=tail, written=draft.text, remaining=remaining,
+            user = chunk_prompt(cmd, self.memory, tail=tail, written=draft.text, remaining=asked,
                                 tail_words=s.tail_words + RETRY_TAIL_WORDS * retry)
         tail = template("memory_tail").format(gist_words=s.gist_words) if self.asks_tail else ""
         tail_tokens = math.ceil(s.gist_words * 2 * s.tokens_per_word) if self.asks_tail else 0  # gist and names
+        head = job_block(cmd, self.memory) if self.shape == "full" else ""
         return Prompt(
-            system=f"{template('system')}{tail}".strip(), user=user, model=model,
-            max_tokens=math.ceil(remaining * s.tokens_per_word) + 64 + tail_tokens,
+            system=f"{template('system')}{tail}".strip(), user=user, model=cmd.model or s.model_for("writer"),
+            max_tokens=math.ceil(needed * s.tokens_per_word) + 64 + tail_tokens,
             headers={"x-longform-chunk": f"{self.log.job_id}:{cmd.chunk_index}"},
+            stable_prefix=head if user.startswith(head) else "",
         )
+
+    def _asked_words(self, cmd: WriteChunk, draft: ChunkDraft) -> tuple[int, int]:
+        """The words still needed (max_tokens is made from them), and the words asked for: a share
+        of them, since a reply past the budget is paid for and trimmed, one short is continued."""
+        s = self.settings
+        needed = max(cmd.budget_words - draft.words, min(s.min_request_words, cmd.budget_words))
+        model = cmd.model or s.model_for("writer")
+        self.shape = "lean" if draft.echoes > 0 or self.echoes.lean(model) else "full"
+        if self.shape == "lean":  # a model that echoes and loops: less to echo, less room to loop in
+            needed = min(needed, s.lean_request_words)
+        asked = max(min(needed, s.min_request_words), math.ceil(needed * s.request_share))
+        # A model at temperature 0 (or a cache in front of one) answers the same prompt with the same
+        # unusable reply: each retry after a rejected reply asks a little less, from a longer tail.
+        return needed, max(1, math.ceil(asked * (1 - RETRY_SHRINK) ** draft.rejected_in_row))
 
     async def _failed(self, draft: ChunkDraft, prompt: Prompt, err: LlmError) -> None:
         draft.failures += 1
