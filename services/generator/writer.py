@@ -67,7 +67,7 @@ class ChunkDraft:
     echoes: int = 0  # replies rejected as mostly echo
     rejected_in_row: int = 0  # replies rejected since the last one kept: the next prompt must differ
     last_error: str = ""
-    gists: list[str] = field(default_factory=list)  # each kept reply's memory tail: what its text says ...
+    gists: list[str] = field(default_factory=list)  # kept replies' memory tails: what their text says ...
     names: list[str] = field(default_factory=list)  # ... and the ledger lines it gave
     tail_missing: str = ""  # why a kept reply gave no usable tail: the chunk is summarised by a call
     trimmed_words: int = 0  # words of kept replies cut past the budget or a truncation: paid, not delivered
@@ -78,17 +78,17 @@ class ChunkDraft:
         self.words = count_words(self.text)
 
     def took_tail(self, tail: Tail | None) -> None:
-        if tail is None:
-            self.tail_missing = self.tail_missing or "not asked of this prompt"
-        elif tail.missing:
-            self.tail_missing = tail.missing
-        else:
+        """A kept reply's memory tail. One gist a chunk is enough: later rounds are not asked for one."""
+        if tail is not None and not tail.missing:
             self.gists.append(tail.gist)
             self.names.append(tail.names)
+            self.tail_missing = ""
+        elif not self.gists:
+            self.tail_missing = tail.missing if tail is not None else "not asked of this prompt"
 
     def inline_memory(self) -> tuple[str, str] | None:
-        """The chunk's summary and ledger lines from its replies' tails; None unless every kept reply gave one."""
-        if self.tail_missing or not self.gists:
+        """The chunk's summary and ledger lines from its replies' memory tails; None when none gave one."""
+        if not self.gists:
             return None
         return " ".join(self.gists), "\n".join(n for n in self.names if n)
 
@@ -129,7 +129,8 @@ class ChunkWriter:
         s = self.settings
         needed, asked = self._asked_words(cmd, draft)
         retry = draft.rejected_in_row
-        self.asks_tail = self.shape == "full" and not cmd.last  # the last chunk is folded in code
+        # The last chunk is folded in code; a chunk with a gist already needs no other.
+        self.asks_tail = self.shape == "full" and not cmd.last and not draft.gists
         if self.shape == "lean":
             user = lean_prompt(cmd, tail=tail, written=draft.text, remaining=asked,
                                tail_words=s.lean_tail_words + RETRY_TAIL_WORDS * retry)
