@@ -12,7 +12,7 @@ class GeneratorSettings(LlmSettings):
     lean_tail_words: int = 40  # ... and each lean prompt, for a model that echoes (services/generator/echoes.py)
     lean_request_words: int = 250  # at most this much asked of such a model in one call: it loops past it
     tokens_per_word: float = 2.0  # caps max_tokens from the words still needed (room for an overshoot and the memory tail)
-    request_share: float = 0.8  # of the words still needed, asked for: a reply past the budget is paid and trimmed
+    request_share: float = 0.75  # of a chunk's budget, asked by its first call: a reply past the budget is paid and trimmed
     summary_words: int = 250  # the rolling summary's bound
     gist_words: int = 30  # each write reply's memory tail: what its text says (services/generator/memory_tail.py)
     ledger_entries: int = 20  # the ledger's bound

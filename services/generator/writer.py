@@ -148,15 +148,17 @@ class ChunkWriter:
         )
 
     def _asked_words(self, cmd: WriteChunk, draft: ChunkDraft) -> tuple[int, int]:
-        """The words still needed (max_tokens is made from them), and the words asked for: a share
-        of them, since a reply past the budget is paid for and trimmed, one short is continued."""
+        """The words still needed (max_tokens is made from them), and the words asked for: the first
+        call asks a share of them, since a reply past the budget is paid for and trimmed while one
+        short of it is continued."""
         s = self.settings
         needed = max(cmd.budget_words - draft.words, min(s.min_request_words, cmd.budget_words))
         model = cmd.model or s.model_for("writer")
         self.shape = "lean" if draft.echoes > 0 or self.echoes.lean(model) else "full"
         if self.shape == "lean":  # a model that echoes and loops: less to echo, less room to loop in
             needed = min(needed, s.lean_request_words)
-        asked = max(min(needed, s.min_request_words), math.ceil(needed * s.request_share))
+        share = s.request_share if draft.rounds == 0 else 1.0  # a continuation's overshoot is small anyway
+        asked = max(min(needed, s.min_request_words), math.ceil(needed * share))
         # A model at temperature 0 (or a cache in front of one) answers the same prompt with the same
         # unusable reply: each retry after a rejected reply asks a little less, from a longer tail.
         return needed, max(1, math.ceil(asked * (1 - RETRY_SHRINK) ** draft.rejected_in_row))
