@@ -130,10 +130,12 @@ async def test_a_chunk_is_folded_into_the_memory_once_from_the_summary_written_w
         "chunk_index": 0, "version": 1, "made_by": "inline", "fallback": "", "summary_words": 0, "ledger_entries": 0}
     assert summarized.data["summary_words"] == len(versions[0]["summary"].split()) > 0
     assert await calls(owner, job, "summarize") == []  # the summary came with the chunk: no call of its own
-    [kept] = await owner.fetch("SELECT response FROM generator.llm_calls WHERE job_id = $1 AND kept", job.job_id)
+    first, *rest = await owner.fetch("SELECT response FROM generator.llm_calls WHERE job_id = $1 AND kept"
+                                     " ORDER BY attempt", job.job_id)
     chunk = await stored_chunk(owner, job)
-    assert "@@MEMORY@@" in kept["response"] and "@@MEMORY@@" not in chunk["text"]  # logged whole, stored cut
-    assert versions[0]["summary"] in " ".join(kept["response"].split())  # the gist of the reply, folded in
+    assert "@@MEMORY@@" in first["response"] and "@@MEMORY@@" not in chunk["text"]  # logged whole, stored cut
+    assert all("@@MEMORY@@" not in r["response"] for r in rest)  # one tail a chunk: continuations are not asked
+    assert versions[0]["summary"] in " ".join(first["response"].split())  # the reply's gist, folded in
 
 
 async def test_a_chunk_whose_reply_ignores_the_memory_tail_is_summarised_by_a_call_and_the_log_says_why(
