@@ -97,7 +97,8 @@ def _rewrite_chunks(job: Request, shape: PlanShape) -> list[int]:
 def _calls_for(budget: int, shape: PlanShape) -> tuple[int, int]:
     """A chunk's calls and the words its replies hold: the first asks a share of the budget, a
     second the rest (at least `min_request_words`, trimmed to the budget but paid for)."""
-    first = max(min(budget, shape.min_request_words), math.ceil(budget * shape.request_share))
+    share = shape.request_share if budget >= 4 * shape.min_request_words else 1.0  # services/generator/writer.py
+    first = max(min(budget, shape.min_request_words), math.ceil(budget * share))
     if first >= budget:
         return 1, first
     return 2, first + max(budget - first, min(shape.min_request_words, budget))

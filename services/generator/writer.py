@@ -28,7 +28,8 @@ ECHO_RETRIES = 2  # a chunk's mostly-echo replies asked again before what is lef
 TINY_TARGET = 50  # a chunk this small ends at most TINY_SLACK words past its budget (README, L7)
 TINY_SLACK = 3
 RETRY_SHRINK = 0.1  # each retry after a rejected reply asks this share less than the one before ...
-RETRY_TAIL_WORDS = 15  # ... and shows this many more words of the text it carries on from
+RETRY_TAIL_WORDS = 15
+SHARED_FROM = 4  # a first call asks a share of the budget when it needs this many minimum requests or more  # ... and shows this many more words of the text it carries on from
 
 
 _AS_PHRASE = {
@@ -157,7 +158,8 @@ class ChunkWriter:
         self.shape = "lean" if draft.echoes > 0 or self.echoes.lean(model) else "full"
         if self.shape == "lean":  # a model that echoes and loops: less to echo, less room to loop in
             needed = min(needed, s.lean_request_words)
-        share = s.request_share if draft.rounds == 0 else 1.0  # a continuation's overshoot is small anyway
+        # A continuation's overshoot is small anyway, and a small chunk's waste costs less than a call.
+        share = s.request_share if draft.rounds == 0 and needed >= SHARED_FROM * s.min_request_words else 1.0
         asked = max(min(needed, s.min_request_words), math.ceil(needed * share))
         # A model at temperature 0 (or a cache in front of one) answers the same prompt with the same
         # unusable reply: each retry after a rejected reply asks a little less, from a longer tail.

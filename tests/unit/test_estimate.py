@@ -29,7 +29,7 @@ def test_a_generate_job_writes_as_many_chunks_as_the_planner_cuts_its_outline_in
     calls = _by_purpose(Request("generate", target, 10))
     # A chunk's first call asks three quarters of its budget, a second the rest; its memory comes
     # with its first reply, so no chunk is summarised by a call of its own.
-    assert calls["write"].calls == sum(1 if c.budget_words <= SHAPE.min_request_words else 2 for c in planned)
+    assert calls["write"].calls == sum(1 if c.budget_words < 4 * SHAPE.min_request_words else 2 for c in planned)
     assert "summarize" not in calls
     assert calls["outline"].calls == 1
 
@@ -58,7 +58,7 @@ def test_a_rewrite_writes_a_chunk_per_passage_of_its_source(source_words, target
     size = passage_words(source_words, target, SHAPE.chunk_words)
     calls = _by_purpose(Request("rewrite", target, 10, source_words))
     chunks = asyncio.run(_source_passages(source, size))
-    assert chunks <= calls["write"].calls <= 2 * chunks  # a chunk's first call and, past 60 words, a second
+    assert chunks <= calls["write"].calls <= 2 * chunks  # a chunk's first call and, from 240 words, a second
     assert "outline" not in calls
 
 
