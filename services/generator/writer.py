@@ -28,8 +28,8 @@ ECHO_RETRIES = 2  # a chunk's mostly-echo replies asked again before what is lef
 TINY_TARGET = 50  # a chunk this small ends at most TINY_SLACK words past its budget (README, L7)
 TINY_SLACK = 3
 RETRY_SHRINK = 0.1  # each retry after a rejected reply asks this share less than the one before ...
-RETRY_TAIL_WORDS = 15
-SHARED_FROM = 4  # a first call asks a share of the budget when it needs this many minimum requests or more  # ... and shows this many more words of the text it carries on from
+RETRY_TAIL_WORDS = 15  # ... and shows this many more words of the text it carries on from
+SHARED_FROM = 4  # a first call asks a share of the budget when it needs this many minimum requests or more
 
 
 _AS_PHRASE = {
