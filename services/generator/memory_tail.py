@@ -10,8 +10,8 @@ from contracts.wordcount import count_words
 
 MARKER = "@@MEMORY@@"
 _MARKER = re.compile(r"^[ \t*#>_`-]*@@\s*MEMORY\s*@@[ \t*_`]*$", re.I | re.M)
-_GIST = re.compile(r"^\s*\**GIST\**\s*:\s*(.*?)(?=^\s*\**NAMES\**\s*:|\Z)", re.I | re.M | re.S)
-_NAMES = re.compile(r"^\s*\**NAMES\**\s*:(.*)\Z", re.I | re.M | re.S)
+_GIST = re.compile(r"^\s*\**GIST\**\s*:\**\s*(.*?)(?=^\s*\**NAMES\**\s*:|\Z)", re.I | re.M | re.S)
+_NAMES = re.compile(r"^\s*\**NAMES\**\s*:\**(.*)\Z", re.I | re.M | re.S)
 _ENTRY = re.compile(r"^\s*[-*•]\s*([^:\n]{1,80}):\s*(\S.*?)\s*$", re.M)
 
 
