@@ -32,8 +32,12 @@ class Assumptions:
     """Words of each prompt's fixed part and of each reply the job does not choose."""
 
     tokens_per_word: float = 1.35  # English prose, for OpenAI's and Anthropic's tokenisers
-    write_prompt_words: int = 750  # templates, summary (250), ledger (20 entries), brief, hand-offs, tail (100)
-    memory_tail_words: int = 50  # a chunk's memory tail: marker, a 30-word gist, a few ledger lines
+    write_prompt_words: int = 260  # templates, brief, hand-offs, the previous chunk's tail (100)
+    memory_tail_words: int = 50  # a chunk's memory tail: marker, a 30-word gist, a few ledger lines ...
+    gist_words: int = 30  # ... of which the gist grows the summary a prompt carries, up to summary_words ...
+    summary_words: int = 250
+    ledger_words_per_chunk: int = 20  # ... and its ledger lines the ledger, up to ledger_words (20 entries)
+    ledger_words: int = 240
     note_prompt_words: int = 120
     note_reply_words: int = 120
     outline_prompt_words: int = 250
@@ -108,9 +112,15 @@ def _writes(job: Request, chunks: list[int], source_per_chunk: int, a: Assumptio
             shape: PlanShape = PlanShape()) -> Calls:
     fixed = a.write_prompt_words + job.request_words + source_per_chunk
     made = [_calls_for(budget, shape) for budget in chunks]
-    calls = sum(c for c, _ in made)
+    prompts = sum(calls * (fixed + _memory_words(k, a)) for k, (calls, _) in enumerate(made))
     tails = a.memory_tail_words * (len(chunks) - 1)  # the plan's last chunk is folded in code: no tail asked
-    return Calls("write", "writer", calls, _tokens(fixed * calls, a), _tokens(sum(w for _, w in made) + tails, a))
+    return Calls("write", "writer", sum(c for c, _ in made), _tokens(prompts, a),
+                 _tokens(sum(w for _, w in made) + tails, a))
+
+
+def _memory_words(folded: int, a: Assumptions) -> int:
+    """The memory a chunk's prompt carries after `folded` chunks: it grows by each one's tail, to its bounds."""
+    return min(a.summary_words, folded * a.gist_words) + min(a.ledger_words, folded * a.ledger_words_per_chunk)
 
 
 def _outline(job: Request, shape: PlanShape, a: Assumptions) -> Calls:

@@ -40,10 +40,10 @@ async def write_chunk(envelope: Envelope, ports: Ports) -> None:
     job_id, user_id = envelope.job_id, envelope.user_id
     bind_job(job_id)
     async with ports.db.transaction(job_id=job_id, user_id=user_id) as tx:
-        context = await store.chunk_context(tx, job_id, cmd.chunk_index, cmd.previous_chunk_index)
+        context = await store.chunk_context(tx, job_id, cmd.chunk_index, cmd.previous_chunk_index, cmd.epoch)
         cmd = await with_notes(tx, job_id, cmd, ports.settings.notes_block_words)
         done = context["done_words"] is not None
-        stopped = not done and await store.stopped(tx, job_id, cmd.epoch)
+        stopped = not done and context["stopped"]
         if not done and not stopped:
             tx.emit(Envelope.wrap(ChunkStarted(chunk_index=cmd.chunk_index, budget_words=cmd.budget_words,
                                                attempts_before=context["attempts"]),

@@ -53,8 +53,8 @@ async def summarize_chunk(envelope: Envelope, ports) -> None:
     job_id, user_id = envelope.job_id, envelope.user_id
     bind_job(job_id)
     async with ports.db.transaction(job_id=job_id, user_id=user_id) as tx:
-        row = await store.summary_context(tx, job_id, cmd.chunk_index)
-        stopped = await store.stopped(tx, job_id, cmd.epoch)
+        row = await store.summary_context(tx, job_id, cmd.chunk_index, cmd.epoch)
+    stopped = row["stopped"]
     if row["mine"] or row["text"] is None:
         return  # folded in before (a redelivery), or the chunk is gone with its job
     memory = stored_memory(row, cmd.style)
