@@ -12,6 +12,7 @@ The analysis case: --analyze, each prompt an `analyze` job's instructions about 
 
 import argparse
 import json
+from collections import Counter
 from contextlib import closing
 import os
 import statistics
@@ -22,6 +23,7 @@ from bench.harness import running_stack, signed_up
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "bench-data" / "longbench_write_en.jsonl"
 ESSAY = Path(__file__).resolve().parents[1] / "tests" / "data" / "source_essay.md"
+CACHED_INPUT = "gen_ai.usage.cache_read.input_tokens"  # as services/audit/projection.py reads it
 BUCKETS = ((0, 500), (500, 2000), (2000, 5000), (5000, 20_001))
 
 
@@ -34,13 +36,25 @@ def length_score(delivered: int, required: int) -> float:
 
 def _from_log(http, job_id: str) -> dict:
     """Tokens, LLM calls, db.query events and fallbacks, from the job's audit log."""
-    found = {"input_tokens": 0, "output_tokens": 0, "llm_calls": 0, "db_queries": 0, "fallbacks": 0}
+    found = {"input_tokens": 0, "output_tokens": 0, "cached_input_tokens": 0, "llm_calls": 0, "db_queries": 0,
+             "fallbacks": 0, "trimmed_words": 0, "trimmed_tokens": 0, "summary_calls": 0,
+             "summaries": Counter(), "memory_tails": Counter()}
     for line in http.get(f"/v1/jobs/{job_id}/audit").iter_lines():
         event = json.loads(line)
         if event["type"] == "llm.call":
+            attributes = event["data"]["attributes"]
             found["llm_calls"] += 1
-            found["input_tokens"] += event["data"]["attributes"]["gen_ai.usage.input_tokens"] or 0
-            found["output_tokens"] += event["data"]["attributes"]["gen_ai.usage.output_tokens"] or 0
+            found["summary_calls"] += attributes["longform.purpose"] == "summarize"
+            found["input_tokens"] += attributes["gen_ai.usage.input_tokens"] or 0
+            found["output_tokens"] += attributes["gen_ai.usage.output_tokens"] or 0
+            found["cached_input_tokens"] += attributes.get(CACHED_INPUT) or 0
+            if attributes["longform.kept"] and "longform.memory_tail" in attributes:
+                found["memory_tails"][attributes["longform.memory_tail"].split(" of ")[0]] += 1
+        if event["type"] == "chunk.processed":
+            found["trimmed_words"] += event["data"].get("trimmed_words", 0)
+            found["trimmed_tokens"] += event["data"].get("trimmed_tokens", 0)
+        if event["type"] == "chunk.summarized":
+            found["summaries"][event["data"]["made_by"]] += 1
         found["db_queries"] += event["type"] == "db.query"
         found["fallbacks"] += bool(event["type"] in ("chunk.summarized", "job.planned", "passage.noted")
                                    and event["data"].get("fallback"))
@@ -86,6 +100,13 @@ def report(results: list[dict]) -> list[dict]:
             "length_score": round(statistics.mean(length_score(r["words"], r["target"]) for r in group), 1),
             "input_tokens_per_word": round(sum(r["input_tokens"] for r in group) / words, 2),
             "output_tokens_per_word": round(sum(r["output_tokens"] for r in group) / words, 2),
+            "cached_share_of_input": round(sum(r["cached_input_tokens"] for r in group)
+                                           / max(1, sum(r["input_tokens"] for r in group)), 3),
+            "trimmed_words": sum(r["trimmed_words"] for r in group),
+            "trimmed_tokens_per_word": round(sum(r["trimmed_tokens"] for r in group) / words, 3),
+            "summary_calls": sum(r["summary_calls"] for r in group),
+            "summaries_by": dict(sum((r["summaries"] for r in group), Counter())),
+            "kept_write_replies_memory_tail": dict(sum((r["memory_tails"] for r in group), Counter())),
             "db_query_events_per_llm_call": round(sum(r["db_queries"] for r in group)
                                                   / max(1, sum(r["llm_calls"] for r in group)), 2),
             "fallbacks": sum(r["fallbacks"] for r in group),

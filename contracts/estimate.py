@@ -1,10 +1,13 @@
 """What a job will spend before it runs (`POST /v1/jobs?dry_run=true`): its LLM calls and tokens,
-counted by the planner's own rules (contracts/budgets.py) for the outline, chunks, summaries and
-notes a job makes. It is the run in which every reply is usable at once: retries, continuations
-of short replies, rejected replies and extension sections come on top (BENCHMARKS.md measures
-how much: about 1.5x the output and 2x the input of this figure against a misbehaving provider).
-Tokens are words times `tokens_per_word`; a prompt's fixed part (its template, the memory it
-carries, the previous chunk's tail) is counted in words as `Assumptions` says."""
+counted by the planner's own rules (contracts/budgets.py) for the outline, chunks and notes a job
+makes, and by the writer's: a chunk's first call asks `request_share` of its budget, a second
+asks the rest, and the first reply ends with the chunk's memory tail, so no chunk needs a
+summary call (services/generator/memory_tail.py). It is the run in which every reply is usable
+and as long as asked: retries, further continuations, rejected replies, replies without a memory
+tail (then a summary call) and extension sections come on top (BENCHMARKS.md measures how much
+against a misbehaving provider). Tokens are words times `tokens_per_word`; a prompt's fixed part
+(its template, the memory it carries, the previous chunk's tail) is counted in words as
+`Assumptions` says."""
 
 import math
 from dataclasses import asdict, dataclass
@@ -20,6 +23,8 @@ class PlanShape:
     chunks_per_section: int = 3
     single_chunk_words: int = 50
     passage_words: int = 1_000  # analyze
+    request_share: float = 0.75  # of a chunk's budget, asked by its first call (the generator's setting) ...
+    min_request_words: int = 60  # ... and a call asks at least this much
 
 
 @dataclass(frozen=True)
@@ -27,9 +32,12 @@ class Assumptions:
     """Words of each prompt's fixed part and of each reply the job does not choose."""
 
     tokens_per_word: float = 1.35  # English prose, for OpenAI's and Anthropic's tokenisers
-    write_prompt_words: int = 850  # template, summary (250), ledger (30 entries), brief, hand-offs, tail (150)
-    summary_prompt_words: int = 600  # template, the summary and ledger folded into
-    summary_reply_words: int = 350  # the new summary and the chunk's ledger lines
+    write_prompt_words: int = 260  # templates, brief, hand-offs, the previous chunk's tail (100)
+    memory_tail_words: int = 50  # a chunk's memory tail: marker, a 30-word gist, a few ledger lines ...
+    gist_words: int = 30  # ... of which the gist grows the summary a prompt carries, up to summary_words ...
+    summary_words: int = 250
+    ledger_words_per_chunk: int = 20  # ... and its ledger lines the ledger, up to ledger_words (20 entries)
+    ledger_words: int = 240
     note_prompt_words: int = 120
     note_reply_words: int = 120
     outline_prompt_words: int = 250
@@ -61,14 +69,13 @@ def estimate(job: Request, shape: PlanShape = PlanShape(), a: Assumptions = Assu
     if job.mode == "rewrite":
         chunks = _rewrite_chunks(job, shape)
         source_per_chunk = math.ceil(job.source_words / len(chunks))
-        made = [_writes(job, chunks, source_per_chunk, a)]
+        made = [_writes(job, chunks, source_per_chunk, a, shape)]
     else:
         chunks = _generate_chunks(job.target_words, shape)
         made = [_notes(job, shape, a), _report_outline(job, shape, a)] if job.mode == "analyze" else [
             _outline(job, shape, a)]
         notes = min(a.notes_block_words, job.source_words) if job.mode == "analyze" else 0
-        made.append(_writes(job, chunks, notes, a))
-    made.append(_summaries(chunks, a))
+        made.append(_writes(job, chunks, notes, a, shape))
     return [c for c in made if c.calls]
 
 
@@ -91,16 +98,29 @@ def _rewrite_chunks(job: Request, shape: PlanShape) -> list[int]:
     return [max(1, b) for b in largest_remainder(job.target_words, [1.0] * count)]  # each passage gets a word
 
 
-def _writes(job: Request, chunks: list[int], source_per_chunk: int, a: Assumptions) -> Calls:
+def _calls_for(budget: int, shape: PlanShape) -> tuple[int, int]:
+    """A chunk's calls and the words its replies hold: the first asks a share of the budget, a
+    second the rest (at least `min_request_words`, trimmed to the budget but paid for)."""
+    share = shape.request_share if budget >= 4 * shape.min_request_words else 1.0  # services/generator/writer.py
+    first = max(min(budget, shape.min_request_words), math.ceil(budget * share))
+    if first >= budget:
+        return 1, first
+    return 2, first + max(budget - first, min(shape.min_request_words, budget))
+
+
+def _writes(job: Request, chunks: list[int], source_per_chunk: int, a: Assumptions,
+            shape: PlanShape = PlanShape()) -> Calls:
     fixed = a.write_prompt_words + job.request_words + source_per_chunk
-    return Calls("write", "writer", len(chunks), _tokens(fixed * len(chunks), a), _tokens(sum(chunks), a))
+    made = [_calls_for(budget, shape) for budget in chunks]
+    prompts = sum(calls * (fixed + _memory_words(k, a)) for k, (calls, _) in enumerate(made))
+    tails = a.memory_tail_words * (len(chunks) - 1)  # the plan's last chunk is folded in code: no tail asked
+    return Calls("write", "writer", sum(c for c, _ in made), _tokens(prompts, a),
+                 _tokens(sum(w for _, w in made) + tails, a))
 
 
-def _summaries(chunks: list[int], a: Assumptions) -> Calls:
-    """Every chunk but the last is folded into the memory by a call (the last is folded in code)."""
-    folded = chunks[:-1]
-    return Calls("summarize", "summary", len(folded), _tokens(a.summary_prompt_words * len(folded) + sum(folded), a),
-                 _tokens(a.summary_reply_words * len(folded), a))
+def _memory_words(folded: int, a: Assumptions) -> int:
+    """The memory a chunk's prompt carries after `folded` chunks: it grows by each one's tail, to its bounds."""
+    return min(a.summary_words, folded * a.gist_words) + min(a.ledger_words, folded * a.ledger_words_per_chunk)
 
 
 def _outline(job: Request, shape: PlanShape, a: Assumptions) -> Calls:

@@ -135,6 +135,8 @@ class ChunkProcessed(Message):
     passed: bool
     attempts: int
     reason: str = ""
+    trimmed_words: int = 0  # words of kept replies cut past the budget or a truncation: paid, not delivered
+    trimmed_tokens: int = 0  # ... and their output tokens, as the replies' share
 
 
 class SummarizeChunk(Message):
@@ -153,7 +155,8 @@ class SummarizeChunk(Message):
 
 
 class ChunkSummarized(Message):
-    """A chunk was folded into the memory. `made_by` says how: `llm` (the summariser's reply as
+    """A chunk was folded into the memory. `made_by` says how: `inline` (the summary written with
+    the chunk, in its replies' memory tails: no call of its own), `llm` (the summariser's reply as
     asked), `prose` (a reply without the asked format, used as the summary) or `code` (no usable
     reply: built from the previous summary and the chunk's first and last sentences);
     `fallback` says what the fallback replaced, empty when none was needed."""
@@ -163,7 +166,7 @@ class ChunkSummarized(Message):
     version: int
     summary_words: int
     ledger_entries: int
-    made_by: Literal["llm", "prose", "code"]
+    made_by: Literal["inline", "llm", "prose", "code"]
     fallback: str = ""
 
 

@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 
 from fake_llm.exchange import InvalidRequest
 from fake_llm.formats import ANTHROPIC_PARAMETER, anthropic_format, carried_parameter
+from fake_llm.prompt_cache import anthropic_prefix
 from fake_llm.prose import stream_pieces
 from fake_llm.replies import Conversation, Reply, content_text
 
@@ -49,10 +50,12 @@ class AnthropicDialect:
             content = [{"type": "text", "text": reply.text}] if reply.text else []
         return {**_message(body, content, _stop_reason(body, reply)), "usage": _usage(reply)}
 
+    def cache_prefix(self, body: dict[str, Any]) -> str | None:
+        return anthropic_prefix(body)
+
     def stream_events(self, body: dict[str, Any], reply: Reply) -> list[str]:
         """Usage fields are required by the SDK: a reply without usage (no_usage) reports zeros."""
-        opening = {**_message(body, [], None), "usage": {"input_tokens": _usage(reply)["input_tokens"],
-                                                         "output_tokens": int(reply.usage)}}
+        opening = {**_message(body, [], None), "usage": {**_usage(reply), "output_tokens": int(reply.usage)}}
         tool = _as_tool(body, reply)
         block = {**_tool_block(body), "input": {}} if tool else {"type": "text", "text": ""}
         events = [
@@ -108,9 +111,13 @@ def _tool_input(text: str) -> dict[str, Any]:
 
 
 def _usage(reply: Reply) -> dict[str, int]:
+    """Anthropic's input_tokens leaves out the tokens read from and written to the prompt cache."""
     if not reply.usage:
         return {"input_tokens": 0, "output_tokens": 0}
-    return {"input_tokens": reply.input_tokens, "output_tokens": reply.output_tokens}
+    cached = reply.cached_input_tokens + reply.cache_created_tokens
+    return {"input_tokens": reply.input_tokens - cached, "output_tokens": reply.output_tokens,
+            "cache_read_input_tokens": reply.cached_input_tokens,
+            "cache_creation_input_tokens": reply.cache_created_tokens}
 
 
 def _sse(event: str, payload: dict[str, Any]) -> str:

@@ -32,6 +32,7 @@ def control_router(state: FakeLLMState) -> APIRouter:
     async def reset() -> dict[str, Any]:
         state.schedule.reset()
         state.log.clear()
+        state.cache.clear()
         return _schedule_json(state)
 
     @router.get("/state")

@@ -2,13 +2,14 @@
 
 import asyncio
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, AsyncIterator, Protocol
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from fake_llm.behaviours import BEHAVIOUR_HEADER, BadBehaviour, Behaviour, BehaviourSchedule, number_text
+from fake_llm.prompt_cache import PromptCache
 from fake_llm.prose import seeded_rng
 from fake_llm.replies import Conversation, Reply, compose_reply
 from fake_llm.request_log import CHUNK_HEADER, LoggedRequest, RequestLog
@@ -36,11 +37,14 @@ class Dialect(Protocol):
 
     def stream_events(self, body: dict[str, Any], reply: Reply) -> list[str]: ...
 
+    def cache_prefix(self, body: dict[str, Any]) -> str | None: ...
+
 
 @dataclass
 class FakeLLMState:
     schedule: BehaviourSchedule = field(default_factory=BehaviourSchedule)
     log: RequestLog = field(default_factory=RequestLog)
+    cache: PromptCache = field(default_factory=PromptCache)
 
 
 MODEL_BEHAVIOUR_PREFIX = "fake/"
@@ -66,6 +70,9 @@ async def answer(request: Request, dialect: Dialect, state: FakeLLMState) -> Res
     response = response or await _failure(request, dialect, behaviour)
     if response is None:
         reply = compose_reply(conversation, behaviour, traits)
+        read, written = state.cache.lookup(dialect.cache_prefix(body))
+        reply = replace(reply, cached_input_tokens=min(read, reply.input_tokens),
+                        cache_created_tokens=min(written, reply.input_tokens - min(read, reply.input_tokens)))
         entry.reply = reply.kind
         response = await _deliver(dialect, body, reply, conversation.stream, behaviour)
     entry.status = response.status_code

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from fake_llm.exchange import InvalidRequest
 from fake_llm.formats import OPENAI_PARAMETER, carried_parameter, openai_format
+from fake_llm.prompt_cache import openai_prefix
 from fake_llm.prose import stream_pieces
 from fake_llm.replies import Conversation, Reply
 
@@ -63,6 +64,9 @@ class OpenAIDialect:
         usage = {"usage": _usage(reply)} if reply.usage else {}
         return {**_envelope(body, "chat.completion"), "choices": [choice], **usage}
 
+    def cache_prefix(self, body: dict[str, Any]) -> str | None:
+        return openai_prefix(body)
+
     def stream_events(self, body: dict[str, Any], reply: Reply) -> list[str]:
         envelope = _envelope(body, "chat.completion.chunk")
         include_usage = bool((body.get("stream_options") or {}).get("include_usage")) and reply.usage
@@ -99,6 +103,7 @@ def _usage(reply: Reply) -> dict[str, int]:
         "prompt_tokens": reply.input_tokens,
         "completion_tokens": reply.output_tokens,
         "total_tokens": reply.input_tokens + reply.output_tokens,
+        "prompt_tokens_details": {"cached_tokens": reply.cached_input_tokens},
     }
 
 

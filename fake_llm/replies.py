@@ -11,7 +11,7 @@ from fake_llm.chatter import chattered
 from fake_llm.formats import AskedFormat
 from fake_llm.prose import approx_tokens, count_words, first_words, seeded_rng, words_within_tokens
 from fake_llm.schema_reply import schema_reply
-from fake_llm.structured import PROSE, Ask, asked_for, write_reply
+from fake_llm.structured import PROSE, Ask, asked_for, with_memory_tail, write_reply
 
 REFUSAL = "I'm sorry, but I can't help with that."
 DEFAULT_FRACTION = 0.3
@@ -63,6 +63,8 @@ class Reply:
     kind: str | None  # "prose", "outline", "summary" or "json"; None when the text was not generated
     structured: bool = False  # the text is JSON following the asked format (a tool's input, for Anthropic)
     usage: bool = True  # False: the reply reports no token usage (trait no_usage)
+    cached_input_tokens: int = 0  # of input_tokens, read from the prompt cache (fake_llm/prompt_cache.py)
+    cache_created_tokens: int = 0  # of input_tokens, written to it
 
 
 def content_text(content: Any) -> str:
@@ -123,6 +125,8 @@ def _generated_text(conversation: Conversation, behaviour: Behaviour, traits: di
         text = schema_reply(wanted.name, wanted.schema, ask.words, ask.depth, rng, ask.passages)
         return text, _KIND_OF_SCHEMA.get(wanted.name, "json")
     text = write_reply(ask, rng)
+    if ask.kind == PROSE and "ignore_formats" not in traits:
+        text = with_memory_tail(text, conversation.prompt_text(), rng)
     if "chatty" in traits and ask.kind == PROSE:
         text = chattered(text, conversation.last_user_text(), traits["chatty"], rng)
     return text, ask.kind

@@ -23,6 +23,7 @@ DEFAULT_SUMMARY_WORDS = 150
 DEFAULT_DEPTH = 1
 _DEPTH_LINE = re.compile(r"^\s*Depth:\s*(\d+)", re.IGNORECASE | re.MULTILINE)  # "Depth: 2 (chapters)" too
 _LEDGER_ENTRIES = (3, 8)
+_MEMORY_TAIL = re.compile(r"@@MEMORY@@.*?at most (\d+) words", re.S)
 _LEDGER_DESCRIPTION_WORDS = (5, 10)
 
 
@@ -54,6 +55,18 @@ def write_reply(ask: Ask, rng: random.Random) -> str:
     if ask.kind == NOTES:
         return write_notes(ask.prompt, ask.words, rng)
     return with_citations(write_prose(ask.words, rng), ask.prompt, rng)
+
+
+def with_memory_tail(text: str, prompt: str, rng: random.Random) -> str:
+    """A writer asked (in its system prompt) for a memory tail after its text: `@@MEMORY@@`, a
+    GIST: line of the asked length at most, and NAMES: ledger lines."""
+    asked = _MEMORY_TAIL.search(prompt)
+    if asked is None or not text.strip():
+        return text
+    gist = " ".join(write_prose(max(1, int(asked.group(1))), rng).split())
+    names = distinct(proper_name, rng)
+    entries = [f"- {next(names)}: {_description(rng)}" for _ in range(rng.randint(1, 3))]
+    return f"{text}\n\n@@MEMORY@@\nGIST: {gist}\nNAMES:\n" + "\n".join(entries)
 
 
 def write_summary(words: int, rng: random.Random) -> str:

@@ -8,12 +8,14 @@ class GeneratorSettings(LlmSettings):
     max_failures_per_chunk: int = 9  # rejected or failed attempts before the chunk fails
     max_rounds_per_chunk: int = 10  # initial call plus continuations
     min_request_words: int = 60  # a continuation asks for at least this much, so a stingy model still converges
-    tail_words: int = 150  # how much of the previous chunk each prompt carries
+    tail_words: int = 100  # how much of the previous chunk each prompt carries
     lean_tail_words: int = 40  # ... and each lean prompt, for a model that echoes (services/generator/echoes.py)
     lean_request_words: int = 250  # at most this much asked of such a model in one call: it loops past it
-    tokens_per_word: float = 1.6  # caps max_tokens from the remaining budget
+    tokens_per_word: float = 2.0  # caps max_tokens from the words still needed (room for an overshoot and the memory tail)
+    request_share: float = 0.75  # of a chunk's budget, asked by its first call: a reply past the budget is paid and trimmed
     summary_words: int = 250  # the rolling summary's bound
-    ledger_entries: int = 30  # the ledger's bound
+    gist_words: int = 30  # each write reply's memory tail: what its text says (services/generator/memory_tail.py)
+    ledger_entries: int = 20  # the ledger's bound
     summary_attempts: int = 3  # unusable summaries are asked again, then the memory is made in code
     summary_workers: int = 2  # summaries made at once by one replica (each section's in order)
     note_workers: int = 2  # analyze: passages noted at once by one replica

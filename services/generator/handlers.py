@@ -40,10 +40,10 @@ async def write_chunk(envelope: Envelope, ports: Ports) -> None:
     job_id, user_id = envelope.job_id, envelope.user_id
     bind_job(job_id)
     async with ports.db.transaction(job_id=job_id, user_id=user_id) as tx:
-        context = await store.chunk_context(tx, job_id, cmd.chunk_index, cmd.previous_chunk_index)
+        context = await store.chunk_context(tx, job_id, cmd.chunk_index, cmd.previous_chunk_index, cmd.epoch)
         cmd = await with_notes(tx, job_id, cmd, ports.settings.notes_block_words)
         done = context["done_words"] is not None
-        stopped = not done and await store.stopped(tx, job_id, cmd.epoch)
+        stopped = not done and context["stopped"]
         if not done and not stopped:
             tx.emit(Envelope.wrap(ChunkStarted(chunk_index=cmd.chunk_index, budget_words=cmd.budget_words,
                                                attempts_before=context["attempts"]),
@@ -63,7 +63,7 @@ async def write_chunk(envelope: Envelope, ports: Ports) -> None:
             return
         if not done and draft.text:  # stored with its report, so a crash after this never pays for it again
             await store.accept_chunk(tx, job_id, cmd.chunk_index, draft.text, draft.words, cmd.budget_words,
-                                     cmd.previous_chunk_index, cmd.last)
+                                     cmd.previous_chunk_index, cmd.last, draft.inline_memory(), draft.tail_missing)
             await summarize_when_ready(tx, envelope, cmd)
         if await tx.claim(envelope.event_id):
             words = count_words(text) if done else draft.words
@@ -117,5 +117,5 @@ def _outcome(cmd: WriteChunk, words: int, draft: ChunkDraft) -> ChunkProcessed:
     return ChunkProcessed(
         chunk_index=cmd.chunk_index, budget_words=cmd.budget_words, output_words=words,
         input_words=count_words(cmd.source_text or cmd.brief), passed=passed, attempts=draft.attempts,
-        reason=reason.strip(": "),
+        reason=reason.strip(": "), trimmed_words=draft.trimmed_words, trimmed_tokens=draft.trimmed_tokens,
     )

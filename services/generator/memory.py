@@ -113,3 +113,10 @@ def folded_in_code(memory: Memory, text: str, *, max_summary_words: int) -> Memo
     found = sentences(text)
     ends = " ".join(dict.fromkeys(found[:1] + found[-1:])) if found else _bounded(text, 40)
     return Memory(_bounded(f"{memory.summary} {ends}", max_summary_words, keep_end=True), memory.ledger, memory.style)
+
+
+def folded_inline(memory: Memory, summary: str, ledger: str, *, max_summary_words: int, max_entries: int) -> Memory:
+    """The memory after a chunk whose summary came with it: what the chunk says after the summary
+    so far, the newest words kept within the bound; its ledger lines merged in."""
+    return Memory(_bounded(f"{memory.summary} {summary}", max_summary_words, keep_end=True),
+                  merged_ledger(memory.ledger, ledger, max_entries), memory.style)

@@ -33,15 +33,20 @@ def _handoff(cmd: WriteChunk) -> str:
     return "\n".join(line for line in lines if line)
 
 
+def job_block(cmd: WriteChunk, memory: Memory) -> str:
+    """The head of every chunk prompt of a job, identical across its calls: a provider's prompt
+    cache reuses it."""
+    style = f"Style sheet: {memory.style}\n" if memory.style else ""
+    return template("job").format(title=cmd.title, instructions=cmd.instructions, style_line=style)
+
+
 def _context(cmd: WriteChunk, memory: Memory) -> str:
     """Empty parts of the state are left out: every line a prompt carries is one more line a
     model that echoes its prompt echoes."""
     block = "analysis_block" if cmd.mode == "analyze" else "source_block"
     source = template(block).format(source=cmd.source_text) if cmd.source_text else ""
     blocks = template("memory_blocks").format(summary=memory.summary, ledger=memory.ledger or "(none yet)")
-    return template("context").format(
-        title=cmd.title, instructions=cmd.instructions,
-        style_line=f"Style sheet: {memory.style}\n" if memory.style else "",
+    return job_block(cmd, memory) + template("context").format(
         position=cmd.position or "the next part", section_title=cmd.section_title, brief=cmd.brief,
         handoff=f"{_handoff(cmd)}\n" if _handoff(cmd) else "", memory_blocks=blocks if memory.summary else "",
         source_block=source,

@@ -12,17 +12,23 @@ _LATEST_STATE = (" FROM (SELECT 1) one LEFT JOIN LATERAL (SELECT version, summar
                  " FROM generator.coherence WHERE job_id = $1 ORDER BY version DESC LIMIT 1) c ON true")
 
 
-async def chunk_context(tx: Tx, job_id: uuid.UUID, chunk_index: int, previous: int | None):
+_STOPPED = ("(EXISTS (SELECT 1 FROM generator.stops WHERE job_id = $1 AND epoch >= {epoch})"
+            " OR EXISTS (SELECT 1 FROM generator.deleted_jobs WHERE job_id = $1)) AS stopped,")
+
+
+async def chunk_context(tx: Tx, job_id: uuid.UUID, chunk_index: int, previous: int | None, epoch: int):
     """In one statement: the chunk's words if it was written before, how many write attempts it
-    has had, the previous chunk's tail, and the latest coherence state (summary, ledger, style)."""
+    has had, whether the write must stop (as `stopped`), the previous chunk's tail, and the latest
+    coherence state (summary, ledger, style)."""
     return await tx.fetchrow(
         "SELECT (SELECT words FROM generator.chunks WHERE job_id = $1 AND chunk_index = $2) AS done_words,"
+        + _STOPPED.format(epoch="$4") +
         " (SELECT coalesce(max(attempt), 0) FROM generator.llm_calls WHERE job_id = $1 AND chunk_index = $2"
         "  AND purpose = 'write') AS attempts,"
         " coalesce((SELECT right(text, 4000) FROM generator.chunks WHERE job_id = $1 AND chunk_index = $3), '')"
         "  AS tail, c.version, c.summary, c.ledger, c.style"
         + _LATEST_STATE,
-        job_id, chunk_index, previous,
+        job_id, chunk_index, previous, epoch,
     )
 
 
@@ -40,11 +46,16 @@ async def stop(tx: Tx, job_id: uuid.UUID, epoch: int) -> None:
 
 
 async def accept_chunk(tx: Tx, job_id: uuid.UUID, chunk_index: int, text: str, words: int, budget: int,
-                       previous: int | None, last: bool) -> None:
+                       previous: int | None, last: bool, inline: tuple[str, str] | None = None,
+                       tail_missing: str = "") -> None:
+    """`inline`: the summary and ledger lines written with the chunk (services/generator/memory_tail.py)."""
+    summary, ledger = inline or (None, None)
     await tx.execute(
         "INSERT INTO generator.chunks (job_id, chunk_index, text, words, budget_words, previous_chunk_index,"
-        " last_of_plan, paragraph_digests) VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (job_id, chunk_index) DO NOTHING",
-        job_id, chunk_index, text, words, budget, previous, last, paragraph_digests(text),
+        " last_of_plan, paragraph_digests, inline_summary, inline_ledger, tail_missing)"
+        " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) ON CONFLICT (job_id, chunk_index) DO NOTHING",
+        job_id, chunk_index, text, words, budget, previous, last, paragraph_digests(text), summary, ledger,
+        tail_missing or None,
     )
 
 
@@ -70,13 +81,15 @@ async def memory_includes(tx: Tx, job_id: uuid.UUID, chunk_index: int | None) ->
         " AND caused_by_chunk = $2)", job_id, chunk_index)
 
 
-async def summary_context(tx: Tx, job_id: uuid.UUID, chunk_index: int):
-    """In one statement: whether the chunk is folded in already, its text, and the latest state."""
+async def summary_context(tx: Tx, job_id: uuid.UUID, chunk_index: int, epoch: int):
+    """In one statement: whether the chunk is folded in already, whether its job was stopped, its
+    text and memory tail, and the latest state."""
     return await tx.fetchrow(
         "SELECT EXISTS (SELECT 1 FROM generator.coherence WHERE job_id = $1 AND caused_by_chunk = $2) AS mine,"
-        " (SELECT text FROM generator.chunks WHERE job_id = $1 AND chunk_index = $2) AS text,"
-        " c.version, c.summary, c.ledger, c.style" + _LATEST_STATE,
-        job_id, chunk_index,
+        + _STOPPED.format(epoch="$3") +
+        " n.text, n.inline_summary, n.inline_ledger, n.tail_missing, c.version, c.summary, c.ledger, c.style"
+        + _LATEST_STATE + " LEFT JOIN generator.chunks n ON n.job_id = $1 AND n.chunk_index = $2",
+        job_id, chunk_index, epoch,
     )
 
 

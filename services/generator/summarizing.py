@@ -3,6 +3,7 @@ answers `chunk.summarized`. It is started by events, never by a wait: the chunk'
 it when the chunk before it is folded in already, otherwise that chunk's summary does. Each
 section's memory is therefore built in order, and nothing holds a worker while it waits."""
 
+import logging
 import uuid
 
 from contracts.envelope import Envelope, derived_id
@@ -11,8 +12,10 @@ from services.common.db import Tx
 from services.common.logs import bind_job
 from services.generator import store
 from services.generator.echoes import LEAN_AFTER
-from services.generator.memory import folded_in_code, stored_memory
+from services.generator.memory import folded_in_code, folded_inline, stored_memory
 from services.generator.summarizer import Remembered, remember
+
+log = logging.getLogger(__name__)
 
 _CANCELLED = "the job was cancelled: folded in code, without an LLM call"
 _LAST = "the plan's last chunk: folded in code, without an LLM call (no chunk waits for its memory)"
@@ -50,8 +53,8 @@ async def summarize_chunk(envelope: Envelope, ports) -> None:
     job_id, user_id = envelope.job_id, envelope.user_id
     bind_job(job_id)
     async with ports.db.transaction(job_id=job_id, user_id=user_id) as tx:
-        row = await store.summary_context(tx, job_id, cmd.chunk_index)
-        stopped = await store.stopped(tx, job_id, cmd.epoch)
+        row = await store.summary_context(tx, job_id, cmd.chunk_index, cmd.epoch)
+    stopped = row["stopped"]
     if row["mine"] or row["text"] is None:
         return  # folded in before (a redelivery), or the chunk is gone with its job
     memory = stored_memory(row, cmd.style)
@@ -59,13 +62,29 @@ async def summarize_chunk(envelope: Envelope, ports) -> None:
     in_code = _why_no_call(stopped, cmd.last, model if ports.summary_echoes.lean(model) else None)
     if in_code:
         made = Remembered(folded_in_code(memory, row["text"], max_summary_words=s.summary_words), "code", in_code)
+    elif row["inline_summary"]:
+        made = Remembered(folded_inline(memory, row["inline_summary"], row["inline_ledger"] or "",
+                                        max_summary_words=s.summary_words, max_entries=s.ledger_entries), "inline")
+        log.info("chunk %d folded in from the summary written with it, without a call", cmd.chunk_index)
     else:
-        made = await remember(ports.llm, ports.db, s, memory, row["text"], job_id=job_id, user_id=user_id,
-                              chunk_index=cmd.chunk_index, model=cmd.model)
+        made = await _asked(ports, cmd, envelope, memory, row)
         if made.made_by == "code":
             ports.summary_echoes.echoed(model, str(job_id), cmd.chunk_index)
     async with ports.db.transaction(job_id=job_id, user_id=user_id) as tx:
         await _store(tx, envelope, cmd, made)
+
+
+async def _asked(ports, cmd: SummarizeChunk, envelope: Envelope, memory, row) -> Remembered:
+    """The summary call of old, for a chunk whose replies gave no usable memory tail; the event's
+    fallback says why it was needed."""
+    made = await remember(ports.llm, ports.db, ports.settings, memory, row["text"], job_id=envelope.job_id,
+                          user_id=envelope.user_id, chunk_index=cmd.chunk_index, model=cmd.model)
+    missing = row["tail_missing"]
+    if not missing:
+        return made
+    log.info("chunk %d: no summary written with it (%s): summarised by a call of its own", cmd.chunk_index, missing)
+    why = f"the chunk's replies gave no usable memory tail ({missing}): summarised by a call of its own"
+    return Remembered(made.memory, made.made_by, f"{why}; {made.fallback}" if made.fallback else why)
 
 
 async def _store(tx: Tx, envelope: Envelope, cmd: SummarizeChunk, made: Remembered) -> None:

@@ -4,7 +4,7 @@ attempt (kept or discarded) as it happens."""
 
 import asyncio
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Awaitable, Callable
 
 from contracts.messages import ChunkContinued, WriteChunk
@@ -14,8 +14,9 @@ from services.common.llm.calls import Call, LlmCallLog
 from services.common.retry import PROVIDER
 from services.generator.config import GeneratorSettings
 from services.generator.memory import Memory
+from services.generator.memory_tail import Tail, split_reply
 from services.generator.echoes import EchoMemory
-from services.generator.prompts import chunk_prompt, lean_prompt, template
+from services.generator.prompts import chunk_prompt, job_block, lean_prompt, template
 from services.generator.cleaning import Cleaned, cleaned, cut_notes, scaffolding, without_headings, without_stored
 from services.generator.notes import cut_citations
 from services.generator.quality import (
@@ -28,6 +29,7 @@ TINY_TARGET = 50  # a chunk this small ends at most TINY_SLACK words past its bu
 TINY_SLACK = 3
 RETRY_SHRINK = 0.1  # each retry after a rejected reply asks this share less than the one before ...
 RETRY_TAIL_WORDS = 15  # ... and shows this many more words of the text it carries on from
+SHARED_FROM = 4  # a first call asks a share of the budget when it needs this many minimum requests or more
 
 
 _AS_PHRASE = {
@@ -66,10 +68,30 @@ class ChunkDraft:
     echoes: int = 0  # replies rejected as mostly echo
     rejected_in_row: int = 0  # replies rejected since the last one kept: the next prompt must differ
     last_error: str = ""
+    gists: list[str] = field(default_factory=list)  # kept replies' memory tails: what their text says ...
+    names: list[str] = field(default_factory=list)  # ... and the ledger lines it gave
+    tail_missing: str = ""  # why a kept reply gave no usable tail: the chunk is summarised by a call
+    trimmed_words: int = 0  # words of kept replies cut past the budget or a truncation: paid, not delivered
+    trimmed_tokens: int = 0
 
     def extend(self, piece: str) -> None:
         self.text = joined(self.text, piece)
         self.words = count_words(self.text)
+
+    def took_tail(self, tail: Tail | None) -> None:
+        """A kept reply's memory tail. One gist a chunk is enough: later rounds are not asked for one."""
+        if tail is not None and not tail.missing:
+            self.gists.append(tail.gist)
+            self.names.append(tail.names)
+            self.tail_missing = ""
+        elif not self.gists:
+            self.tail_missing = tail.missing if tail is not None else "not asked of this prompt"
+
+    def inline_memory(self) -> tuple[str, str] | None:
+        """The chunk's summary and ledger lines from its replies' memory tails; None when none gave one."""
+        if not self.gists:
+            return None
+        return " ".join(self.gists), "\n".join(n for n in self.names if n)
 
 
 class ChunkWriter:
@@ -79,6 +101,7 @@ class ChunkWriter:
         self.stored = stored  # which paragraphs other chunks of the job hold already
         self.echoes = echoes or EchoMemory()
         self.shape = "full"  # of the prompt of the attempt under way: "full", or "lean" for a model that echoes
+        self.asks_tail = False  # whether that prompt asks for the memory tail (services/generator/memory_tail.py)
         self.llm = llm
         self.log = log
         self.settings = settings
@@ -105,34 +128,55 @@ class ChunkWriter:
 
     def _prompt(self, cmd: WriteChunk, tail: str, draft: ChunkDraft) -> Prompt:
         s = self.settings
-        remaining = max(cmd.budget_words - draft.words, min(s.min_request_words, cmd.budget_words))
+        needed, asked = self._asked_words(cmd, draft)
+        retry = draft.rejected_in_row
+        # The last chunk is folded in code; a chunk with a gist already needs no other.
+        self.asks_tail = self.shape == "full" and not cmd.last and not draft.gists
+        if self.shape == "lean":
+            user = lean_prompt(cmd, tail=tail, written=draft.text, remaining=asked,
+                               tail_words=s.lean_tail_words + RETRY_TAIL_WORDS * retry)
+        else:
+            user = chunk_prompt(cmd, self.memory, tail=tail, written=draft.text, remaining=asked,
+                                tail_words=s.tail_words + RETRY_TAIL_WORDS * retry)
+        tail = template("memory_tail").format(gist_words=s.gist_words) if self.asks_tail else ""
+        tail_tokens = math.ceil(s.gist_words * 2 * s.tokens_per_word) if self.asks_tail else 0  # gist and names
+        head = job_block(cmd, self.memory) if self.shape == "full" else ""
+        return Prompt(
+            system=f"{template('system')}{tail}".strip(), user=user, model=cmd.model or s.model_for("writer"),
+            max_tokens=math.ceil(needed * s.tokens_per_word) + 64 + tail_tokens,
+            headers={"x-longform-chunk": f"{self.log.job_id}:{cmd.chunk_index}"},
+            stable_prefix=head if user.startswith(head) else "",
+        )
+
+    def _asked_words(self, cmd: WriteChunk, draft: ChunkDraft) -> tuple[int, int]:
+        """The words still needed (max_tokens is made from them), and the words asked for: the first
+        call asks a share of them, since a reply past the budget is paid for and trimmed while one
+        short of it is continued."""
+        s = self.settings
+        needed = max(cmd.budget_words - draft.words, min(s.min_request_words, cmd.budget_words))
         model = cmd.model or s.model_for("writer")
         self.shape = "lean" if draft.echoes > 0 or self.echoes.lean(model) else "full"
         if self.shape == "lean":  # a model that echoes and loops: less to echo, less room to loop in
-            remaining = min(remaining, s.lean_request_words)
+            needed = min(needed, s.lean_request_words)
+        # A continuation's overshoot is small anyway, and a small chunk's waste costs less than a call.
+        share = s.request_share if draft.rounds == 0 and needed >= SHARED_FROM * s.min_request_words else 1.0
+        asked = max(min(needed, s.min_request_words), math.ceil(needed * share))
         # A model at temperature 0 (or a cache in front of one) answers the same prompt with the same
         # unusable reply: each retry after a rejected reply asks a little less, from a longer tail.
-        retry = draft.rejected_in_row
-        remaining = max(1, math.ceil(remaining * (1 - RETRY_SHRINK) ** retry))
-        if self.shape == "lean":
-            user = lean_prompt(cmd, tail=tail, written=draft.text, remaining=remaining,
-                               tail_words=s.lean_tail_words + RETRY_TAIL_WORDS * retry)
-        else:
-            user = chunk_prompt(cmd, self.memory, tail=tail, written=draft.text, remaining=remaining,
-                                tail_words=s.tail_words + RETRY_TAIL_WORDS * retry)
-        return Prompt(
-            system=template("system").strip(), user=user, model=model,
-            max_tokens=math.ceil(remaining * s.tokens_per_word) + 64,
-            headers={"x-longform-chunk": f"{self.log.job_id}:{cmd.chunk_index}"},
-        )
+        return needed, max(1, math.ceil(asked * (1 - RETRY_SHRINK) ** draft.rejected_in_row))
 
     async def _failed(self, draft: ChunkDraft, prompt: Prompt, err: LlmError) -> None:
         draft.failures += 1
         draft.last_error = f"provider failed ({err})"
         await self.log.record(Call(draft.attempts, prompt, None, kept=False, error=str(err), latency_ms=err.latency_ms))
 
-    async def _judge(self, draft: ChunkDraft, prompt: Prompt, completion: Completion, cmd: WriteChunk,
+    async def _judge(self, draft: ChunkDraft, prompt: Prompt, whole: Completion, cmd: WriteChunk,
                      tail: str) -> None:
+        """`whole` is the reply as it came (so logged); it is judged and kept without its memory tail."""
+        memory = None
+        if self.asks_tail:
+            text, memory = split_reply(whole.text, truncated=whole.truncated)
+        completion = replace(whole, text=text) if memory is not None else whole
         earlier = f"{tail}\n\n{draft.text}"
         clean = cleaned(completion.text, scaffolding(f"{prompt.system}\n{prompt.user}", *_users_words(cmd)), earlier)
         without_headings(clean, [*cmd.section_title.split(" › "), cmd.title])  # the plan's headings are put in
@@ -140,7 +184,7 @@ class ChunkWriter:
             without_stored(clean, await self.stored(digests))
         citations = _checked_citations(clean, cmd)
         reason = rejection_reason(completion.text, prompt.user, earlier, clean, cmd.budget_words - draft.words)
-        notes = cut_notes(clean) | {"longform.prompt": self.shape} | citations
+        notes = cut_notes(clean) | {"longform.prompt": self.shape} | citations | _tail_notes(memory)
         if reason == MOSTLY_ECHO:
             draft.echoes += 1
             self.echoes.echoed(prompt.model, str(self.log.job_id), cmd.chunk_index)
@@ -152,14 +196,17 @@ class ChunkWriter:
             draft.failures += 1
             draft.rejected_in_row += 1
             draft.last_error = f"provider returned {_AS_PHRASE.get(reason, reason)}"
-            await self.log.record(Call(draft.attempts, prompt, completion, kept=False, error=reason, notes=notes))
+            await self.log.record(Call(draft.attempts, prompt, whole, kept=False, error=reason, notes=notes))
             return
         draft.rejected_in_row = 0
         piece = trim_to_last_sentence(clean.text) if completion.truncated else clean.text
         budget = cmd.budget_words
-        draft.extend(trim_to_budget(piece, budget - draft.words, TINY_SLACK if budget <= TINY_TARGET else None))
+        kept = trim_to_budget(piece, budget - draft.words, TINY_SLACK if budget <= TINY_TARGET else None)
+        notes |= _trimmed(draft, count_words(clean.text) - count_words(kept), whole)
+        draft.extend(kept)
+        draft.took_tail(memory)
         draft.rounds += 1
-        await self.log.record(Call(draft.attempts, prompt, completion, kept=True, notes=notes),
+        await self.log.record(Call(draft.attempts, prompt, whole, kept=True, notes=notes),
                               *self._continuing(draft, budget))
 
     def _continuing(self, draft: ChunkDraft, budget: int) -> list[ChunkContinued]:
@@ -169,3 +216,22 @@ class ChunkWriter:
             return []
         return [ChunkContinued(chunk_index=self.log.chunk_index, words_so_far=words, budget_words=budget,
                                round=draft.rounds + 1)]
+
+
+def _tail_notes(memory: Tail | None) -> dict:
+    """What the `llm.call` event says of the reply's memory tail (its text is in the stored reply)."""
+    if memory is None:
+        return {}
+    said = f"gist of {count_words(memory.gist)} words" if not memory.missing else memory.missing
+    return {"longform.memory_tail": said, "longform.memory_tail_words": memory.words}
+
+
+def _trimmed(draft: ChunkDraft, words: int, whole: Completion) -> dict:
+    """A kept reply's words cut past the budget (or after a truncation's last sentence), and their
+    tokens as the reply's share: written and paid for, never delivered."""
+    if words <= 0:
+        return {}
+    tokens = math.ceil(words * (whole.output_tokens or 0) / max(1, count_words(whole.text)))
+    draft.trimmed_words += words
+    draft.trimmed_tokens += tokens
+    return {"longform.trimmed_words": words, "longform.trimmed_tokens": tokens}

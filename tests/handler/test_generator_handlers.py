@@ -43,10 +43,13 @@ async def test_a_chunk_is_written_to_its_budget_and_stored_with_its_report_and_i
     assert [(c["kept"], c["error"]) for c in await calls(owner, job)][-1] == (True, None)
     [started, processed] = await outbox(owner, "generator", job.job_id, "job.chunk_started", "chunk.processed")
     assert started.data == {"chunk_index": 0, "budget_words": 200, "attempts_before": 0}
+    announced = [e.data["attributes"] for e in await outbox(owner, "generator", job.job_id, "llm.call")]
     assert processed.data | {"input_words": 0} == {
         "chunk_index": 0, "budget_words": 200, "output_words": chunk["words"], "input_words": 0, "passed": True,
-        "attempts": len(await calls(owner, job)), "reason": ""}
-    assert len(await outbox(owner, "generator", job.job_id, "llm.call")) == len(await calls(owner, job))
+        "attempts": len(await calls(owner, job)), "reason": "",
+        "trimmed_words": sum(a.get("longform.trimmed_words", 0) for a in announced),
+        "trimmed_tokens": sum(a.get("longform.trimmed_tokens", 0) for a in announced)}
+    assert len(announced) == len(await calls(owner, job))
     [summarize] = await outbox(owner, "generator", job.job_id, "chunk.summarize")
     assert summarize.data["chunk_index"] == 0  # no chunk before it: its memory step starts at once
 
@@ -112,7 +115,7 @@ async def test_a_chunk_of_a_cancelled_epoch_is_stopped_before_any_call(generator
     assert (stopped.data["chunk_index"], stopped.data["words_discarded"]) == (0, 0)
 
 
-async def test_a_chunk_is_folded_into_the_memory_once(generator, owner):
+async def test_a_chunk_is_folded_into_the_memory_once_from_the_summary_written_with_it(generator, owner):
     ports, job = await generator(), Job()
     await write_chunk(job.envelope(write(150), "planner"), ports)
     [summarize] = await outbox(owner, "generator", job.job_id, "chunk.summarize")
@@ -121,17 +124,39 @@ async def test_a_chunk_is_folded_into_the_memory_once(generator, owner):
 
     versions = await owner.fetch("SELECT version, caused_by_chunk, made_by, summary FROM generator.coherence"
                                  " WHERE job_id = $1", job.job_id)
-    assert [(v["version"], v["caused_by_chunk"], v["made_by"]) for v in versions] == [(1, 0, "llm")]
+    assert [(v["version"], v["caused_by_chunk"], v["made_by"]) for v in versions] == [(1, 0, "inline")]
     [summarized] = await outbox(owner, "generator", job.job_id, "chunk.summarized")
     assert summarized.data | {"summary_words": 0, "ledger_entries": 0} == {
-        "chunk_index": 0, "version": 1, "made_by": "llm", "fallback": "", "summary_words": 0, "ledger_entries": 0}
+        "chunk_index": 0, "version": 1, "made_by": "inline", "fallback": "", "summary_words": 0, "ledger_entries": 0}
     assert summarized.data["summary_words"] == len(versions[0]["summary"].split()) > 0
-    assert len(await calls(owner, job, "summarize")) == 1
+    assert await calls(owner, job, "summarize") == []  # the summary came with the chunk: no call of its own
+    first, *rest = await owner.fetch("SELECT response FROM generator.llm_calls WHERE job_id = $1 AND kept"
+                                     " ORDER BY attempt", job.job_id)
+    chunk = await stored_chunk(owner, job)
+    assert "@@MEMORY@@" in first["response"] and "@@MEMORY@@" not in chunk["text"]  # logged whole, stored cut
+    assert all("@@MEMORY@@" not in r["response"] for r in rest)  # one tail a chunk: continuations are not asked
+    assert versions[0]["summary"] in " ".join(first["response"].split())  # the reply's gist, folded in
+
+
+async def test_a_chunk_whose_reply_ignores_the_memory_tail_is_summarised_by_a_call_and_the_log_says_why(
+        generator, owner):
+    ports, job = await generator(), Job()
+    await write_chunk(job.envelope(write(150, model="fake/ignore_formats"), "planner"), ports)
+    [summarize] = await outbox(owner, "generator", job.job_id, "chunk.summarize")
+    await summarize_chunk(summarize, ports)
+
+    [summarized] = await outbox(owner, "generator", job.job_id, "chunk.summarized")
+    assert summarized.data["made_by"] in ("prose", "code")  # the same provider ignores the summary's form too
+    assert "no usable memory tail (no memory tail): summarised by a call of its own" in summarized.data["fallback"]
+    assert len(await calls(owner, job, "summarize")) >= 1
+    kept = [e.data["attributes"] for e in await outbox(owner, "generator", job.job_id, "llm.call")
+            if e.data["attributes"]["longform.kept"] and e.data["attributes"]["longform.purpose"] == "write"]
+    assert kept and all(a["longform.memory_tail"] == "no memory tail" for a in kept)
 
 
 async def test_a_summariser_with_nothing_usable_leaves_a_memory_made_in_code_through_the_handler(generator, owner):
     ports, job = await generator(), Job()
-    await write_chunk(job.envelope(write(150), "planner"), ports)
+    await write_chunk(job.envelope(write(150, model="fake/ignore_formats"), "planner"), ports)  # no memory tail
     await summarize_chunk(job.envelope(SummarizeChunk(chunk_index=0, model="fake/empty"), "generator"), ports)
 
     [summarized] = await outbox(owner, "generator", job.job_id, "chunk.summarized")

@@ -1,6 +1,9 @@
 """The provider adapters through the official SDKs against the fake server: usage from the
 provider's own fields, truncation flags, errors classified for the one retry policy."""
 
+import json
+import uuid
+
 import pytest
 
 from services.common.llm.anthropic_adapter import AnthropicProvider
@@ -45,3 +48,38 @@ async def test_a_server_error_is_retryable(provider) -> None:
         await provider.complete(_prompt(model="fake/server_error"))
     assert raised.value.kind == "server_error" and raised.value.retryable
 
+
+
+def _job_prompt(system: str, head: str) -> Prompt:
+    return Prompt(system=system, user=f"{head}\nBrief for this part: a bridge.\nWrite about 50 words.",
+                  max_tokens=400, stable_prefix=head)
+
+
+async def test_a_repeated_prefix_is_read_from_the_prompt_cache_and_counted_within_the_input(provider) -> None:
+    """The first call writes the prefix to the provider's cache; the second, with the same system
+    prompt and stable head, reads it: the cached tokens are reported apart, within all the input."""
+    unique = uuid.uuid4().hex  # the fake's cache is shared by the module's tests
+    system, head = f"You write, {unique}.", f"Document title: Rivers {unique}\nWhat the user asked for: a guide."
+    first = await provider.complete(_job_prompt(system, head))
+    second = await provider.complete(_job_prompt(system, head))
+    assert not first.cached_input_tokens
+    assert 0 < second.cached_input_tokens < second.input_tokens
+    assert second.input_tokens == first.input_tokens  # Anthropic's cached tokens are added back to its input
+
+
+async def test_the_anthropic_request_marks_the_system_prompt_and_the_stable_head_for_the_cache(
+        fake_llm_server) -> None:
+    provider = AnthropicProvider(model="fake-claude", api_key="k", base_url=fake_llm_server.anthropic_base_url,
+                                 timeout=10)
+    unique = uuid.uuid4().hex
+    head = f"Document title: Rivers {unique}\nWhat the user asked for: a guide."
+    await provider.complete(_job_prompt("You write.", head))
+    control = fake_llm_server.control()
+    [sent] = [r for r in control.requests() if unique in json.dumps(r["messages"])]
+    control.close()
+    [message] = sent["messages"]
+    assert message["content"][0] == {"type": "text", "text": head, "cache_control": {"type": "ephemeral"}}
+    assert "cache_control" not in message["content"][1] and message["content"][1]["text"].startswith("\nBrief")
+    alone = Prompt(system=f"You write, {unique}.", user="Write about 20 words.", max_tokens=100)
+    await provider.complete(alone)
+    assert (await provider.complete(alone)).cached_input_tokens > 0  # the system prompt alone is marked too

@@ -34,20 +34,37 @@ class AnthropicProvider:
                            "input_schema": prompt.schema}],
                 "tool_choice": {"type": "tool", "name": prompt.schema_name}} if structured else {}
         async with self.messages.stream(
-            model=model, max_tokens=prompt.max_tokens, system=prompt.system,
-            messages=[{"role": "user", "content": prompt.user}], extra_headers=prompt.headers, **tool,
+            model=model, max_tokens=prompt.max_tokens, system=[_cached(prompt.system)],
+            messages=[{"role": "user", "content": _content(prompt)}], extra_headers=prompt.headers, **tool,
         ) as stream:
             async for event in stream:
                 if event.type in _DELTAS and first_token_ms is None:
                     first_token_ms = max(1, int((time.perf_counter() - started) * 1000))
             final = await stream.get_final_message()
+        read, written = (final.usage.cache_read_input_tokens or 0), (final.usage.cache_creation_input_tokens or 0)
         return Completion(
             text=_text(final), truncated=final.stop_reason == "max_tokens",
             finish_reason=final.stop_reason or "unknown", model=model,
-            input_tokens=final.usage.input_tokens, output_tokens=final.usage.output_tokens,
+            # Anthropic's input_tokens leaves out what was read from or written to the cache: all
+            # input is counted, the cached part of it apart (as OpenAI reports it).
+            input_tokens=final.usage.input_tokens + read + written, output_tokens=final.usage.output_tokens,
+            cached_input_tokens=read,
             latency_ms=max(1, int((time.perf_counter() - started) * 1000)), first_token_ms=first_token_ms,
             output_format="tool" if structured else "text",
         )
+
+
+def _cached(text: str) -> dict:
+    """A text block that ends a prefix the prompt cache may keep (Anthropic caches up to the last such mark)."""
+    return {"type": "text", "text": text, "cache_control": {"type": "ephemeral"}}
+
+
+def _content(prompt: Prompt) -> list[dict]:
+    """The user message: its stable head (the same in every call of the job) marked for the cache."""
+    head = prompt.stable_prefix
+    if not head or not prompt.user.startswith(head) or head == prompt.user:
+        return [{"type": "text", "text": prompt.user}]
+    return [_cached(head), {"type": "text", "text": prompt.user[len(head):]}]
 
 
 def _text(message) -> str:

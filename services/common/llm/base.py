@@ -16,6 +16,10 @@ class Prompt:
     # the provider or model refuses it; the prompt always says the form in words too.
     schema: dict | None = None
     schema_name: str = ""
+    # The head of `user` that every call of the job repeats (title, instructions, style sheet):
+    # after the system prompt, the prefix a provider's prompt cache can reuse (Anthropic is told
+    # so with cache_control; OpenAI caches repeated prefixes by itself).
+    stable_prefix: str = ""
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,7 @@ class Completion:
     first_token_ms: int | None
     output_format: str = "text"  # "json_schema", "tool" or "text": how the reply was asked for
     usage_estimated: bool = False  # the provider reported no usage: the token counts are ours
+    cached_input_tokens: int | None = None  # of input_tokens, read from the provider's prompt cache
 
 
 class LlmError(Exception):

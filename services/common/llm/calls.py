@@ -15,6 +15,9 @@ from services.common.logs import bind_job
 from services.common.ops import count_llm_call
 
 
+CACHED_INPUT = "gen_ai.usage.cache_read.input_tokens"  # of the input tokens, read from the provider's prompt cache
+
+
 def summary(text: str, limit: int = 160) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
@@ -93,6 +96,7 @@ class LlmCallLog:
             "gen_ai.response.model": c.model if c else None,
             "gen_ai.usage.input_tokens": c.input_tokens if c else None,
             "gen_ai.usage.output_tokens": c.output_tokens if c else None,
+            CACHED_INPUT: c.cached_input_tokens if c else None,
             "gen_ai.response.finish_reasons": c.finish_reason if c else None,
             "longform.purpose": self.purpose,
             "longform.latency_ms": c.latency_ms if c else call.latency_ms,

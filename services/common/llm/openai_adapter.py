@@ -64,6 +64,7 @@ class OpenAIProvider:
         return Completion(
             text="".join(reply.parts), truncated=reply.finish == "length", finish_reason=reply.finish or "unknown",
             model=model, input_tokens=usage.get("prompt_tokens"), output_tokens=usage.get("completion_tokens"),
+            cached_input_tokens=(usage.get("prompt_tokens_details") or {}).get("cached_tokens"),
             latency_ms=_ms_since(started), first_token_ms=reply.first_token_ms,
             output_format="json_schema" if structured else "text",
         )
