@@ -40,7 +40,7 @@ def _scanned(plan: str) -> set[str]:
 def test_audit_events_is_partitioned_by_hash_of_stream_id(database_url, stack) -> None:
     async def read(conn):
         strategy = await conn.fetchval(
-            "SELECT partstrat FROM pg_partitioned_table WHERE partrelid = 'audit.events'::regclass")
+            "SELECT partstrat::text FROM pg_partitioned_table WHERE partrelid = 'audit.events'::regclass")
         key = await conn.fetchval(
             "SELECT a.attname FROM pg_partitioned_table p JOIN pg_attribute a"
             " ON a.attrelid = p.partrelid AND a.attnum = p.partattrs[0] WHERE p.partrelid = 'audit.events'::regclass")
