@@ -10,7 +10,8 @@ import asyncpg
 _TABLES = """
 SELECT c.oid, n.nspname AS schema, c.relname AS name, obj_description(c.oid, 'pg_class') AS description
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind IN ('r', 'p') AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname NOT IN ('information_schema', 'public')
+WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition  -- a partitioned table once, not each partition
+  AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname NOT IN ('information_schema', 'public')
 ORDER BY n.nspname, c.relname
 """
 _COLUMNS = """

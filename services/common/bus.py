@@ -54,7 +54,7 @@ class Bus:
     `on_redelivery` puts a redelivery in the job's log before the handler runs again;
     `waited_out_outage` holds a message through a Postgres outage (services/common/db.py)."""
 
-    def __init__(self, nats_url: str, subjects: Subjects, service: str, *, instance: str = "",
+    def __init__(self, nats_url: str | list[str], subjects: Subjects, service: str, *, instance: str = "",
                  stream_replicas: int = 1, on_failure: FailureReport = _not_reported,
                  on_redelivery: RedeliveryReport = _not_reported, waited_out_outage: OutageWait = _no_outage) -> None:
         self.subjects = subjects

@@ -33,6 +33,11 @@ class ServiceSettings(BaseSettings):
     def subjects(self) -> Subjects:
         return Subjects(self.bus_prefix)
 
+    @property
+    def nats_servers(self) -> list[str]:
+        """NATS_URL may list a cluster's nodes, comma-separated: the client fails over among them."""
+        return [url.strip() for url in self.nats_url.split(",") if url.strip()]
+
 
 class ModelSettings(ServiceSettings):
     """Which model answers each role: for the services that call an LLM, and for the gateway,

@@ -41,7 +41,7 @@ async def connect(service: str, settings: ServiceSettings) -> Connected:
     handoff = Handoff()
     db = await Database.connect(settings.database_url, service, max_size=settings.db_pool_size,
                                 pooled=settings.db_pooled, instance=settings.instance, on_commit=handoff)
-    bus = Bus(settings.nats_url, settings.subjects, service, instance=settings.instance,
+    bus = Bus(settings.nats_servers, settings.subjects, service, instance=settings.instance,
               stream_replicas=settings.stream_replicas,
               on_failure=functools.partial(report_failure, db, service),
               on_redelivery=functools.partial(report_redelivery, db, service),

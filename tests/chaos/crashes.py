@@ -94,14 +94,15 @@ class ChaosStack:
 
 @contextlib.contextmanager
 def chaos_stack(home: Path, database_url: str, nats_url: str, llm_root: str,
-                extra_env: dict[str, str] | None = None) -> Iterator[ChaosStack]:
+                extra_env: dict[str, str] | None = None,
+                replicas: dict[str, int] | None = None) -> Iterator[ChaosStack]:
     prepare_database(database_url)
     config = StackConfig(
         home=home, database_url=database_url, nats_url=nats_url, gateway_port=free_port(),
         bus_prefix=f"lfchaos{secrets.token_hex(4)}",
         llm_env={"LONGFORM_LLM_PROVIDER": "openai-compatible", "LONGFORM_LLM_BASE_URL": f"{llm_root}/v1",
                  "LONGFORM_LLM_MODEL": "fake-writer", "OPENAI_API_KEY": "sk-chaos"},
-        extra_env={**CHAOS_ENV, **(extra_env or {})},
+        extra_env={**CHAOS_ENV, **(extra_env or {})}, replicas=replicas or {},
     )
     supervisor = build_supervisor(config)
     supervisor.start_all()
@@ -110,10 +111,10 @@ def chaos_stack(home: Path, database_url: str, nats_url: str, llm_root: str,
         yield ChaosStack(config, supervisor, database_url, llm_root)
     finally:
         supervisor.stop_all()
-        asyncio.run(_drop_stream(nats_url, Subjects(config.bus_prefix).stream))
+        asyncio.run(_drop_stream(nats_url.split(","), Subjects(config.bus_prefix).stream))
 
 
-async def _drop_stream(nats_url: str, stream: str) -> None:
+async def _drop_stream(nats_url: str | list[str], stream: str) -> None:
     """The stack's stream, so a shared NATS does not keep every chaos run's messages."""
     with contextlib.suppress(Exception):  # NATS already gone (a soak stops it first): nothing to keep
         nc = await nats.connect(nats_url, connect_timeout=2, max_reconnect_attempts=0)

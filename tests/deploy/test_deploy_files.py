@@ -4,6 +4,9 @@ offline (`docker compose config`, else Debian's v1 `docker-compose config`; `kub
 run when they are installed."""
 
 import base64
+import json
+import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -25,8 +28,8 @@ GENERATOR_CONSUMER = f"generator-{WriteChunk.TYPE.replace('.', '-')}"  # as serv
 RETENTION = tuple(f"LONGFORM_{field.upper()}" for field in RetentionSettings.model_fields)
 
 
-def _run(command: list[str], cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=120)
+def _run(command: list[str], cwd: Path = ROOT, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=120, env=env)
 
 
 # --- the image ---------------------------------------------------------------------------
@@ -80,7 +83,7 @@ def test_generator_can_be_scaled_to_many_containers(services):
 
 def test_gateway_is_published_on_8080_and_listens_on_every_interface(services):
     gateway = services["gateway"]
-    assert "8080:8080" in gateway["ports"]
+    assert [_interpolated(port, {}) for port in gateway["ports"]] == ["8080:8080"]
     assert gateway["environment"]["LONGFORM_HOST"] == "0.0.0.0"
     assert str(gateway["environment"]["LONGFORM_PORT"]) == "8080"
 
@@ -141,6 +144,73 @@ def test_fake_llm_runs_only_in_the_fake_profile(services):
     assert "8900" in fake["command"]
 
 
+# --- the cluster profile ------------------------------------------------------------------
+
+NODES = ("nats-1", "nats-2", "nats-3")
+CLUSTER_ENV = ROOT / "deploy" / "cluster.env"
+
+
+def _interpolated(value, env: dict[str, str]) -> str:
+    """A compose value with ${VAR:-default} filled in from `env`, as compose does from the shell."""
+    return re.sub(r"\$\{(\w+):-([^}]*)\}", lambda m: env.get(m.group(1)) or m.group(2), str(value))
+
+
+@pytest.fixture(scope="module")
+def cluster_env() -> dict[str, str]:
+    lines = [line for line in CLUSTER_ENV.read_text().splitlines() if line and not line.startswith("#")]
+    return dict(line.split("=", 1) for line in lines)
+
+
+def _flag(command: list[str], name: str) -> str:
+    return command[command.index(name) + 1]
+
+
+def test_cluster_profile_runs_three_jetstream_nodes_routed_to_one_another(services):
+    for name in NODES:
+        node = services[name]
+        assert node["profiles"] == ["cluster"], name
+        assert node["image"] == services["nats"]["image"], name
+        command = node["command"]
+        assert "-js" in command and _flag(command, "-sd") == "/data", name
+        assert _flag(command, "--cluster_name") == "longform", name
+        assert _flag(command, "--cluster").endswith(":6222"), name
+        assert set(_flag(command, "--routes").split(",")) == {f"nats://{n}:6222" for n in NODES}, name
+        assert "/healthz" in " ".join(node["healthcheck"]["test"]), name
+    assert len({_flag(services[n]["command"], "-n") for n in NODES}) == len(NODES)
+    stores = [v.split(":")[0] for n in NODES for v in services[n]["volumes"] if v.endswith(":/data")]
+    assert len(set(stores)) == len(NODES), "each node keeps its own JetStream store"
+
+
+def _settings_in_container(compose: dict, shell: dict[str, str], monkeypatch):
+    """The settings a service reads from the environment compose gives it, `shell` set in the shell."""
+    from services.common.config import ServiceSettings
+
+    for name, value in compose["x-longform-env"].items():
+        if value is not None:
+            monkeypatch.setenv(name, _interpolated(value, shell))
+    return ServiceSettings()
+
+
+def test_cluster_env_points_every_service_at_every_node_with_the_stream_at_three_replicas(
+        compose, cluster_env, monkeypatch):
+    settings = _settings_in_container(compose, cluster_env, monkeypatch)
+    assert settings.nats_servers == [f"nats://{n}:4222" for n in NODES]
+    assert settings.stream_replicas == len(NODES)
+
+
+def test_without_the_cluster_env_the_stream_has_one_replica_on_the_single_node(compose, monkeypatch):
+    settings = _settings_in_container(compose, {}, monkeypatch)
+    assert settings.nats_servers == ["nats://nats:4222"] and settings.stream_replicas == 1
+
+
+def test_cluster_env_runs_two_of_every_service_with_a_gateway_port_each(services, cluster_env):
+    for name in SERVICES:
+        assert _interpolated(services[name]["deploy"]["replicas"], {}) == "1", name
+        assert _interpolated(services[name]["deploy"]["replicas"], cluster_env) == "2", name
+    (port,) = services["gateway"]["ports"]
+    assert _interpolated(port, cluster_env) == "8080-8081:8080"
+
+
 def _has_compose_v2() -> bool:
     return shutil.which("docker") is not None and _run(["docker", "compose", "version"]).returncode == 0
 
@@ -158,6 +228,31 @@ def test_docker_compose_accepts_the_file(compose, tmp_path):
     else:
         pytest.skip("neither `docker compose` (v2) nor `docker-compose` (v1) is installed")
     assert result.returncode == 0, result.stderr
+
+
+def test_docker_compose_renders_the_cluster_profile(compose, cluster_env, tmp_path):
+    """`config` with the cluster profile and env file: two of every service, the nodes listed."""
+    cluster = ["--profile", "cluster", "--env-file", str(CLUSTER_ENV)]
+    shell = {k: v for k, v in os.environ.items() if k not in cluster_env}  # the shell's own would win
+    if _has_compose_v2():
+        result = _run(["docker", "compose", *cluster, "-f", "docker-compose.yml", "config", "--format", "json"],
+                      env=shell)
+        rendered = json.loads(result.stdout) if result.returncode == 0 else {}
+    elif shutil.which("docker-compose"):
+        without_name = tmp_path / "docker-compose.yml"
+        without_name.write_text(yaml.safe_dump({k: v for k, v in compose.items() if k != "name"}))
+        result = _run(["docker-compose", "--project-name", compose["name"], "--project-directory", str(ROOT),
+                       *cluster, "-f", str(without_name), "config"], env=shell)
+        rendered = yaml.safe_load(result.stdout) if result.returncode == 0 else {}
+    else:
+        pytest.skip("neither `docker compose` (v2) nor `docker-compose` (v1) is installed")
+    assert result.returncode == 0, result.stderr
+    services = rendered["services"]
+    assert set(NODES) <= set(services)
+    for name in SERVICES:
+        assert int(services[name]["deploy"]["replicas"]) == 2, name
+        assert services[name]["environment"]["NATS_URL"].split(",") == [f"nats://{n}:4222" for n in NODES], name
+        assert str(services[name]["environment"]["LONGFORM_STREAM_REPLICAS"]) == "3", name
 
 
 # --- the kustomize base ------------------------------------------------------------------
