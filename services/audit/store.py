@@ -18,6 +18,14 @@ SAVE_STATES = (f"INSERT INTO audit.job_state ({', '.join(_STATE_COLUMNS)}) VALUE
                f" ({', '.join(f'${i}' for i in range(1, len(_STATE_COLUMNS) + 1))}) ON CONFLICT (job_id) DO UPDATE SET "
                f"{', '.join(f'{c} = excluded.{c}' for c in _STATE_COLUMNS if c != 'job_id')}, updated_at = now()")
 
+# Which of these (stream, event id) pairs are stored: one index probe per event, in its stream's
+# partition only (0040). The lateral join is a nested loop pruned to one partition a row;
+# `event_id = ANY(...)` alone would read every partition's (stream_id, event_id) index whole
+# (Postgres CPU 5.6 s -> 21.6 s for bench/audit_throughput's 100,000 events).
+SEEN = ("SELECT g.event_id FROM unnest($1::text[], $2::uuid[]) AS g (stream_id, event_id)"
+        " CROSS JOIN LATERAL (SELECT 1 FROM audit.events e WHERE e.stream_id = g.stream_id"
+        " AND e.event_id = g.event_id LIMIT 1) AS stored")
+
 
 def stream_of(envelope: Envelope) -> str:
     return stream_id(envelope.job_id, envelope.user_id)
@@ -33,7 +41,7 @@ def by_stream(envelopes: list[Envelope]) -> dict[str, list[Envelope]]:
 async def unseen(tx: Tx, envelopes: list[Envelope]) -> list[Envelope]:
     """The events not stored before, each once, in the order given (a redelivery is skipped)."""
     known = {r["event_id"] for r in await tx.fetch(
-        "SELECT event_id FROM audit.events WHERE event_id = ANY($1::uuid[])", [e.event_id for e in envelopes])}
+        SEEN, [stream_of(e) for e in envelopes], [e.event_id for e in envelopes])}
     return list({e.event_id: e for e in envelopes if e.event_id not in known}.values())
 
 
