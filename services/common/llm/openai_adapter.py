@@ -4,11 +4,11 @@ makes the request and raises its errors; the server-sent events are read as plai
 building the SDK's models for every token-sized event cost more CPU than everything else a
 chunk needs (bench/e2e_job.py)."""
 
-import json
 import time
 from dataclasses import dataclass, field
 
 import openai
+import orjson
 
 from services.common.llm.base import Completion, Prompt
 from services.common.llm.structured import FormatMemory, completed
@@ -59,7 +59,7 @@ class OpenAIProvider:
         ) as response:
             async for line in response.iter_lines():
                 if line.startswith("data:") and line[5:].strip() != "[DONE]":
-                    reply.take(json.loads(line[5:]), started)
+                    reply.take(orjson.loads(line[5:]), started)
         usage = reply.usage or {}
         return Completion(
             text="".join(reply.parts), truncated=reply.finish == "length", finish_reason=reply.finish or "unknown",
