@@ -19,12 +19,14 @@ def overhead(path: str) -> dict:
         services[event["service"]] += 1
         data = event.get("data") or {}
         if event["type"] == "db.query":
+            types[f"db.query ({event['service']}, {data.get('context') or 'handler'})"] += 1
             statements += len(data.get("statements") or ())
             executions += sum(s.get("executions") or 1 for s in data.get("statements") or ())
         if event["type"] == "chunk.processed":
             chunks.add(data["chunk_index"])
     n = max(len(chunks), 1)
-    return {"chunks": len(chunks), "events": sum(types.values()) / n, "transactions": types["db.query"] / n,
+    events = sum(c for t, c in types.items() if not t.startswith("db.query ("))
+    return {"chunks": len(chunks), "events": events / n, "transactions": types["db.query"] / n,
             "statements": statements / n, "executions": executions / n,
             "types": {t: c / n for t, c in types.most_common()}, "services": {s: c / n for s, c in services.most_common()}}
 
