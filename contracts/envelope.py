@@ -54,16 +54,14 @@ class Envelope(BaseModel):
         event_id: uuid.UUID | None = None,
         step: str | None = None,
     ) -> "Envelope":
-        """`step`: the one bound for the work in progress (contracts/steps.py) unless given."""
-        return cls(
-            event_id=event_id or uuid.uuid4(),
-            job_id=job_id,
-            user_id=user_id,
-            type=message.TYPE,
-            service=service,
-            data=message.model_dump(mode="json"),
-            step=step or current_step(),
-        )
+        """`step`: the one bound for the work in progress (contracts/steps.py) unless given. The
+        message was validated when it was made, and its dump is JSON already: the envelope is not
+        validated again unless an id came as something other than a UUID."""
+        fields = dict(event_id=event_id or uuid.uuid4(), job_id=job_id, user_id=user_id, type=message.TYPE,
+                      service=service, data=message.model_dump(mode="json"), step=step or current_step())
+        if all(isinstance(v, uuid.UUID) or v is None for v in (event_id, job_id, user_id)):
+            return cls.model_construct(**fields)
+        return cls(**fields)
 
     def payload(self, model: type[M]) -> M:
         if model.TYPE != self.type:

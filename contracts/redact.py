@@ -40,11 +40,14 @@ _PATTERNS = (
 _MAYBE = re.compile(r"(?i)authorization|x-api-key|bearer|[srp]k-|://|api[_-]?key|token|secret|passw|pwd|sig|key")
 _ENV_SECRET = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|PASSWD)", re.I)
 _MIN_SECRET_LENGTH = 6
+_CACHED_LENGTH = 1000
+_CACHED_STRINGS = 8192
 
 
 class Redactor:
     def __init__(self, secrets: set[str] | None = None) -> None:
         self.secrets = sorted((s for s in (secrets or set()) if len(s) >= _MIN_SECRET_LENGTH), key=len, reverse=True)
+        self._done: dict[str, str] = {}
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None) -> "Redactor":
@@ -59,6 +62,17 @@ class Redactor:
         return cls(found)
 
     def text(self, value: str) -> str:
+        """Short strings (SQL, table and column names, summaries) come back again and again: each is
+        redacted once per process."""
+        if len(value) <= _CACHED_LENGTH:
+            if (done := self._done.get(value)) is None:
+                if len(self._done) >= _CACHED_STRINGS:
+                    self._done.clear()
+                done = self._done[value] = self._text(value)
+            return done
+        return self._text(value)
+
+    def _text(self, value: str) -> str:
         for secret in self.secrets:
             if secret in value:
                 value = value.replace(secret, MASK)

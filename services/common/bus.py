@@ -165,7 +165,11 @@ def _acknowledged(handler: Handler, consumer: Consumer, bus: Bus) -> Callable:
     last delivery is terminated and reported as final, so the job fails with a reason instead of
     waiting forever."""
 
-    async def consume(body: dict, msg: NatsMessage) -> None:
+    async def consume(body: dict) -> None:
+        # The message from FastStream's context, not as a `msg: NatsMessage` parameter: such a
+        # parameter is a synchronous dependency, which fast_depends resolves on a worker thread,
+        # a thread hand-off for every message (bench/e2e_job.py --profile).
+        msg: NatsMessage = bus.broker.context.get_local("message")
         try:
             envelope = Envelope.model_validate(body)
         except ValidationError:

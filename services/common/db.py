@@ -10,12 +10,16 @@ import uuid
 from datetime import datetime, timezone
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, AsyncIterator, Awaitable, Callable
 from urllib.parse import urlsplit
 
 import asyncpg
+import orjson
+from pydantic import TypeAdapter
 
 from contracts.envelope import Envelope
+from contracts.steps import current_step
 from contracts.messages import RELAY_CONTEXT, VIEWER_CONTEXT, DbQueried, RowInserted, RowUpdated, SqlStatement
 from contracts.redact import Redactor
 from services.common.retry import OUTAGE
@@ -45,7 +49,17 @@ class Statement:
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
     for name in ("json", "jsonb"):
-        await conn.set_type_codec(name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+        await conn.set_type_codec(name, encoder=json.dumps, decoder=orjson.loads, schema="pg_catalog")
+
+
+_TIME = TypeAdapter(datetime)
+
+
+@lru_cache(maxsize=2048)
+def _shape(sql: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """A statement's text on one line and the tables it touches: the same few hundred statements
+    run over and over, so each is parsed once per process."""
+    return " ".join(sql.split()), tuple(tables_touched(sql).items())
 
 
 async def _nothing_to_reset(conn: asyncpg.Connection) -> None:
@@ -148,7 +162,8 @@ async def _recorded(conn: asyncpg.Connection, method: str, sql: str, args: tuple
             rows = len(result)
         else:
             rows = None if result is None or method == "executemany" else 1
-        into.append(Statement(" ".join(sql.split()), tables_touched(sql), rows,
+        text, tables = _shape(sql)
+        into.append(Statement(text, dict(tables), rows,
                               round((time.perf_counter() - started) * 1000, 3), error,
                               len(args[0]) if method == "executemany" else 1))
 
@@ -156,6 +171,16 @@ async def _recorded(conn: asyncpg.Connection, method: str, sql: str, args: tuple
 def as_sql_statements(statements: list[Statement]) -> list[SqlStatement]:
     return [SqlStatement(sql=s.sql, tables=s.tables, rows=s.rows, duration_ms=s.duration_ms, error=s.error,
                          executions=s.executions) for s in statements]
+
+
+def _statements_data(statements: list[Statement], outbox_sql: str, outbox_rows: int) -> list[dict]:
+    """`DbQueried.statements` as its JSON (the fields of SqlStatement, in its order), built without
+    a model per statement: a transaction's db.query is written on every commit."""
+    text, tables = _shape(outbox_sql)
+    return [{"sql": s.sql, "tables": s.tables, "rows": s.rows, "duration_ms": s.duration_ms, "error": s.error,
+             "executions": s.executions} for s in statements] + [
+        {"sql": text, "tables": dict(tables), "rows": outbox_rows, "duration_ms": None, "error": None,
+         "executions": outbox_rows}]
 
 
 class Tx:
@@ -236,30 +261,46 @@ class Tx:
         query_event_id = uuid.uuid4()
         envelopes = await self._row_events(query_event_id) + self.emitted
         if self.audited and (self.statements or envelopes):  # the outbox write alone is a statement too
-            query = DbQueried(statements=self.sql_statements(outbox_rows=len(envelopes) + 1),
-                              context=VIEWER_CONTEXT if self.viewed_job else "", viewed_job=self.viewed_job)
-            envelopes.insert(0, self._wrap(query, query_event_id))
+            # What DbQueried(...).model_dump(mode="json") gives, built directly (tests/unit/test_db_outbox_json.py).
+            query = {"statements": _statements_data(self.statements, self.db.outbox_insert, len(envelopes) + 1),
+                     "context": VIEWER_CONTEXT if self.viewed_job else "",
+                     "viewed_job": str(self.viewed_job) if self.viewed_job else None}
+            envelopes.insert(0, Envelope.model_construct(
+                event_id=query_event_id, job_id=self.job_id, user_id=self.user_id, type=DbQueried.TYPE,
+                service=self.db.service, data=query, step=current_step()))
         if not envelopes:
             return
         # One time for the whole transaction, its commit's: the log's seq order and its times agree
         # (the db.query that lists the statements was made last but is stored first).
-        stamp = datetime.now(timezone.utc)
-        envelopes = [e.model_copy(update={"occurred_at": stamp}) for e in envelopes]
-        payloads = [self._stored(e) for e in envelopes]
+        stamp = _TIME.dump_python(datetime.now(timezone.utc), mode="json")
+        payloads = [self._stored(e, stamp) for e in envelopes]
         await self.conn.executemany(
-            self.db.outbox_insert, [(e.event_id, e.type, text) for e, text in zip(envelopes, payloads)],
+            self.db.outbox_insert, [(e.event_id, e.type, text.decode()) for e, text in zip(envelopes, payloads)],
         )
         self.committed = [
-            Committed(str(e.event_id), e.type, text.encode(), e.job_id, e.user_id,
+            Committed(str(e.event_id), e.type, text, e.job_id, e.user_id,
                       relay_note=e.data.get("context") == RELAY_CONTEXT)
             for e, text in zip(envelopes, payloads)
         ]
 
-    def _stored(self, envelope: Envelope) -> str:
-        """The event as the outbox keeps it, with every secret redacted (SPEC A4), as JSON."""
-        payload = envelope.model_dump(mode="json")
-        payload["data"] = self.db.redactor.data(payload["data"])
-        return json.dumps(payload)
+    def _stored(self, envelope: Envelope, occurred_at: str) -> bytes:
+        """The event as the outbox keeps it, with every secret redacted (SPEC A4), as JSON: the
+        envelope's fields as `model_dump(mode="json")` names them, encoded once (orjson)."""
+        return orjson.dumps({
+            "event_id": str(envelope.event_id), "job_id": _text(envelope.job_id), "user_id": _text(envelope.user_id),
+            "type": envelope.type, "occurred_at": occurred_at, "service": envelope.service,
+            "schema_version": envelope.schema_version, "data": self.db.redactor.data(envelope.data),
+            "step": envelope.step,
+        }, default=_json_default)
+
+
+def _text(value: uuid.UUID | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _json_default(value: Any) -> Any:
+    """A value orjson does not encode itself, as pydantic's JSON mode would give it."""
+    return TypeAdapter(Any).dump_python(value, mode="json")
 
 
 def _row_message(note, query_event_id: uuid.UUID) -> RowInserted | RowUpdated:
