@@ -23,7 +23,7 @@ class PlanShape:
     chunks_per_section: int = 3
     single_chunk_words: int = 50
     passage_words: int = 1_000  # analyze
-    request_share: float = 0.75  # of a chunk's budget, asked by its first call (the generator's setting) ...
+    request_share: float = 1.0  # of a chunk's budget, asked by its first call (the generator's setting) ...
     min_request_words: int = 60  # ... and a call asks at least this much
 
 

@@ -67,6 +67,12 @@ class PlanShapeSettings(ServiceSettings):
     chunks_per_section: int = 3  # of the fallback outline and of rewrite plans
     single_chunk_words: int = 50  # targets up to this are one chunk, with no outline
     passage_words: int = 1_000  # analyze: the source is cut into passages of at most this many words
+    # How the generator asks for a chunk (services/generator/writer.py). `request_share`: of a
+    # chunk's budget, asked by its first call. Below 1 (e.g. 0.75) a reply past the budget wastes
+    # fewer trimmed tokens, but almost every chunk then takes a second call on its critical path:
+    # twice the wall time on a provider that takes seconds a call. 1.0 keeps one call a chunk.
+    request_share: float = Field(1.0, gt=0, le=1)
+    min_request_words: int = 60  # a continuation asks for at least this much, so a stingy model still converges
 
 
 class LlmSettings(ModelSettings):

@@ -27,7 +27,8 @@ def job_cost(row: Mapping, prices: PriceTable) -> dict:
 
 
 def dry_run(job: NewJob, source: Source | None, s: GatewaySettings, prices: PriceTable) -> JobEstimate:
-    shape = PlanShape(s.chunk_words, s.chunks_per_section, s.single_chunk_words, s.passage_words)
+    shape = PlanShape(s.chunk_words, s.chunks_per_section, s.single_chunk_words, s.passage_words, s.request_share,
+                      s.min_request_words)
     assumed = Assumptions(tokens_per_word=s.estimate_tokens_per_word)
     request = Request(job.mode, job.target_words, count_words(f"{job.title}\n{job.instructions}"),
                       source.words if source else 0)

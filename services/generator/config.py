@@ -1,18 +1,16 @@
-from services.common.config import LlmSettings
+from services.common.config import LlmSettings, PlanShapeSettings
 
 
-class GeneratorSettings(LlmSettings):
+class GeneratorSettings(LlmSettings, PlanShapeSettings):
     db_pool_size: int = 10  # concurrent handlers each hold a connection while they work
     chunk_workers: int = 4  # chunks written concurrently by one replica
     ack_wait_seconds: float = 15.0  # a crashed generator's chunk is redelivered after this (heartbeats keep live ones)
     max_failures_per_chunk: int = 9  # rejected or failed attempts before the chunk fails
     max_rounds_per_chunk: int = 10  # initial call plus continuations
-    min_request_words: int = 60  # a continuation asks for at least this much, so a stingy model still converges
     tail_words: int = 100  # how much of the previous chunk each prompt carries
     lean_tail_words: int = 40  # ... and each lean prompt, for a model that echoes (services/generator/echoes.py)
     lean_request_words: int = 250  # at most this much asked of such a model in one call: it loops past it
     tokens_per_word: float = 2.0  # caps max_tokens from the words still needed (room for an overshoot and the memory tail)
-    request_share: float = 0.75  # of a chunk's budget, asked by its first call: a reply past the budget is paid and trimmed
     summary_words: int = 250  # the rolling summary's bound
     gist_words: int = 30  # each write reply's memory tail: what its text says (services/generator/memory_tail.py)
     ledger_entries: int = 20  # the ledger's bound

@@ -160,7 +160,9 @@ def test_submit_dry_run_prints_the_estimate_and_submits_nothing(cli, api) -> Non
     estimated = cli("submit", "--dry-run", "--target", "5000", "--instructions", "An essay about rivers.")
     assert estimated.returncode == 0, estimated.stderr
     rows = {line.split()[0]: line.split() for line in estimated.stdout.splitlines()[1:]}
-    assert rows["write"][1:3] == ["fake-writer", "9"] and rows["total"][1] == "18" and rows["total"][-1] == "unknown"
+    # Nine chunks, one call each, their summaries in their replies; and the outline.
+    assert rows["write"][1:3] == ["fake-writer", "9"] and rows["total"][1] == "10" and rows["total"][-1] == "unknown"
+    assert "summarize" not in rows
     assert "nothing submitted" in estimated.stderr
     assert job_ids() == before
     refused = cli("submit", "--dry-run", "--target", "0", "--instructions", "An essay about rivers.")

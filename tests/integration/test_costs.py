@@ -62,10 +62,9 @@ def test_a_dry_run_answers_the_plans_calls_tokens_and_cost_and_stores_nothing(cl
     assert answer.status_code == 200, answer.text
     estimate = answer.json()
     by_purpose = {row["purpose"]: row for row in estimate["by_purpose"]}
-    # Nine chunks, each written in two calls (three quarters of its budget, then the rest), each
-    # summarised in its first reply's memory tail: no summary call.
-    assert (by_purpose["outline"]["calls"], by_purpose["write"]["calls"], "summarize" in by_purpose) == (1, 18, False)
-    assert estimate["calls"] == 19 and {row["model"] for row in estimate["by_purpose"]} == {MODEL}
+    # Nine chunks, each written in one call and summarised in its reply's memory tail: no summary call.
+    assert (by_purpose["outline"]["calls"], by_purpose["write"]["calls"], "summarize" in by_purpose) == (1, 9, False)
+    assert estimate["calls"] == 10 and {row["model"] for row in estimate["by_purpose"]} == {MODEL}
     expected = (estimate["input_tokens"] * 2.0 + estimate["output_tokens"] * 8.0) / 1_000_000
     assert estimate["cost_usd"] == pytest.approx(expected, abs=1e-5)
     assert estimate["assumptions"]["tokens_per_word"] == 1.35 and estimate["assumptions"]["chunk_words"] == 800
