@@ -31,9 +31,9 @@ import httpx
 
 from bench.harness import PeakMemory, service_processes
 from bench.live_latency import Timeline, follow, percentile
-from bench.scale_out import fresh_database
+from bench.scale_out import stack_on_fresh_database
 from longform_cli.embedded import EmbeddedNats, EmbeddedPostgres, free_port
-from longform_cli.stack import StackConfig, build_supervisor, prepare_database, wait_until_healthy
+from longform_cli.stack import StackConfig
 
 _ENDS = ("job.completed", "job.failed", "job.cancelled")
 
@@ -192,13 +192,9 @@ def report(collected: dict, jobs: list, calls: list[float], recorded: dict, args
 
 
 def run(home: Path, server_url: str, nats_url: str, generators: int, args: argparse.Namespace) -> dict:
-    database_url = fresh_database(server_url)
-    prepare_database(database_url)
-    fake_port = free_port()
-    config = stack_config(home, database_url, nats_url, fake_port, generators, args)
-    with build_supervisor(config, fake_llm_port=fake_port) as supervisor:
-        supervisor.start_all()
-        wait_until_healthy(config.gateway_url, timeout=120)
+    with stack_on_fresh_database(server_url, lambda database_url, fake_port: stack_config(
+            home, database_url, nats_url, fake_port, generators, args)) as (config, supervisor):
+        database_url = config.database_url
         with PeakMemory(supervisor, ["fake-llm", *service_processes(config)]) as usage:
             before = usage.cpu_seconds()
             collected = asyncio.run(drive(config.gateway_url, args))

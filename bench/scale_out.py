@@ -13,7 +13,9 @@ import os
 import secrets
 import tempfile
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Callable, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -22,6 +24,7 @@ from bench.e2e_job import run_job
 from bench.harness import PeakMemory, service_processes
 from longform_cli.embedded import EmbeddedNats, EmbeddedPostgres, free_port
 from longform_cli.stack import StackConfig, build_supervisor, prepare_database, wait_until_healthy
+from longform_cli.supervisor import Supervisor
 
 
 def fresh_database(server_url: str) -> str:
@@ -38,6 +41,21 @@ def fresh_database(server_url: str) -> str:
     return urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
 
 
+@contextmanager
+def stack_on_fresh_database(server_url: str, make_config: Callable[[str, int], StackConfig]
+                            ) -> Iterator[tuple[StackConfig, Supervisor]]:
+    """A run's own database (migrated) and fake LLM port, the stack `make_config(database_url,
+    fake_port)` describes started on them, healthy."""
+    database_url = fresh_database(server_url)
+    prepare_database(database_url)
+    fake_port = free_port()
+    config = make_config(database_url, fake_port)
+    with build_supervisor(config, fake_llm_port=fake_port) as supervisor:
+        supervisor.start_all()
+        wait_until_healthy(config.gateway_url, timeout=120)
+        yield config, supervisor
+
+
 def stack_config(home: Path, database_url: str, nats_url: str, fake_port: int, generators: int,
                  args: argparse.Namespace) -> StackConfig:
     return StackConfig(
@@ -51,13 +69,8 @@ def stack_config(home: Path, database_url: str, nats_url: str, fake_port: int, g
 
 
 def timed_run(home: Path, server_url: str, nats_url: str, generators: int, args: argparse.Namespace) -> dict:
-    database_url = fresh_database(server_url)
-    prepare_database(database_url)
-    fake_port = free_port()
-    config = stack_config(home, database_url, nats_url, fake_port, generators, args)
-    with build_supervisor(config, fake_llm_port=fake_port) as supervisor:
-        supervisor.start_all()
-        wait_until_healthy(config.gateway_url, timeout=120)
+    with stack_on_fresh_database(server_url, lambda database_url, fake_port: stack_config(
+            home, database_url, nats_url, fake_port, generators, args)) as (config, supervisor):
         audit = config.home / "audit.ndjson"
         with PeakMemory(supervisor, ["fake-llm", *service_processes(config)]) as usage:
             started = usage.cpu_seconds()
