@@ -18,7 +18,9 @@ from tests.integration.test_web import (ARTIFACTS, SLOW_WRITER, api_get, browser
 def test_a_running_jobs_page_survives_a_reload_and_its_log_ends_with_completed(browser) -> None:  # noqa: F811
     page = sign_up(browser())
     title = f"Lagoons {secrets.token_hex(3)}"
-    started(page, title, 4_000, SLOW_WRITER)
+    # Slower than SLOW_WRITER: the page is reloaded and checked while the job still runs (a chunk
+    # is one call now, and at 0.75 s a call the job could end during a reload on a loaded machine).
+    started(page, title, 4_000, "fake/latency:seconds=2.5")
     address, job_id = page.url, page.url.rsplit("/", 1)[1]
     job = page.locator("#job")
     expect(job.locator(".words-text")).not_to_have_text(re.compile(r"^0 /"))
