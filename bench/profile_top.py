@@ -6,19 +6,6 @@ import argparse
 from collections import Counter
 
 
-# Frames every sample passes through (the event loop, FastStream's and fast_depends' dispatch):
-# left out of the totals, which then show where the work is.
-_PLUMBING = ("asyncio/", "<frozen", "faststream/", "fast_depends/", "anyio/", "services/generator/__main__",
-             "services/planner/__main__", "services/gateway/__main__", "uvicorn/", "starlette/", "fastapi/",
-             "contextlib", "threading", "concurrent/")
-
-
-def _short(frame: str) -> str:
-    """`function (path/to/file.py:line)` as `function (path/to/file.py)`."""
-    name, _, where = frame.partition(" (")
-    return f"{name} ({where.rsplit(':', 1)[0]})" if where else frame
-
-
 def tops(path: str) -> tuple[int, Counter, Counter]:
     own, total, samples = Counter(), Counter(), 0
     for line in open(path):
@@ -26,13 +13,14 @@ def tops(path: str) -> tuple[int, Counter, Counter]:
         if not stack:
             continue
         n = int(count)
-        frames = [_short(frame) for frame in stack.split(";")[1:]]  # first frame: the process
+        frames = [frame.split(" (")[0] + " (" + frame.split(" (")[1].split(":")[0].rsplit("/", 1)[-1] + ")"
+                  if " (" in frame else frame for frame in stack.split(";")[1:]]  # first frame: the process
+        frames = [f for f in frames if f]
         samples += n
         if frames:
             own[frames[-1]] += n
         for frame in set(frames):
-            if not frame.split("(")[-1].startswith(_PLUMBING):
-                total[frame] += n
+            total[frame] += n
     return samples, own, total
 
 
