@@ -3,7 +3,6 @@ log is in one partition, and the gateway's log page and live replay read only th
 the stream id is a literal or a parameter (the gateway's prepared statements); the partitions
 keep the log's guards (no TRUNCATE, no grant to any service role)."""
 
-import asyncio
 import re
 import uuid
 
@@ -11,6 +10,7 @@ import asyncpg
 import pytest
 
 from services.audit.store import SEEN
+from tests.chaos.verdict import read_db
 
 PARTITIONS = 64
 # The gateway's read of a log page and of the live replay (services/gateway/store.py, events_after).
@@ -26,16 +26,6 @@ def finished(stack):
     return job_id
 
 
-def _owner(database_url: str, work):
-    async def run():
-        conn = await asyncpg.connect(database_url)
-        try:
-            return await work(conn)
-        finally:
-            await conn.close()
-    return asyncio.run(run())
-
-
 def _scanned(plan: str) -> set[str]:
     return set(re.findall(r"\bon (events_p\d\d)\b", plan))
 
@@ -49,7 +39,7 @@ def test_audit_events_is_partitioned_by_hash_of_stream_id(database_url, stack) -
             " ON a.attrelid = p.partrelid AND a.attnum = p.partattrs[0] WHERE p.partrelid = 'audit.events'::regclass")
         count = await conn.fetchval("SELECT count(*) FROM pg_inherits WHERE inhparent = 'audit.events'::regclass")
         return strategy, key, count
-    assert _owner(database_url, read) == ("h", "stream_id", PARTITIONS)
+    assert read_db(database_url, read) == ("h", "stream_id", PARTITIONS)
 
 
 def test_a_jobs_log_is_in_one_partition_and_its_page_reads_only_that_one(database_url, finished) -> None:
@@ -66,7 +56,7 @@ def test_a_jobs_log_is_in_one_partition_and_its_page_reads_only_that_one(databas
             f"EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) EXECUTE page('{stream}', 0, 500)"))
         return [r["p"] for r in holders], literal, generic
 
-    holders, literal, generic = _owner(database_url, read)
+    holders, literal, generic = read_db(database_url, read)
     assert len(holders) == 1, holders
     partition = holders[0].removeprefix("audit.")
     assert _scanned(literal) == {partition}, literal
@@ -89,7 +79,7 @@ def test_the_audit_services_redelivery_check_probes_only_each_events_partition(d
         found = await conn.fetch(SEEN, [stream, stream], [stored, uuid.UUID(int=uuid.UUID(str(stored)).int ^ 1)])
         return stored, plan, [r["event_id"] for r in found]
 
-    stored, plan, found = _owner(database_url, read)
+    stored, plan, found = read_db(database_url, read)
     assert found == [stored]  # the stored one is known, a new one is not
     probed = [line for line in plan.splitlines() if "Index Only Scan" in line and "never executed" not in line]
     assert len(probed) == 1, plan
@@ -107,4 +97,4 @@ def test_a_partition_is_guarded_like_the_log(database_url, stack) -> None:
         with pytest.raises(asyncpg.RaiseError, match="append-only"):
             await conn.execute("TRUNCATE audit.events")
         return granted
-    assert _owner(database_url, check) == 0
+    assert read_db(database_url, check) == 0
