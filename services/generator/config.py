@@ -10,7 +10,7 @@ class GeneratorSettings(LlmSettings, PlanShapeSettings):
     tail_words: int = 100  # how much of the previous chunk each prompt carries
     lean_tail_words: int = 40  # ... and each lean prompt, for a model that echoes (services/generator/echoes.py)
     lean_request_words: int = 250  # at most this much asked of such a model in one call: it loops past it
-    tokens_per_word: float = 2.0  # caps max_tokens from the words still needed (room for an overshoot and the memory tail)
+    tokens_per_word: float = 2.0  # a model's tokens per word until its replies tell (services/generator/token_rates.py)
     summary_words: int = 250  # the rolling summary's bound
     gist_words: int = 30  # each write reply's memory tail: what its text says (services/generator/memory_tail.py)
     ledger_entries: int = 20  # the ledger's bound

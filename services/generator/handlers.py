@@ -15,6 +15,7 @@ from services.common.ops import count_chunk
 from services.generator import store
 from services.generator.config import GeneratorSettings
 from services.generator.echoes import EchoMemory
+from services.generator.token_rates import TokenRates
 from services.generator.memory import Memory, stored_memory
 from services.generator.noting import with_notes
 from services.generator.summarizing import summarize_when_ready
@@ -30,6 +31,7 @@ class Ports:
     settings: GeneratorSettings
     echoes: EchoMemory = field(default_factory=EchoMemory)  # models that echo the full prompt (per process)
     summary_echoes: EchoMemory = field(default_factory=EchoMemory)  # models whose summaries are never usable
+    token_rates: TokenRates = field(default_factory=TokenRates)  # each model's tokens per word (per process)
 
 
 async def write_chunk(envelope: Envelope, ports: Ports) -> None:
@@ -86,7 +88,7 @@ async def _write(cmd: WriteChunk, envelope: Envelope, ports: Ports, tail: str, m
         async with ports.db.transaction(job_id=envelope.job_id, user_id=envelope.user_id) as tx:
             return await store.stored_paragraphs(tx, envelope.job_id, digests)
 
-    writer = ChunkWriter(ports.llm, log, ports.settings, memory, ports.echoes, stored)
+    writer = ChunkWriter(ports.llm, log, ports.settings, memory, ports.echoes, stored, ports.token_rates)
     return await writer.write(cmd, tail, draft)
 
 

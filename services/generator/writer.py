@@ -16,6 +16,7 @@ from services.generator.config import GeneratorSettings
 from services.generator.memory import Memory
 from services.generator.memory_tail import Tail, split_reply
 from services.generator.echoes import EchoMemory
+from services.generator.token_rates import TokenRates
 from services.generator.prompts import chunk_prompt, job_block, lean_prompt, template
 from services.generator.cleaning import Cleaned, cleaned, cut_notes, scaffolding, without_headings, without_stored
 from services.generator.notes import cut_citations
@@ -30,6 +31,8 @@ TINY_SLACK = 3
 RETRY_SHRINK = 0.1  # each retry after a rejected reply asks this share less than the one before ...
 RETRY_TAIL_WORDS = 15  # ... and shows this many more words of the text it carries on from
 SHARED_FROM = 4  # a first call asks a share of the budget when it needs this many minimum requests or more
+OVERSHOOT = 0.15  # max_tokens lets a reply run this share past the words still needed ...
+SLACK_TOKENS = 64  # ... and this many tokens more: room for a preamble and the end of a sentence
 
 
 _AS_PHRASE = {
@@ -97,9 +100,11 @@ class ChunkDraft:
 class ChunkWriter:
     def __init__(self, llm: LlmProvider, log: LlmCallLog, settings: GeneratorSettings, memory: Memory,
                  echoes: EchoMemory | None = None,
-                 stored: Callable[[list[bytes]], Awaitable[set[bytes]]] | None = None) -> None:
+                 stored: Callable[[list[bytes]], Awaitable[set[bytes]]] | None = None,
+                 rates: TokenRates | None = None) -> None:
         self.stored = stored  # which paragraphs other chunks of the job hold already
         self.echoes = echoes or EchoMemory()
+        self.rates = rates or TokenRates()
         self.shape = "full"  # of the prompt of the attempt under way: "full", or "lean" for a model that echoes
         self.asks_tail = False  # whether that prompt asks for the memory tail (services/generator/memory_tail.py)
         self.llm = llm
@@ -123,6 +128,7 @@ class ChunkWriter:
                     break
                 await asyncio.sleep(PROVIDER.delay(draft.failures, err.retry_after))
                 continue
+            self.rates.observed(prompt.model, completion)
             await self._judge(draft, prompt, completion, cmd, tail)
         return draft
 
@@ -139,11 +145,13 @@ class ChunkWriter:
             user = chunk_prompt(cmd, self.memory, tail=tail, written=draft.text, remaining=asked,
                                 tail_words=s.tail_words + RETRY_TAIL_WORDS * retry)
         tail = template("memory_tail").format(gist_words=s.gist_words) if self.asks_tail else ""
-        tail_tokens = math.ceil(s.gist_words * 2 * s.tokens_per_word) if self.asks_tail else 0  # gist and names
+        model = cmd.model or s.model_for("writer")
+        rate = self.rates.per_word(model, s.tokens_per_word)
+        tail_words = s.gist_words * 2 if self.asks_tail else 0  # gist and names
         head = job_block(cmd, self.memory) if self.shape == "full" else ""
         return Prompt(
-            system=f"{template('system')}{tail}".strip(), user=user, model=cmd.model or s.model_for("writer"),
-            max_tokens=math.ceil(needed * s.tokens_per_word) + 64 + tail_tokens,
+            system=f"{template('system')}{tail}".strip(), user=user, model=model,
+            max_tokens=math.ceil((needed * (1 + OVERSHOOT) + tail_words) * rate) + SLACK_TOKENS,
             headers={"x-longform-chunk": f"{self.log.job_id}:{cmd.chunk_index}"},
             stable_prefix=head if user.startswith(head) else "",
         )

@@ -154,6 +154,39 @@ async def test_a_chunk_whose_reply_ignores_the_memory_tail_is_summarised_by_a_ca
     assert kept and all(a["longform.memory_tail"] == "no memory tail" for a in kept)
 
 
+async def test_a_model_that_writes_far_past_its_ask_is_capped_near_the_budget_once_its_tokens_per_word_are_known(
+        generator, owner):
+    """Issue 19, part 3: an overshoot is paid for and trimmed, so max_tokens bounds it. The first
+    reply of a model is capped at the generous default rate (2 tokens a word) and teaches the
+    model's rate; from then on a reply ends about 15 % past the words still needed. The memory
+    tail that the cap cut off is made up in code, not by a call that would cost more."""
+    ports, overshooting = await generator(), "fake/random_length:min=1.8,max=1.8"  # 1.8x what is asked
+    jobs = [Job() for _ in range(3)]
+    for job in jobs:
+        await write_chunk(job.envelope(write(400, model=overshooting), "planner"), ports)
+    first, *later = [[e.data["attributes"] for e in await outbox(owner, "generator", job.job_id, "llm.call")]
+                     for job in jobs]
+
+    assert [c["gen_ai.response.finish_reasons"] for c in first] == ["stop"]  # the default rate let it run
+    assert first[0]["gen_ai.usage.output_tokens"] > 1.8 * 400 * 4 / 3  # paid for 1.8x, most of it trimmed
+    for made in later:
+        [reply] = made  # no continuation was needed
+        assert reply["gen_ai.request.max_tokens"] <= (400 * 1.15 + 60) * 4 / 3 + 70 < first[0][
+            "gen_ai.request.max_tokens"]
+        assert reply["gen_ai.response.finish_reasons"] == "length"
+        assert reply["gen_ai.usage.output_tokens"] <= 1.45 * 400 * 4 / 3  # of the 1.8x (room for the tail included)
+    for job in jobs:
+        assert (await stored_chunk(owner, job))["words"] >= 400
+
+    capped = jobs[1]
+    [summarize] = await outbox(owner, "generator", capped.job_id, "chunk.summarize")
+    await summarize_chunk(summarize, ports)
+    [summarized] = await outbox(owner, "generator", capped.job_id, "chunk.summarized")
+    assert summarized.data["made_by"] == "code"
+    assert "ran into its max_tokens (cut short before its memory tail)" in summarized.data["fallback"]
+    assert await calls(owner, capped, "summarize") == []
+
+
 async def test_a_summariser_with_nothing_usable_leaves_a_memory_made_in_code_through_the_handler(generator, owner):
     ports, job = await generator(), Job()
     await write_chunk(job.envelope(write(150, model="fake/ignore_formats"), "planner"), ports)  # no memory tail
