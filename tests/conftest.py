@@ -95,7 +95,17 @@ def _announced(request, kind: str, servers: Iterator[ServerHandle]) -> Iterator[
         address = urlsplit(server.url)  # host and port only: env URLs may carry a password
         where = f"{server.source} at {address.hostname}:{address.port}"
         request.config.stash.setdefault(_SOURCES, {})[kind] = where
+        if hasattr(request.config, "workeroutput"):  # an xdist worker: its controller prints them
+            request.config.workeroutput.setdefault("servers", {})[kind] = where
         yield server
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    """xdist's controller: each worker's servers (one Postgres and one NATS per worker)."""
+    for kind, where in getattr(node, "workeroutput", {}).get("servers", {}).items():
+        sources = node.config.stash.setdefault(_SOURCES, {})
+        sources[kind] = where if kind not in sources else f"{sources[kind]}; {where}"
 
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
@@ -180,8 +190,15 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{tier}: {meaning}")
 
 
+# The order files are handed to workers (`./test` runs them on several, pytest-xdist's loadfile):
+# the real-model tier first, the longest by far, so it never starts last; the fast unit files next,
+# so the one queued behind it on its worker costs nothing; then the rest.
+_START_ORDER = {"real_model": 0, "unit": 1}
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     tests_dir = Path(__file__).parent
+    tiers: dict[pytest.Item, str] = {}
     for item in items:
         path = Path(item.fspath)
         if tests_dir not in path.parents:
@@ -189,3 +206,5 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         tier = _TIER_OF_FILE.get(path.name) or _TIER_OF_DIRECTORY.get(path.relative_to(tests_dir).parts[0])
         if tier:
             item.add_marker(tier)
+            tiers[item] = tier
+    items.sort(key=lambda item: _START_ORDER.get(tiers.get(item, ""), len(_START_ORDER)))
