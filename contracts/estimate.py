@@ -21,7 +21,7 @@ class PlanShape:
 
     chunk_words: int = 800
     chunks_per_section: int = 3
-    single_chunk_words: int = 50
+    single_chunk_words: int = 800
     passage_words: int = 1_000  # analyze
     request_share: float = 1.0  # of a chunk's budget, asked by its first call (the generator's setting) ...
     min_request_words: int = 60  # ... and a call asks at least this much

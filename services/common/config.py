@@ -65,7 +65,9 @@ class PlanShapeSettings(ServiceSettings):
 
     chunk_words: int = 800  # largest budget given to one chunk
     chunks_per_section: int = 3  # of the fallback outline and of rewrite plans
-    single_chunk_words: int = 50  # targets up to this are one chunk, with no outline
+    # Targets up to this are one chunk, with no outline call: one section needs none, and its call
+    # would be a third of a short document's tokens (issue 19, part 3). At most chunk_words.
+    single_chunk_words: int = 800
     passage_words: int = 1_000  # analyze: the source is cut into passages of at most this many words
     # How the generator asks for a chunk (services/generator/writer.py). `request_share`: of a
     # chunk's budget, asked by its first call. Below 1 (e.g. 0.75) a reply past the budget wastes

@@ -24,7 +24,7 @@ def _by_purpose(job: Request, shape: PlanShape = SHAPE, **assumed) -> dict:
     return {c.purpose: c for c in estimate(job, shape, Assumptions(**assumed))}
 
 
-@pytest.mark.parametrize("target", [51, 800, 2_401, 10_000, 90_000, 500_000])
+@pytest.mark.parametrize("target", [801, 2_401, 10_000, 90_000, 500_000])
 def test_a_generate_job_writes_as_many_chunks_as_the_planner_cuts_its_outline_into(target):
     section_words = SHAPE.chunk_words * SHAPE.chunks_per_section
     planned = chunks_of(fallback_sections(target, section_words), SHAPE.chunk_words)
@@ -48,9 +48,11 @@ def test_each_chunks_output_is_its_budget_and_the_memory_tail_of_every_chunk_but
     assert split["write"].output_tokens == 2_400 + 2 * Assumptions().memory_tail_words
 
 
-def test_a_tiny_target_is_one_call_with_no_outline_and_no_summary():
-    calls = _by_purpose(Request("generate", 50, 5))
+@pytest.mark.parametrize("target", [1, 50, 51, 800])
+def test_a_target_of_one_chunk_is_one_call_with_no_outline_and_no_summary(target):
+    calls = _by_purpose(Request("generate", target, 5))
     assert list(calls) == ["write"] and calls["write"].calls == 1
+    assert "outline" in _by_purpose(Request("generate", SHAPE.chunk_words + 1, 5))
 
 
 async def _source_passages(text: str, size: int) -> int:
