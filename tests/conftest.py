@@ -190,10 +190,10 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{tier}: {meaning}")
 
 
-# The order files are handed to workers (`./test` runs them on several, pytest-xdist's loadfile):
-# the real-model tier first, the longest by far, so it never starts last; the fast unit files next,
-# so the one queued behind it on its worker costs nothing; then the rest.
-_START_ORDER = {"real_model": 0, "unit": 1}
+# The order files are handed to workers in (`./test` spreads them over several, pytest-xdist's
+# loadfile, in collection order: the chaos tier's slow files come first by name, the unit tier's
+# quick ones last): the real-model tier first, the longest by far, when a run holds it.
+_START_ORDER = {"real_model": 0}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
