@@ -32,8 +32,7 @@ RETRY_SHRINK = 0.1  # each retry after a rejected reply asks this share less tha
 RETRY_TAIL_WORDS = 15  # ... and shows this many more words of the text it carries on from
 SHARED_FROM = 4  # a first call asks a share of the budget when it needs this many minimum requests or more
 OVERSHOOT = 0.05  # max_tokens lets a reply run this share past the words still needed ...
-SENTENCE_WORDS = 25  # ... and a sentence more: a reply cut there still holds the budget to its last sentence
-MAX_WIDENING = 3  # a chunk whose replies chatter or echo into the cap gets up to this many caps more room
+SLACK_TOKENS = 64  # ... and this many tokens more: a preamble, and the end of the sentence the budget falls in
 
 
 _AS_PHRASE = {
@@ -75,7 +74,6 @@ class ChunkDraft:
     gists: list[str] = field(default_factory=list)  # kept replies' memory tails: what their text says ...
     names: list[str] = field(default_factory=list)  # ... and the ledger lines it gave
     tail_missing: str = ""  # why a kept reply gave no usable tail: the chunk is summarised by a call
-    cut_rejected: int = 0  # replies cut by max_tokens and then rejected (chatter or an echo took the room): each widens the cap
     trimmed_words: int = 0  # words of kept replies cut past the budget or a truncation: paid, not delivered
     trimmed_tokens: int = 0
 
@@ -153,8 +151,7 @@ class ChunkWriter:
         head = job_block(cmd, self.memory) if self.shape == "full" else ""
         return Prompt(
             system=f"{template('system')}{tail}".strip(), user=user, model=model,
-            max_tokens=math.ceil((needed * (1 + OVERSHOOT) + SENTENCE_WORDS + tail_words) * rate
-                                 * (1 + min(draft.cut_rejected, MAX_WIDENING))),
+            max_tokens=math.ceil((needed * (1 + OVERSHOOT) + tail_words) * rate) + SLACK_TOKENS,
             headers={"x-longform-chunk": f"{self.log.job_id}:{cmd.chunk_index}"},
             stable_prefix=head if user.startswith(head) else "",
         )
@@ -206,7 +203,6 @@ class ChunkWriter:
         if reason:
             draft.failures += 1
             draft.rejected_in_row += 1
-            draft.cut_rejected += completion.truncated
             draft.last_error = f"provider returned {_AS_PHRASE.get(reason, reason)}"
             await self.log.record(Call(draft.attempts, prompt, whole, kept=False, error=reason, notes=notes))
             return
