@@ -38,8 +38,13 @@ async def cancel_queued(tx: Tx, job_id: uuid.UUID) -> bool:
                                   " WHERE job_id = $1 AND state = 'queued' RETURNING true", job_id))
 
 
+async def lock_owner(tx: Tx, user_id: uuid.UUID) -> None:
+    """The owner's queue lock, until the transaction ends: submits and ends take it first."""
+    await tx.execute("SELECT pg_advisory_xact_lock(longform_meta.queue_lock_key($1))", user_id)
+
+
 async def _locked_owner(tx: Tx, job_id: uuid.UUID) -> uuid.UUID | None:
     owner = await tx.fetchval("SELECT user_id FROM longform_meta.job_queue WHERE job_id = $1", job_id)
     if owner is not None:
-        await tx.execute("SELECT pg_advisory_xact_lock(longform_meta.queue_lock_key($1))", owner)
+        await lock_owner(tx, owner)
     return owner

@@ -2,7 +2,7 @@
 job starts at once while its owner has fewer than `max_active_jobs_per_user` running and none
 waiting; else it waits, in submit order, up to `max_queued_jobs_per_user`; beyond that it is
 refused (429) and nothing is stored. The planner starts the oldest waiting job in the transaction
-that ends one of the owner's running jobs (services/planner/queue.py). Both take the owner's
+that ends one of the owner's running jobs (services/common/jobqueue.py). Both take the owner's
 advisory lock first, so a submit and an end never decide on the same counts."""
 
 import uuid
@@ -12,6 +12,7 @@ from fastapi import HTTPException
 
 from contracts.messages import JobRequested
 from services.common.db import Tx
+from services.common.jobqueue import lock_owner
 from services.gateway.config import GatewaySettings
 
 # A queued job waits for a running one to end, which takes minutes: a client told 429 comes back later.
@@ -43,7 +44,7 @@ async def place_for(tx: Tx, user_id: uuid.UUID, caps: Caps) -> int:
     """0 when the job may start now, else its place in its owner's queue; QueueFull when it is full."""
     if caps.active <= 0:
         return 0
-    await tx.execute("SELECT pg_advisory_xact_lock(longform_meta.queue_lock_key($1))", user_id)
+    await lock_owner(tx, user_id)
     row = await tx.fetchrow(
         "SELECT count(*) FILTER (WHERE state = 'active') AS active, count(*) FILTER (WHERE state = 'queued') AS queued"
         " FROM longform_meta.job_queue WHERE user_id = $1 AND state IN ('active', 'queued')", user_id)
