@@ -95,6 +95,21 @@ def sentences(text: str) -> list[str]:
     return [piece.strip() for piece in split_sentences(text) if piece.strip()]
 
 
+def without_repeated_paragraphs(text: str, stored: set[bytes]) -> tuple[str, list[str]]:
+    """The text without a paragraph it already holds, or that `stored` (other chunks' digests)
+    holds: a paragraph can form across two replies (a continuation joins the last one), where
+    neither reply's own checks saw it whole. Returns the text and the paragraphs cut."""
+    seen, kept, cut = set(stored), [], []
+    for part in re.split(r"\n\s*\n", text):
+        digest = paragraph_digests(part)
+        if digest and digest[0] in seen:
+            cut.append(" ".join(part.split()))
+            continue
+        seen.update(digest)
+        kept.append(part)
+    return ("\n\n".join(kept).strip(), cut) if cut else (text, cut)
+
+
 def joined(written: str, piece: str) -> str:
     if not written:
         return piece.strip()

@@ -22,7 +22,7 @@ _CANCELLED = "the job was cancelled: folded in code, without an LLM call"
 _LAST = "the plan's last chunk: folded in code, without an LLM call (no chunk waits for its memory)"
 
 
-def _why_no_call(stopped: bool, last: bool, unusable_model: str | None, row) -> str:
+def _why_no_call(stopped: bool, last: bool, unusable_model: str | None, echoing_model: str | None, row) -> str:
     """Why the chunk is folded in code without asking the LLM, or "" when it is asked."""
     if stopped:
         return _CANCELLED
@@ -31,6 +31,9 @@ def _why_no_call(stopped: bool, last: bool, unusable_model: str | None, row) -> 
     if unusable_model:
         return (f"{unusable_model} gave no usable summary for {LEAN_AFTER} chunks: folded in code, without an"
                 " LLM call, from now on")
+    if echoing_model:  # the summary prompt is all state and instructions: such a model echoes them back
+        return (f"{echoing_model} echoed the full write prompt in {LEAN_AFTER} chunks and is written to with the"
+                " lean prompt: folded in code, without an LLM call, from now on")
     if not row["inline_summary"] and row["tail_missing"] in TRUNCATIONS:
         return (f"the chunk's reply ran into its max_tokens ({row['tail_missing']}): folded in code, without an"
                 " LLM call, which would cost more than the cap on an overshoot saves")
@@ -63,7 +66,8 @@ async def summarize_chunk(envelope: Envelope, ports) -> None:
         return  # folded in before (a redelivery), or the chunk is gone with its job
     memory = stored_memory(row, cmd.style)
     s, model = ports.settings, ports.settings.model_for("summary", cmd.model)
-    in_code = _why_no_call(stopped, cmd.last, model if ports.summary_echoes.lean(model) else None, row)
+    in_code = _why_no_call(stopped, cmd.last, model if ports.summary_echoes.lean(model) else None,
+                           model if ports.echoes.lean(model) else None, row)
     if in_code:
         made = Remembered(folded_in_code(memory, row["text"], max_summary_words=s.summary_words), "code", in_code)
     elif row["inline_summary"]:

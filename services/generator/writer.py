@@ -21,7 +21,7 @@ from services.generator.prompts import chunk_prompt, job_block, lean_prompt, tem
 from services.generator.cleaning import Cleaned, cleaned, cut_notes, scaffolding, without_headings, without_stored
 from services.generator.notes import cut_citations
 from services.generator.quality import (
-    joined, paragraph_digests, rejection_reason, trim_to_budget, trim_to_last_sentence,
+    joined, paragraph_digests, rejection_reason, trim_to_budget, trim_to_last_sentence, without_repeated_paragraphs,
 )
 
 MOSTLY_ECHO = "reply is mostly echo or repetition"
@@ -212,10 +212,22 @@ class ChunkWriter:
         kept = trim_to_budget(piece, budget - draft.words, TINY_SLACK if budget <= TINY_TARGET else None)
         notes |= _trimmed(draft, count_words(clean.text) - count_words(kept), whole)
         draft.extend(kept)
+        notes |= await self._without_repeats(draft)
         draft.took_tail(memory)
         draft.rounds += 1
         await self.log.record(Call(draft.attempts, prompt, whole, kept=True, notes=notes),
                               *self._continuing(draft, budget))
+
+    async def _without_repeats(self, draft: ChunkDraft) -> dict:
+        """No paragraph twice in the document: the draft as joined is checked whole, against
+        itself and the job's other stored chunks (a short reply becomes the draft's text less)."""
+        digests = paragraph_digests(draft.text)
+        stored = await self.stored(digests) if self.stored is not None and digests else set()
+        draft.text, cut = without_repeated_paragraphs(draft.text, stored)
+        if not cut:
+            return {}
+        draft.words = count_words(draft.text)
+        return {"longform.repeated_paragraphs_cut": len(cut)}
 
     def _continuing(self, draft: ChunkDraft, budget: int) -> list[ChunkContinued]:
         """`job.chunk_continued` when the kept text is short and the writer will ask for the rest."""

@@ -6,6 +6,7 @@ step folds a chunk in, with a fallback made in code when the summariser gives no
 import uuid
 
 from contracts.messages import JobCancelled, SummarizeChunk, WriteChunk
+from services.generator.echoes import LEAN_AFTER
 from services.generator.handlers import job_cancelled, write_chunk
 from services.generator.memory import Memory
 from services.generator.summarizer import remember
@@ -185,6 +186,24 @@ async def test_a_model_that_writes_far_past_its_ask_is_capped_near_the_budget_on
     assert summarized.data["made_by"] == "code"
     assert "ran into its max_tokens (cut short before its memory tail)" in summarized.data["fallback"]
     assert await calls(owner, capped, "summarize") == []
+
+
+async def test_a_model_written_to_with_the_lean_prompt_is_not_asked_for_summaries(generator, owner):
+    """A model that echoes the full write prompt (a small base model) echoes the summary prompt,
+    which is all state and instructions, too: its memory is made in code, and the log says why."""
+    ports, job, model = await generator(), Job(), "fake/ignore_formats"
+    for chunk in range(LEAN_AFTER):  # it echoed the full prompt in earlier chunks of this process
+        ports.echoes.echoed(model, "an earlier job", chunk)
+    await write_chunk(job.envelope(write(150, model=model), "planner"), ports)
+    [summarize] = await outbox(owner, "generator", job.job_id, "chunk.summarize")
+    await summarize_chunk(summarize, ports)
+
+    [summarized] = await outbox(owner, "generator", job.job_id, "chunk.summarized")
+    assert summarized.data["made_by"] == "code"
+    assert f"{model} echoed the full write prompt in {LEAN_AFTER} chunks" in summarized.data["fallback"]
+    assert await calls(owner, job, "summarize") == []
+    prompts = [e.data["attributes"]["longform.prompt"] for e in await outbox(owner, "generator", job.job_id, "llm.call")]
+    assert prompts and set(prompts) == {"lean"}
 
 
 async def test_a_summariser_with_nothing_usable_leaves_a_memory_made_in_code_through_the_handler(generator, owner):

@@ -11,7 +11,8 @@ from contracts.wordcount import count_words
 from services.generator.memory import Memory
 from services.generator.prompts import chunk_prompt
 from services.generator.quality import (
-    _SENTENCE_END, joined, paragraphs, rejection_reason, trim_to_budget, trim_to_last_sentence,
+    _SENTENCE_END, joined, paragraph_digests, paragraphs, rejection_reason, trim_to_budget, trim_to_last_sentence,
+    without_repeated_paragraphs,
 )
 
 HARBOUR = (
@@ -180,3 +181,16 @@ def test_the_budget_cut_is_the_shortest_sentence_end_prefix_holding_the_needed_w
     cut = trim_to_budget(text, needed)
     ends = [m.end() for m in _SENTENCE_END.finditer(text) if count_words(text[: m.end()]) >= needed]
     assert cut == (text[: ends[0]] if ends else text)
+
+
+def test_a_paragraph_formed_across_two_replies_is_cut_where_it_repeats_and_so_is_one_another_chunk_holds():
+    """Seen on Gemma: a short reply's residue ("a bottle). ... that time.") joined the paragraph
+    before it, twice, where neither reply's own checks saw the paragraph whole."""
+    junk = "a bottle). itu yang pertama time. that time. times that time."
+    other = "The keeper climbed the stairs at dusk and lit the lamp, as every night."
+    stored_elsewhere = "The ferry left without her, and the gulls followed it out of the bay."
+    text = f"{junk}\n\n{other}\n\n{junk}\n\n{stored_elsewhere}\n\nShort one.\n\nShort one."
+    kept, cut = without_repeated_paragraphs(text, set(paragraph_digests(stored_elsewhere)))
+    assert kept == f"{junk}\n\n{other}\n\nShort one.\n\nShort one."  # a line too short to be a paragraph stays
+    assert cut == [junk, stored_elsewhere]
+    assert without_repeated_paragraphs(other, set()) == (other, [])
