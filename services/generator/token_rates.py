@@ -20,9 +20,11 @@ class TokenRates:
         return self._rates.get(model, default)
 
     def observed(self, model: str, completion: Completion) -> None:
-        """Learns from a reply whose usage the provider reported (never from our own estimates)."""
+        """Learns from a reply whose usage the provider reported, or its server's tokenizer counted
+        (llama.cpp streams none): never from our own estimates."""
         words = count_words(completion.text)
-        if completion.usage_estimated or not completion.output_tokens or words < LEARN_FROM_WORDS:
+        guessed = completion.usage_estimated and not completion.usage_tokenized
+        if guessed or not completion.output_tokens or words < LEARN_FROM_WORDS:
             return
         rate = completion.output_tokens / words
         if not LOWEST <= rate <= HIGHEST:

@@ -7,9 +7,10 @@ from services.generator.token_rates import TokenRates
 PROSE = " ".join(["river"] * 100)
 
 
-def reply(tokens: int | None, text: str = PROSE, estimated: bool = False) -> Completion:
+def reply(tokens: int | None, text: str = PROSE, estimated: bool = False, tokenized: bool = False) -> Completion:
     return Completion(text=text, truncated=False, finish_reason="stop", model="m", input_tokens=10,
-                      output_tokens=tokens, latency_ms=1, first_token_ms=1, usage_estimated=estimated)
+                      output_tokens=tokens, latency_ms=1, first_token_ms=1, usage_estimated=estimated,
+                      usage_tokenized=tokenized)
 
 
 def test_the_configured_rate_stands_until_the_model_answers_and_each_reply_moves_it() -> None:
@@ -26,3 +27,10 @@ def test_estimated_missing_or_absurd_usage_and_short_replies_teach_nothing() -> 
     for odd in (reply(130, estimated=True), reply(None), reply(0), reply(5), reply(5_000), reply(20, "a few words")):
         rates.observed("m", odd)
     assert rates.per_word("m", 2.0) == 2.0
+
+
+def test_a_count_by_the_servers_own_tokenizer_teaches_it_as_reported_usage_would() -> None:
+    """llama.cpp's server streams no usage; its tokenizer endpoint counts the reply exactly."""
+    rates = TokenRates()
+    rates.observed("m", reply(125, estimated=True, tokenized=True))
+    assert rates.per_word("m", 2.0) == 1.25

@@ -33,7 +33,8 @@ class Completion:
     latency_ms: int
     first_token_ms: int | None
     output_format: str = "text"  # "json_schema", "tool" or "text": how the reply was asked for
-    usage_estimated: bool = False  # the provider reported no usage: the token counts are ours
+    usage_estimated: bool = False  # the provider reported no usage: the token counts are ours ...
+    usage_tokenized: bool = False  # ... counted by the server's own tokenizer (exact), not a guess
     cached_input_tokens: int | None = None  # of input_tokens, read from the provider's prompt cache
 
 

@@ -37,10 +37,13 @@ class TokenCounter:
         reported = completion.input_tokens and (completion.output_tokens or not completion.text)
         if reported:
             return completion
-        return replace(completion, input_tokens=await self.count(f"{prompt.system}\n{prompt.user}"),
-                       output_tokens=await self.count(completion.text), usage_estimated=True)
+        input_tokens, _ = await self._counted(f"{prompt.system}\n{prompt.user}")
+        output_tokens, tokenized = await self._counted(completion.text)
+        return replace(completion, input_tokens=input_tokens, output_tokens=output_tokens, usage_estimated=True,
+                       usage_tokenized=tokenized)
 
-    async def count(self, text: str) -> int:
+    async def _counted(self, text: str) -> tuple[int, bool]:
+        """The tokens, and whether the server's tokenizer counted them (else they are estimated)."""
         for endpoint in list(self._endpoints):
             try:
                 tokens = await self._ask(endpoint, text)
@@ -48,9 +51,9 @@ class TokenCounter:
                 break  # a busy server (its tokenizer waits behind generations): estimated this time
             if tokens is not None:
                 self._endpoints = [endpoint]
-                return tokens
+                return tokens, True
             self._endpoints.remove(endpoint)
-        return estimated_tokens(text)
+        return estimated_tokens(text), False
 
     async def _ask(self, endpoint: str, text: str) -> int | None:
         body = {"input": text} if endpoint.endswith("/count") else {"content": text}
