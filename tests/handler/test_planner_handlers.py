@@ -2,6 +2,8 @@
 its target and whose first chunks are dispatched; each chunk's report dispatches what comes next,
 then the assembly; a failed chunk fails the job; a redelivered message changes nothing."""
 
+import pytest
+
 from contracts.envelope import derived_id
 from contracts.messages import (
     CancelJob, ChunkProcessed, ChunkSummarized, ExtendJob, JobRequested,
@@ -76,12 +78,14 @@ async def test_a_redelivered_job_request_is_neither_planned_nor_asked_of_the_llm
     assert await owner.fetchval("SELECT count(*) FROM planner.llm_calls WHERE job_id = $1", job.job_id) == 1
 
 
-async def test_a_tiny_target_is_one_chunk_planned_without_the_llm(planner, owner):
+@pytest.mark.parametrize("target", [40, 800])
+async def test_a_target_of_one_chunk_is_planned_without_the_llm(planner, owner, target):
     ports, job = await planner(), Job()
-    await plan_job(job.envelope(requested(40), "gateway"), ports)
+    await plan_job(job.envelope(requested(target), "gateway"), ports)
     assert (await plan_state(owner, job))["outline_source"] == "single"
     [write] = await outbox(owner, "planner", job.job_id, "chunk.write")
-    assert (write.data["chunk_index"], write.data["budget_words"], write.data["last"]) == (0, 40, True)
+    assert (write.data["chunk_index"], write.data["budget_words"], write.data["last"]) == (0, target, True)
+    assert await owner.fetchval("SELECT count(*) FROM planner.llm_calls WHERE job_id = $1", job.job_id) == 0
     assert await owner.fetchval("SELECT count(*) FROM planner.llm_calls WHERE job_id = $1", job.job_id) == 0
 
 
