@@ -79,11 +79,11 @@ class ChaosStack:
         return [r for r in verdict.events_of(self.database_url, job_id, "job.redelivered")
                 if r["message_type"] == message_type]
 
-    def summaries(self, job_id: str, chunks: int, timeout: float = 60.0) -> dict[int, str]:
-        """How each chunk was folded into the memory (`made_by`), once all `chunks` are: the last
-        summaries may land after the job completed."""
+    def summaries(self, job_id: str, chunks: int, timeout: float = 60.0) -> dict[int, tuple[str, str]]:
+        """How each chunk was folded into the memory (`made_by`, `fallback`), once all `chunks`
+        are: the last summaries may land after the job completed."""
         deadline = time.monotonic() + timeout
-        while len(made := {e["chunk_index"]: e["made_by"] for e in verdict.events_of(
+        while len(made := {e["chunk_index"]: (e["made_by"], e["fallback"]) for e in verdict.events_of(
                 self.database_url, job_id, "chunk.summarized")}) < chunks and time.monotonic() < deadline:
             time.sleep(0.2)
         return made
