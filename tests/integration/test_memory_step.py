@@ -33,7 +33,8 @@ def test_the_log_holds_no_poll_noise(client) -> None:
 
 
 def test_a_provider_that_ignores_every_format_still_completes_with_fallbacks_logged(client) -> None:
-    job_id = client.submit(4321, model="fake/ignore_formats+random_length")
+    # Replies of 0.2x-1x what is asked: none runs into its max_tokens (which would fold its chunk in code).
+    job_id = client.submit(4321, model="fake/ignore_formats+random_length:max=1.0")
     final = client.wait(job_id, timeout=180)
     assert final["status"] == "completed" and final["words"] >= 4321
     log = _all_folded_in(client, job_id, final["chunks_total"])
@@ -44,8 +45,4 @@ def test_a_provider_that_ignores_every_format_still_completes_with_fallbacks_log
     made = {e["data"]["chunk_index"]: e["data"] for e in _summarized(log)}
     last = made.pop(final["chunks_total"] - 1)  # no chunk waits for its memory: folded in code, no call
     assert last["made_by"] == "code" and "the plan's last chunk" in last["fallback"]
-    # A chunk whose reply ran past its max_tokens (random_length writes up to 1.8x) lost its tail
-    # with its end and is folded in code; every other one is summarised by a call, whose prose is used.
-    by_call = [m for m in made.values() if "ran into its max_tokens" not in m["fallback"]]
-    assert by_call and all(m["made_by"] == "prose" and "its prose was used" in m["fallback"] for m in by_call)
-    assert all(m["made_by"] == "code" for m in made.values() if m not in by_call)
+    assert made and all(m["made_by"] == "prose" and "its prose was used" in m["fallback"] for m in made.values())
