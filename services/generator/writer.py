@@ -74,6 +74,7 @@ class ChunkDraft:
     gists: list[str] = field(default_factory=list)  # kept replies' memory tails: what their text says ...
     names: list[str] = field(default_factory=list)  # ... and the ledger lines it gave
     tail_missing: str = ""  # why a kept reply gave no usable tail: the chunk is summarised by a call
+    checked: set[bytes] = field(default_factory=set)  # paragraph digests looked up among the job's other chunks
     trimmed_words: int = 0  # words of kept replies cut past the budget or a truncation: paid, not delivered
     trimmed_tokens: int = 0
 
@@ -190,6 +191,7 @@ class ChunkWriter:
         without_headings(clean, [*cmd.section_title.split(" › "), cmd.title])  # the plan's headings are put in
         if self.stored is not None and (digests := paragraph_digests(clean.text)):
             without_stored(clean, await self.stored(digests))
+            draft.checked.update(digests)
         citations = _checked_citations(clean, cmd)
         reason = rejection_reason(completion.text, prompt.user, earlier, clean, cmd.budget_words - draft.words)
         notes = cut_notes(clean) | {"longform.prompt": self.shape} | citations | _tail_notes(memory)
@@ -221,8 +223,10 @@ class ChunkWriter:
     async def _without_repeats(self, draft: ChunkDraft) -> dict:
         """No paragraph twice in the document: the draft as joined is checked whole, against
         itself and the job's other stored chunks (a short reply becomes the draft's text less)."""
-        digests = paragraph_digests(draft.text)
-        stored = await self.stored(digests) if self.stored is not None and digests else set()
+        # Only paragraphs not looked up in this chunk yet: the join's, and a trimmed last one.
+        unchecked = [d for d in paragraph_digests(draft.text) if d not in draft.checked]
+        stored = await self.stored(unchecked) if self.stored is not None and unchecked else set()
+        draft.checked.update(unchecked)
         draft.text, cut = without_repeated_paragraphs(draft.text, stored)
         if not cut:
             return {}
