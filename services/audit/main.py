@@ -1,8 +1,10 @@
-"""Wiring only: settings, connections, the one consumer that sees every subject."""
+"""Wiring only: settings, connections, the one consumer that sees every subject, taken by the
+replica that holds the writer lock (services/audit/writer.py)."""
 
 from services.audit.config import AuditSettings
 from services.audit.fanout import LiveFanout
 from services.audit.handlers import Ports, record_events
+from services.audit.writer import as_the_one_writer
 from services.common import consumers
 from services.common.bus import Bus
 from services.common.db import Database
@@ -15,7 +17,11 @@ async def main() -> None:
 
     async def wire(db: Database, bus: Bus) -> list:
         live = LiveFanout(bus, settings.live_queue_batches)
-        ports = Ports(db, live)
-        return [lambda: bus.consume_batches(consumer, lambda batch: record_events(batch, ports)), live.run]
+
+        async def consume(writer: Database) -> None:
+            ports = Ports(writer, live)
+            await bus.consume_batches(consumer, lambda batch: record_events(batch, ports))
+
+        return [lambda: as_the_one_writer(settings, db, consume), live.run]
 
     await serve("audit", settings, wire)

@@ -4,6 +4,7 @@ holds every statement by construction, and which writes emitted events to the se
 outbox in the same transaction as the state they describe."""
 
 import asyncio
+import functools
 import json
 import time
 import uuid
@@ -47,9 +48,11 @@ class Statement:
     executions: int = 1  # executemany runs the statement once per argument tuple
 
 
-async def _init_connection(conn: asyncpg.Connection) -> None:
+async def _init_connection(conn: asyncpg.Connection, session_lock: int | None = None) -> None:
     for name in ("json", "jsonb"):
         await conn.set_type_codec(name, encoder=json.dumps, decoder=orjson.loads, schema="pg_catalog")
+    if session_lock is not None:  # held for the connection's life: waits while another session has it
+        await conn.execute("SELECT pg_advisory_lock($1)", session_lock)
 
 
 _TIME = TypeAdapter(datetime)
@@ -100,13 +103,22 @@ class Database:
 
     @classmethod
     async def connect(cls, url: str, service: str, *, max_size: int = 5, pooled: bool | None = None,
-                      instance: str = "", on_commit: OnCommit = _nowhere) -> "Database":
+                      instance: str = "", on_commit: OnCommit = _nowhere,
+                      session_lock: int | None = None) -> "Database":
+        """`session_lock`: an advisory lock every connection takes before its first use and holds
+        while it lives (services/audit/writer.py); such a pool opens its connections when asked
+        and keeps them however long they idle. Not behind a transaction-mode pooler, where a
+        session is not ours."""
+        if session_lock is not None and is_pooled(url, pooled):
+            raise ValueError("a session lock needs a direct connection, not a transaction-mode pooler")
         # Prepared statements are cached per connection (one round trip per statement instead of
         # two), except behind PgBouncer in transaction mode, where a connection is not ours.
         pool = await asyncpg.create_pool(
-            url, min_size=1, max_size=max_size, statement_cache_size=0 if is_pooled(url, pooled) else 100,
-            server_settings={"application_name": instance or service}, init=_init_connection,
-            reset=_nothing_to_reset,
+            url, min_size=1 if session_lock is None else 0, max_size=max_size,
+            max_inactive_connection_lifetime=300.0 if session_lock is None else 0,
+            statement_cache_size=0 if is_pooled(url, pooled) else 100,
+            server_settings={"application_name": instance or service},
+            init=functools.partial(_init_connection, session_lock=session_lock), reset=_nothing_to_reset,
         )
         return cls(pool, service, instance, on_commit)
 

@@ -1,16 +1,23 @@
 """Scale-out: four generator processes and two audit processes on one stack, sharing their
-durable consumers. Each chunk is written once whoever writes it, and every event is persisted
-once with gapless seqs whichever audit process takes it. (How much faster four generators are
-is measured by bench/scale_out.py, not asserted here.)"""
+durable consumers. Each chunk is written once whoever writes it. Of the two audit processes one
+writes at a time (services/audit/writer.py): every event is persisted once with gapless seqs, in
+the order the bus holds them, and when the writer is killed the other takes over. (How much
+faster four generators are is measured by bench/scale_out.py, not asserted here.)"""
 
+import asyncio
+import json
 import secrets
 from collections import Counter
 from typing import Iterator
 
 import httpx
+import nats
 import pytest
 
+from contracts.subjects import Subjects
+
 from longform_cli.embedded import free_port
+from longform_cli.supervisor import Supervisor
 from longform_cli.stack import StackConfig, build_supervisor, prepare_database, wait_until_healthy
 from tests.conftest import fresh_database
 from tests.integration.client import ApiClient
@@ -33,7 +40,7 @@ def test_replicas_are_named_apart_with_an_ops_port_each(tmp_path) -> None:
 
 
 @pytest.fixture(scope="module")
-def scaled(database_server_url, nats_url, fake_llm_server, tmp_path_factory) -> Iterator[tuple[StackConfig, str]]:
+def scaled(database_server_url, nats_url, fake_llm_server, tmp_path_factory) -> Iterator[tuple[StackConfig, str, Supervisor]]:
     """Eight sections written at once by four one-at-a-time generators, so each has work; a small
     fixed latency per call keeps each busy long enough for the others to take the next chunk."""
     with fresh_database(database_server_url) as database_url:
@@ -50,12 +57,12 @@ def scaled(database_server_url, nats_url, fake_llm_server, tmp_path_factory) -> 
         with build_supervisor(config) as supervisor:
             supervisor.start_all()
             wait_until_healthy(config.gateway_url, timeout=120)
-            yield config, database_url
+            yield config, database_url, supervisor
 
 
 @pytest.fixture(scope="module")
 def finished_job(scaled) -> tuple[ApiClient, str]:
-    config, _ = scaled
+    config, _, _ = scaled
     client = ApiClient.signed_up(config.gateway_url)
     job_id = client.submit(12_000, instructions="A history of the canals of an imaginary delta.")
     assert client.wait(job_id, timeout=300)["status"] == "completed"
@@ -64,7 +71,7 @@ def finished_job(scaled) -> tuple[ApiClient, str]:
 
 
 def test_every_chunk_is_written_once_by_one_of_four_generators(scaled, finished_job) -> None:
-    _, database_url = scaled
+    _, database_url, _ = scaled
     client, job_id = finished_job
     planned = [r["chunk_index"] for r in fetch(
         database_url, "SELECT chunk_index FROM planner.chunks WHERE job_id = $1 ORDER BY chunk_index", job_id)]
@@ -90,24 +97,73 @@ def test_every_chunk_is_written_once_by_one_of_four_generators(scaled, finished_
     assert processes <= GENERATORS and len(processes) > 1, processes
 
 
-def test_two_audit_processes_persist_every_event_once_without_a_gap(scaled, finished_job) -> None:
-    config, database_url = scaled
+def test_of_two_audit_processes_one_writes_every_event_once_in_the_bus_order(scaled, finished_job) -> None:
+    config, database_url, _ = scaled
     client, job_id = finished_job
-    published_by = {schema: {str(r["event_id"]) for r in fetch(
-        database_url, f"SELECT event_id FROM {schema}.outbox WHERE payload->>'job_id' = $1", job_id)}
-        for schema in OUTBOXES}
-    assert all(published_by[service] for service in ("gateway", "planner", "generator", "assembler"))
-    published = set().union(*published_by.values())
+    published = _published(database_url, job_id)
     client.audit_until(job_id, lambda log: published <= {e["event_id"] for e in log}, timeout=60)
 
-    rows = fetch(database_url, "SELECT event_id::text, seq FROM audit.events WHERE stream_id = $1 ORDER BY seq",
-                 job_id)
+    rows = _stored(database_url, job_id)
     assert [r["seq"] for r in rows] == list(range(1, len(rows) + 1))
     stored = Counter(r["event_id"] for r in rows)
     assert stored.most_common(1)[0][1] == 1
     assert published <= set(stored)
+    bus = asyncio.run(_bus_order(config, job_id))
+    assert [r["event_id"] for r in rows if r["service"] != "audit"] == bus  # seq order is the bus's order
     persisted = {name: _events_persisted(config.ops_ports[name]) for name in AUDITS}
-    assert all(count > 0 for count in persisted.values()), persisted  # both took their share
+    assert sorted(persisted.values())[0] == 0 < sorted(persisted.values())[1], persisted  # one writer, one standby
+
+
+def test_when_the_audit_writer_is_killed_the_standby_takes_over_and_nothing_is_lost(scaled, finished_job) -> None:
+    """Killed between jobs, the writer holds no batch: the next job's events keep the bus's order
+    too. (A writer killed holding a batch: that batch is redelivered after the consumer's AckWait,
+    after events pulled since, as after any crash; once and gapless still hold.)"""
+    config, database_url, supervisor = scaled
+    client, _ = finished_job
+    persisted = {name: _events_persisted(config.ops_ports[name]) for name in AUDITS}
+    writer, standby = max(persisted, key=persisted.get), min(persisted, key=persisted.get)
+    supervisor.crash(writer)  # SIGKILL; started again, it waits for the lock
+    job_id = client.submit(3_000, instructions="A short history of the lighthouses of the same delta.")
+    assert client.wait(job_id, timeout=300)["status"] == "completed"
+    published = _published(database_url, job_id)
+    client.audit_until(job_id, lambda log: published <= {e["event_id"] for e in log}, timeout=60)
+
+    rows = _stored(database_url, job_id)
+    assert [r["seq"] for r in rows] == list(range(1, len(rows) + 1))
+    assert Counter(r["event_id"] for r in rows).most_common(1)[0][1] == 1
+    assert [r["event_id"] for r in rows if r["service"] != "audit"] == asyncio.run(_bus_order(config, job_id))
+    assert _events_persisted(config.ops_ports[standby]) > persisted[standby]  # the standby wrote them
+
+
+def _published(database_url: str, job_id: str) -> set[str]:
+    """Every event of the job the services put in their outboxes."""
+    published_by = {schema: {str(r["event_id"]) for r in fetch(
+        database_url, f"SELECT event_id FROM {schema}.outbox WHERE payload->>'job_id' = $1", job_id)}
+        for schema in OUTBOXES}
+    assert all(published_by[service] for service in ("gateway", "planner", "generator", "assembler"))
+    return set().union(*published_by.values())
+
+
+def _stored(database_url: str, job_id: str) -> list:
+    return fetch(database_url, "SELECT event_id::text, seq, service FROM audit.events WHERE stream_id = $1"
+                               " ORDER BY seq", job_id)
+
+
+async def _bus_order(config: StackConfig, job_id: str) -> list[str]:
+    """The job's events in the order the JetStream stream holds them."""
+    subjects = Subjects(config.bus_prefix)
+    nc = await nats.connect(config.nats_url)
+    try:
+        js = nc.jetstream()
+        state = (await js.stream_info(subjects.stream)).state
+        order = []
+        for seq in range(state.first_seq, state.last_seq + 1):
+            event = json.loads((await js.get_msg(subjects.stream, seq)).data)
+            if event.get("job_id") == job_id:
+                order.append(event["event_id"])
+        return order
+    finally:
+        await nc.close()
 
 
 def _writers_by_chunk(log: list[dict]) -> dict[int, set[str]]:
