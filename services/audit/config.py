@@ -6,5 +6,5 @@ class AuditSettings(ServiceSettings):
     order the stream holds them, a batch per transaction."""
 
     ack_wait_seconds: float = 30.0  # a batch a crashed audit service held is redelivered after this
-    batch_size: int = 1000  # events per fetch and per transaction at most; a quiet bus gives smaller ones
+    batch_size: int = 2500  # events per fetch and per transaction at most; a quiet bus gives smaller ones
     live_queue_batches: int = 256  # committed batches awaiting the live fan-out; beyond, their lines are not sent live

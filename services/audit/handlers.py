@@ -3,7 +3,10 @@ hand its lines to the live fan-out (services/audit/fanout.py), which sends them 
 writer waiting. The audit service's own writes are recorded too, as one `db.query` event per
 stream per batch, appended directly (not through the bus, which would recurse without end)."""
 
+import logging
 from dataclasses import dataclass
+
+import asyncpg
 
 from contracts.envelope import Envelope
 from contracts.messages import BOOKKEEPING_CONTEXT, DbQueried, SqlStatement
@@ -16,6 +19,7 @@ from services.common.sqltables import tables_touched
 from services.common.ops import EVENTS_PERSISTED
 
 SERVICE = "audit"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -25,21 +29,34 @@ class Ports:
 
 
 async def record_events(envelopes: list[Envelope], ports: Ports) -> None:
-    async with ports.db.transaction() as tx:
-        kept, delete_requests = await drop_erased(tx, envelopes)
-        lines = await append(tx, kept)
-        if delete_requests:  # each request is in its job's log now: erase_job checks it there
-            erased = {str(r.job_id) for r in delete_requests}
-            lines = [(stream, line) for stream, line in lines if stream not in erased]
-            lines += await append(tx, await erase(tx, delete_requests))
+    """A batch's events are taken for new (the table's key refuses any stored before); a batch
+    that holds one (a redelivery, or a relay's resend after the bus's duplicate window) is
+    written again, each event first looked up."""
+    try:
+        lines = await _recorded(envelopes, ports, looked_up=False)
+    except asyncpg.UniqueViolationError:
+        log.info("a batch of %d events holds some stored before; storing the rest", len(envelopes))
+        lines = await _recorded(envelopes, ports, looked_up=True)
     EVENTS_PERSISTED.inc(len(lines))
     ports.live.hand_over(lines)
 
 
-async def append(tx: Tx, envelopes: list[Envelope]) -> list[tuple[str, bytes]]:
+async def _recorded(envelopes: list[Envelope], ports: Ports, looked_up: bool) -> list[tuple[str, bytes]]:
+    async with ports.db.transaction() as tx:
+        kept, delete_requests = await drop_erased(tx, envelopes)
+        lines = await append(tx, kept, looked_up)
+        if delete_requests:  # each request is in its job's log now: erase_job checks it there
+            erased = {str(r.job_id) for r in delete_requests}
+            lines = [(stream, line) for stream, line in lines if stream not in erased]
+            lines += await append(tx, await erase(tx, delete_requests), looked_up)
+    return lines
+
+
+async def append(tx: Tx, envelopes: list[Envelope], looked_up: bool = True) -> list[tuple[str, bytes]]:
     """The new events, each stream's with gapless seqs and then the batch's own `db.query` (its seq
-    taken with theirs), and the job states after them, in a few statements per batch."""
-    fresh = await store.unseen(tx, envelopes)
+    taken with theirs), and the job states after them, in a few statements per batch.
+    `looked_up`: the events stored before are looked up and skipped; else each is taken for new."""
+    fresh = await store.unseen(tx, envelopes) if looked_up else store.once(envelopes)
     if not fresh:
         return []
     streams = store.by_stream(fresh)
@@ -47,7 +64,6 @@ async def append(tx: Tx, envelopes: list[Envelope]) -> list[tuple[str, bytes]]:
     numbered = [(s, first[s] + i, e) for s, group in streams.items() for i, e in enumerate(group)]
     lines = await store.insert(tx, numbered, heads)
     states = store.fold(await store.load_states(tx, numbered), numbered)
-    await store.save_states(tx, list(states.values()))
     statements = as_sql_statements(tx.statements) + _carrying(len(states))
     own = [(s, first[s] + len(group), _own_writes(group[0], statements)) for s, group in streams.items()]
     lines += await store.insert(tx, own, heads)

@@ -42,7 +42,12 @@ async def unseen(tx: Tx, envelopes: list[Envelope]) -> list[Envelope]:
     """The events not stored before, each once, in the order given (a redelivery is skipped)."""
     known = {r["event_id"] for r in await tx.fetch(
         SEEN, [stream_of(e) for e in envelopes], [e.event_id for e in envelopes])}
-    return list({e.event_id: e for e in envelopes if e.event_id not in known}.values())
+    return once([e for e in envelopes if e.event_id not in known])
+
+
+def once(envelopes: list[Envelope]) -> list[Envelope]:
+    """Each event once, in the order given."""
+    return list({e.event_id: e for e in envelopes}.values())
 
 
 async def reserve(tx: Tx, counts: dict[str, int]) -> tuple[dict[str, int], dict[str, bytes]]:

@@ -81,6 +81,20 @@ async def test_a_redelivered_batch_is_stored_once(audit, owner):
     assert await owner.fetchval("SELECT last_seq FROM audit.job_state WHERE job_id = $1", job.job_id) == len(before)
 
 
+async def test_a_batch_holding_events_stored_before_and_new_ones_stores_each_once_in_order(audit, owner):
+    """A relay's resend after the bus's duplicate window is delivered as new: the batch is taken
+    for new, refused by the table's key, and written again with each event looked up."""
+    job = Job()
+    batch = journey(job)
+    await record_events(batch[:2], audit)
+    await record_events(batch, audit)
+    rows = await stored(owner, job)
+    assert [r["seq"] for r in rows] == list(range(1, len(rows) + 1))
+    assert [r["event_id"] for r in rows if r["service"] != "audit"] == [e.event_id for e in batch]
+    assert [r["service"] for r in rows].count("audit") == 2  # each batch's bookkeeping, once
+    assert await owner.fetchval("SELECT words FROM audit.job_state WHERE job_id = $1", job.job_id) == 310
+
+
 async def test_an_event_twice_in_one_batch_is_stored_once_and_counted_once(audit, owner):
     job = Job()
     batch = journey(job)
