@@ -40,9 +40,16 @@ def job_block(cmd: WriteChunk, memory: Memory) -> str:
     return template("job").format(title=cmd.title, instructions=cmd.instructions, style_line=style)
 
 
+def _whole(cmd: WriteChunk) -> bool:
+    """A new text of one chunk: its plan has nothing to say beyond the job's own block."""
+    return cmd.chunk_index == 0 and cmd.last and cmd.mode == "generate" and not cmd.source_text
+
+
 def _context(cmd: WriteChunk, memory: Memory) -> str:
     """Empty parts of the state are left out: every line a prompt carries is one more line a
-    model that echoes its prompt echoes."""
+    model that echoes its prompt echoes (and one more the provider bills)."""
+    if _whole(cmd):
+        return job_block(cmd, memory)
     block = "analysis_block" if cmd.mode == "analyze" else "source_block"
     source = template(block).format(source=cmd.source_text) if cmd.source_text else ""
     blocks = template("memory_blocks").format(summary=memory.summary, ledger=memory.ledger or "(none yet)")
@@ -59,7 +66,7 @@ def chunk_prompt(cmd: WriteChunk, memory: Memory, *, tail: str, written: str, re
     text to carry on from comes last, so a base model that merely continues its prompt carries
     on from it (and one that echoes the prompt echoes the scaffolding first, which is cut)."""
     text = last_words(written or tail, tail_words)
-    name = "continue" if written else "chunk" if text else "begin"
+    name = "continue" if written else "chunk" if text else "whole" if _whole(cmd) else "begin"
     prompt = template(name).format(context=_context(cmd, memory), task=_TASKS[cmd.mode], tail=text, words=remaining)
     return re.sub(r"\n{3,}", "\n\n", prompt)
 

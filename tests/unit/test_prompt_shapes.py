@@ -24,6 +24,18 @@ def test_the_first_prompt_leaves_out_the_state_it_does_not_have_yet() -> None:
     assert "summary" not in prompt and "Style sheet" not in prompt and "very beginning" in prompt
 
 
+def test_a_text_of_one_chunk_is_asked_for_whole_without_the_plans_lines() -> None:
+    whole = CMD.model_copy(update={"chunk_index": 0, "last": True, "section_title": "Keeping chickens",
+                                   "brief": "The whole text."})
+    prompt = chunk_prompt(whole, Memory(), tail="", written="", remaining=120, tail_words=150)
+    assert "A guide for beginners." in prompt and "Keeping chickens" in prompt
+    assert "Write the whole of it, about 120 words." in prompt
+    assert "Brief" not in prompt and "Where this part belongs" not in prompt and "The whole text." not in prompt
+    for kept in ({"last": False}, {"chunk_index": 1}, {"mode": "rewrite", "source_text": "The old coop leaked."}):
+        assert "Brief for this part" in chunk_prompt(whole.model_copy(update=kept), Memory(), tail="", written="",
+                                                     remaining=120, tail_words=150)
+
+
 def test_the_lean_prompt_holds_the_request_title_and_a_short_tail_only() -> None:
     prompt = lean_prompt(CMD, tail=TAIL, written="", remaining=250, tail_words=40)
     assert prompt.startswith("Write the next 250 words of this text (A guide for beginners)")
