@@ -38,7 +38,7 @@ def _from_log(http, job_id: str) -> dict:
     """Tokens, LLM calls, db.query events and fallbacks, from the job's audit log."""
     found = {"input_tokens": 0, "output_tokens": 0, "cached_input_tokens": 0, "llm_calls": 0, "db_queries": 0,
              "fallbacks": 0, "trimmed_words": 0, "trimmed_tokens": 0, "summary_calls": 0,
-             "summaries": Counter(), "memory_tails": Counter()}
+             "summaries": Counter(), "memory_tails": Counter(), "input_by_purpose": Counter()}
     for line in http.get(f"/v1/jobs/{job_id}/audit").iter_lines():
         event = json.loads(line)
         if event["type"] == "llm.call":
@@ -46,6 +46,9 @@ def _from_log(http, job_id: str) -> dict:
             found["llm_calls"] += 1
             found["summary_calls"] += attributes["longform.purpose"] == "summarize"
             found["input_tokens"] += attributes["gen_ai.usage.input_tokens"] or 0
+            kept = "kept" if attributes["longform.kept"] else "not kept"
+            found["input_by_purpose"][f'{attributes["longform.purpose"]}, {kept}'] += \
+                attributes["gen_ai.usage.input_tokens"] or 0
             found["output_tokens"] += attributes["gen_ai.usage.output_tokens"] or 0
             found["cached_input_tokens"] += attributes.get(CACHED_INPUT) or 0
             if attributes["longform.kept"] and "longform.memory_tail" in attributes:
@@ -106,6 +109,8 @@ def report(results: list[dict]) -> list[dict]:
             "trimmed_tokens_per_word": round(sum(r["trimmed_tokens"] for r in group) / words, 3),
             "summary_calls": sum(r["summary_calls"] for r in group),
             "summaries_by": dict(sum((r["summaries"] for r in group), Counter())),
+            "input_tokens_per_word_by_call": {purpose: round(tokens / words, 2) for purpose, tokens in sorted(
+                sum((r["input_by_purpose"] for r in group), Counter()).items())},
             "kept_write_replies_memory_tail": dict(sum((r["memory_tails"] for r in group), Counter())),
             "db_query_events_per_llm_call": round(sum(r["db_queries"] for r in group)
                                                   / max(1, sum(r["llm_calls"] for r in group)), 2),
