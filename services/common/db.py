@@ -48,11 +48,15 @@ class Statement:
     executions: int = 1  # executemany runs the statement once per argument tuple
 
 
-async def _init_connection(conn: asyncpg.Connection, session_lock: int | None = None) -> None:
+SESSION_LOCK = "SELECT pg_advisory_lock($1)"
+
+
+async def _init_connection(conn: asyncpg.Connection, session_lock: int | None = None,
+                           opened: list["Statement"] | None = None) -> None:
     for name in ("json", "jsonb"):
         await conn.set_type_codec(name, encoder=json.dumps, decoder=orjson.loads, schema="pg_catalog")
     if session_lock is not None:  # held for the connection's life: waits while another session has it
-        await conn.execute("SELECT pg_advisory_lock($1)", session_lock)
+        await _recorded(conn, "execute", SESSION_LOCK, (session_lock,), opened)
 
 
 _TIME = TypeAdapter(datetime)
@@ -90,8 +94,11 @@ class Database:
     """`on_commit` receives each transaction's outbox events right after its commit: the outbox
     relay's hand-off (services/common/outbox.py), given here when the service is wired."""
 
-    def __init__(self, pool: asyncpg.Pool, service: str, instance: str = "", on_commit: OnCommit = _nowhere) -> None:
+    def __init__(self, pool: asyncpg.Pool, service: str, instance: str = "", on_commit: OnCommit = _nowhere,
+                 opened: list[Statement] | None = None) -> None:
         self.pool = pool
+        # Statements that opened a connection (a session lock), recorded by the next transaction.
+        self.opened = opened if opened is not None else []
         self.service = service
         self.instance = instance or service  # which of the service's processes: its llm.call events say so
         self.schema = service
@@ -106,9 +113,11 @@ class Database:
                       instance: str = "", on_commit: OnCommit = _nowhere,
                       session_lock: int | None = None) -> "Database":
         """`session_lock`: an advisory lock every connection takes before its first use and holds
-        while it lives (services/audit/writer.py); such a pool opens its connections when asked
-        and keeps them however long they idle. Not behind a transaction-mode pooler, where a
-        session is not ours."""
+        while it lives (services/audit/writer.py); the statement is recorded by the transaction
+        that first uses the connection (the next one, if that one fails). Such a pool opens its
+        connections when asked and keeps them however long they idle. Not behind a
+        transaction-mode pooler, where a session is not ours."""
+        opened: list[Statement] = []
         if session_lock is not None and is_pooled(url, pooled):
             raise ValueError("a session lock needs a direct connection, not a transaction-mode pooler")
         # Prepared statements are cached per connection (one round trip per statement instead of
@@ -118,9 +127,10 @@ class Database:
             max_inactive_connection_lifetime=300.0 if session_lock is None else 0,
             statement_cache_size=0 if is_pooled(url, pooled) else 100,
             server_settings={"application_name": instance or service},
-            init=functools.partial(_init_connection, session_lock=session_lock), reset=_nothing_to_reset,
+            init=functools.partial(_init_connection, session_lock=session_lock, opened=opened),
+            reset=_nothing_to_reset,
         )
-        return cls(pool, service, instance, on_commit)
+        return cls(pool, service, instance, on_commit, opened)
 
     async def close(self, timeout: float = 10.0) -> None:
         """Waits for connections in use to come back, then closes; past `timeout`, cuts them."""
@@ -140,9 +150,15 @@ class Database:
         account's reads that showed it this job (Reads)."""
         async with self.pool.acquire() as conn:
             tx = Tx(conn, self, job_id, user_id, system, viewed_job)
-            async with conn.transaction():
-                yield tx
-                await tx.flush_outbox()
+            opening, self.opened[:] = self.opened[:], []
+            tx.statements.extend(opening)
+            try:
+                async with conn.transaction():
+                    yield tx
+                    await tx.flush_outbox()
+            except BaseException:
+                self.opened[:0] = opening  # not committed: the next transaction records them
+                raise
         if tx.committed:
             self.on_commit(tx.committed)
 

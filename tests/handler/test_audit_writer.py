@@ -1,14 +1,18 @@
 """One audit writer at a time (services/audit/writer.py), on a real database: a second replica
 waits for the writer lock until the first lets go of it, by stopping or by losing the connection
-that holds it; behind a transaction-mode pooler no lock is asked for."""
+that holds it; the lock's statement is in the audit log like every other; behind a
+transaction-mode pooler no lock is asked for."""
 
 import asyncio
 
 import pytest
 
 from services.audit.config import AuditSettings
+from services.audit.handlers import Ports, record_events
 from services.audit.writer import WRITER_LOCK, as_the_one_writer
-from services.common.db import Database
+from services.common.db import SESSION_LOCK, Database
+from tests.handler.effects import Job
+from tests.handler.test_audit_handlers import journey
 
 WAIT = 30.0
 # The writer lock's holders and waiters in this database (other tests' stacks have their own).
@@ -98,3 +102,38 @@ async def test_behind_a_transaction_pooler_no_lock_is_taken(settings_env, owner)
 async def test_a_session_lock_is_refused_behind_a_pooler(settings):
     with pytest.raises(ValueError, match="direct connection"):
         await Database.connect(settings.database_url, "audit", pooled=True, session_lock=WRITER_LOCK)
+
+
+class NotLive:
+    def hand_over(self, lines) -> None:
+        pass
+
+
+async def test_the_lock_statement_is_in_the_log_of_the_first_batch_written_after_it(settings, owner):
+    recorded = []
+
+    async def consume(writer: Database) -> None:
+        job = Job()
+        await record_events(journey(job), Ports(writer, NotLive()))
+        await record_events(journey(Job()), Ports(writer, NotLive()))  # a later batch: not again
+        recorded.extend(await owner.fetch(
+            "SELECT stream_id, data FROM audit.events WHERE service = 'audit' AND type = 'db.query'"
+            " AND stream_id = ANY($1::text[])", [str(job.job_id)]))
+
+    await asyncio.wait_for(as_the_one_writer(settings, None, consume), WAIT)
+    assert len(recorded) == 1
+    assert [s["sql"] for s in recorded[0]["data"]["statements"]].count(SESSION_LOCK) == 1
+
+
+async def test_a_lock_statement_whose_transaction_failed_is_recorded_by_the_next(settings):
+    writer = await Database.connect(settings.database_url, "audit", max_size=1, session_lock=WRITER_LOCK + 1)
+    try:
+        with pytest.raises(RuntimeError):
+            async with writer.transaction():
+                raise RuntimeError("the batch failed")
+        async with writer.transaction() as tx:
+            assert [s.sql for s in tx.statements] == [SESSION_LOCK]
+        async with writer.transaction() as tx:
+            assert tx.statements == []
+    finally:
+        await writer.close()
