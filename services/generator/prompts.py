@@ -45,18 +45,24 @@ def _whole(cmd: WriteChunk) -> bool:
     return cmd.chunk_index == 0 and cmd.last and cmd.mode == "generate" and not cmd.source_text
 
 
-def _context(cmd: WriteChunk, memory: Memory) -> str:
+def _context(cmd: WriteChunk, memory: Memory, continuing: bool) -> str:
     """Empty parts of the state are left out: every line a prompt carries is one more line a
-    model that echoes its prompt echoes (and one more the provider bills)."""
+    model that echoes its prompt echoes (and one more the provider bills). A chunk under way
+    (`continuing`) carries its names but not the summary of the document before it: its own
+    draft was written from that summary, and a chunk's later calls were most of its input."""
     if _whole(cmd):
         return job_block(cmd, memory)
     block = "analysis_block" if cmd.mode == "analyze" else "source_block"
     source = template(block).format(source=cmd.source_text) if cmd.source_text else ""
-    blocks = template("memory_blocks").format(summary=memory.summary, ledger=memory.ledger or "(none yet)")
+    if continuing:
+        blocks = template("ledger_block").format(ledger=memory.ledger) if memory.ledger else ""
+    elif memory.summary:
+        blocks = template("memory_blocks").format(summary=memory.summary, ledger=memory.ledger or "(none yet)")
+    else:
+        blocks = ""
     return job_block(cmd, memory) + template("context").format(
         position=cmd.position or "the next part", section_title=cmd.section_title, brief=cmd.brief,
-        handoff=f"{_handoff(cmd)}\n" if _handoff(cmd) else "", memory_blocks=blocks if memory.summary else "",
-        source_block=source,
+        handoff=f"{_handoff(cmd)}\n" if _handoff(cmd) else "", memory_blocks=blocks, source_block=source,
     )
 
 
@@ -67,7 +73,8 @@ def chunk_prompt(cmd: WriteChunk, memory: Memory, *, tail: str, written: str, re
     on from it (and one that echoes the prompt echoes the scaffolding first, which is cut)."""
     text = last_words(written or tail, tail_words)
     name = "continue" if written else "chunk" if text else "whole" if _whole(cmd) else "begin"
-    prompt = template(name).format(context=_context(cmd, memory), task=_TASKS[cmd.mode], tail=text, words=remaining)
+    prompt = template(name).format(context=_context(cmd, memory, continuing=bool(written)), task=_TASKS[cmd.mode],
+                                   tail=text, words=remaining)
     return re.sub(r"\n{3,}", "\n\n", prompt)
 
 

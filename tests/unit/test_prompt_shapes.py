@@ -19,6 +19,18 @@ def test_the_full_prompt_carries_the_state_and_ends_with_the_text_to_carry_on_fr
     assert prompt.rstrip().endswith("Hens like a dry perch.") and "\n\n\n" not in prompt
 
 
+def test_a_chunk_under_way_carries_its_names_but_not_the_summary_it_was_begun_from() -> None:
+    begun = chunk_prompt(CMD, MEMORY, tail=TAIL, written="", remaining=600, tail_words=150)
+    going = chunk_prompt(CMD, MEMORY, tail=TAIL, written="The coop stands on legs. " * 20, remaining=300,
+                         tail_words=150)
+    assert "The guide has covered breeds." in begun and "The guide has covered breeds." not in going
+    assert "- Ada: a Sussex hen" in begun and "- Ada: a Sussex hen" in going
+    assert "How to build a coop." in going and going.rstrip().endswith("The coop stands on legs.")
+    without_names = chunk_prompt(CMD, Memory(summary="So far: breeds."), tail=TAIL, written="The coop. " * 5,
+                                 remaining=300, tail_words=150)
+    assert "keep consistent" not in without_names and "So far" not in without_names
+
+
 def test_the_first_prompt_leaves_out_the_state_it_does_not_have_yet() -> None:
     prompt = chunk_prompt(CMD, Memory(), tail="", written="", remaining=600, tail_words=150)
     assert "summary" not in prompt and "Style sheet" not in prompt and "very beginning" in prompt
