@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 
 from contracts.wordcount import count_words
-from services.generator.quality import paragraph_digests, split_sentences
+from services.generator.quality import split_sentences, without_repeated_paragraphs
 
 SHINGLE = 8
 _TEMPLATE_TOKEN = re.compile(
@@ -193,12 +193,8 @@ def _title_key(line: str) -> str:
 
 def without_stored(result: Cleaned, stored: set[bytes]) -> None:
     """Cut the paragraphs another chunk of the job already holds (digests as
-    `quality.paragraph_digests` makes them): no paragraph is repeated anywhere in the document."""
-    kept = []
-    for paragraph in re.split(r"\n\s*\n", result.text):
-        digest = paragraph_digests(paragraph)
-        if digest and digest[0] in stored:
-            result.echoed(paragraph)
-        else:
-            kept.append(paragraph)
-    result.text = "\n\n".join(kept).strip()
+    `quality.paragraph_digests` makes them), or the reply holds twice: no paragraph is repeated
+    anywhere in the document. The rule is `quality.without_repeated_paragraphs`'s."""
+    result.text, cut = without_repeated_paragraphs(result.text, stored)
+    for paragraph in cut:
+        result.echoed(paragraph)

@@ -121,6 +121,15 @@ def test_a_paragraph_another_chunk_holds_is_cut() -> None:
     assert result.text == PROSE and result.echo_words == len(other.split())
 
 
+def test_a_paragraph_the_reply_holds_twice_is_cut_the_second_time() -> None:
+    """(The cleaner cuts a sentence repeated in a reply; this is the rule for what reaches it whole.)"""
+    from services.generator.cleaning import Cleaned, without_stored
+    twice = "Solution. The child had a problem, and the problem had a solution nobody saw."
+    result = Cleaned(f"{twice}\n\n{PROSE}\n\n{twice}")
+    without_stored(result, set())
+    assert result.text == f"{twice}\n\n{PROSE}" and result.echo_words == len(twice.split())
+
+
 def test_the_users_instructions_pasted_back_as_a_paragraph_are_an_echo() -> None:
     result = _clean(f"{INSTRUCTIONS}\n\n{PROSE}")
     assert result.text == PROSE and result.echo_words == len(INSTRUCTIONS.split())
