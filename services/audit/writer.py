@@ -7,8 +7,8 @@ pool holds one connection): while it lives, no other process can commit a batch,
 batch is never numbered before an earlier one, as it was when two replicas each reserved seqs
 for the batch they happened to pull (BENCHMARKS.md, "streams out of bus order"). If that
 connection is lost, the lock goes with it: a standby takes over, and the former writer's next
-transaction waits for the lock on a new connection; the batch it held is nacked and redelivered
-(that one batch may then be numbered after later ones, as after a crash).
+transaction waits for the lock on a new connection, and the batches it had pulled come back to
+the new writer after the consumer's AckWait (numbered after later ones, as after a crash).
 
 Behind a transaction-mode pooler a session is not ours, so no lock is taken there: the service
 runs as before, and several replicas may number a stream's events out of bus order (logged at
