@@ -57,7 +57,8 @@ def _context(cmd: WriteChunk, memory: Memory, continuing: bool) -> str:
     if continuing:
         blocks = template("ledger_block").format(ledger=memory.ledger) if memory.ledger else ""
     elif memory.summary:
-        blocks = template("memory_blocks").format(summary=memory.summary, ledger=memory.ledger or "(none yet)")
+        ledger = template("ledger_block").format(ledger=memory.ledger or "(none yet)")
+        blocks = template("memory_blocks").format(summary=memory.summary, ledger_block=ledger)
     else:
         blocks = ""
     return job_block(cmd, memory) + template("context").format(
