@@ -7,7 +7,7 @@ with nothing but this rule."""
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import timezone
+from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
 
 import orjson
@@ -26,7 +26,7 @@ def stream_id(job_id, user_id) -> str:
 def event_line(row: Mapping[str, Any]) -> dict:
     line = {
         "seq": row["seq"], "event_id": str(row["event_id"]), "type": row["type"],
-        "ts": row["occurred_at"].astimezone(timezone.utc).isoformat(timespec="microseconds"), "service": row["service"],
+        "ts": line_time(row["occurred_at"]), "service": row["service"],
         "job_id": str(row["job_id"]) if row["job_id"] else None,
         "user_id": str(row["user_id"]) if row["user_id"] else None, "data": row["data"],
     }
@@ -35,6 +35,27 @@ def event_line(row: Mapping[str, Any]) -> dict:
     if row.get("hash") is not None:
         line["hash"] = bytes(row["hash"]).hex()
     return line
+
+
+def line_time(occurred_at: datetime) -> str:
+    return occurred_at.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+
+def line_halves(*, data: Any, event_id: str, job_id: str | None, service: str, ts: str, type: str,
+                user_id: str | None, step: str | None) -> tuple[bytes, bytes]:
+    """The canonical line of an event (`chained`) but for its seq, cut where the seq goes, so it
+    can be made before the seq is known: `numbered(halves, seq)` is the line. Sorted, a line's
+    keys run data, event_id, job_id | seq | service, step, ts, type, user_id, and compact JSON of
+    sorted keys is the same text whether written at once or in two runs of keys."""
+    after = {"service": service, "ts": ts, "type": type, "user_id": user_id}
+    if step is not None:  # absent, not null, in events without one (event_line)
+        after["step"] = step
+    before = chained({"data": data, "event_id": event_id, "job_id": job_id})
+    return before[:-1] + b',"seq":', b"," + canonical(after)[1:]
+
+
+def numbered(halves: tuple[bytes, bytes], seq: int) -> bytes:
+    return b"%s%d%s" % (halves[0], seq, halves[1])
 
 
 def encode_line(line: dict) -> bytes:

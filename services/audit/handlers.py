@@ -4,14 +4,16 @@ writer waiting. The audit service's own writes are recorded too, as one `db.quer
 stream per batch, appended directly (not through the bus, which would recurse without end)."""
 
 import logging
+import uuid
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 import asyncpg
 
-from contracts.envelope import Envelope
 from contracts.messages import BOOKKEEPING_CONTEXT, DbQueried, SqlStatement
 from contracts.steps import BOOKKEEPING_STEP
 from services.audit import store
+from services.audit.arrivals import Arrived
 from services.audit.erasure import drop_erased, erase
 from services.audit.fanout import LiveFanout
 from services.common.db import Database, Tx, as_sql_statements
@@ -28,22 +30,22 @@ class Ports:
     live: LiveFanout
 
 
-async def record_events(envelopes: list[Envelope], ports: Ports) -> None:
+async def record_events(events: list[Arrived], ports: Ports) -> None:
     """A batch's events are taken for new (the table's key refuses any stored before); a batch
     that holds one (a redelivery, or a relay's resend after the bus's duplicate window) is
     written again, each event first looked up."""
     try:
-        lines = await _recorded(envelopes, ports, looked_up=False)
+        lines = await _recorded(events, ports, looked_up=False)
     except asyncpg.UniqueViolationError:
-        log.info("a batch of %d events holds some stored before; storing the rest", len(envelopes))
-        lines = await _recorded(envelopes, ports, looked_up=True)
+        log.info("a batch of %d events holds some stored before; storing the rest", len(events))
+        lines = await _recorded(events, ports, looked_up=True)
     EVENTS_PERSISTED.inc(len(lines))
     ports.live.hand_over(lines)
 
 
-async def _recorded(envelopes: list[Envelope], ports: Ports, looked_up: bool) -> list[tuple[str, bytes]]:
+async def _recorded(events: list[Arrived], ports: Ports, looked_up: bool) -> list[tuple[str, bytes]]:
     async with ports.db.transaction() as tx:
-        kept, delete_requests = await drop_erased(tx, envelopes)
+        kept, delete_requests = await drop_erased(tx, events)
         lines = await append(tx, kept, looked_up)
         if delete_requests:  # each request is in its job's log now: erase_job checks it there
             erased = {str(r.job_id) for r in delete_requests}
@@ -52,11 +54,11 @@ async def _recorded(envelopes: list[Envelope], ports: Ports, looked_up: bool) ->
     return lines
 
 
-async def append(tx: Tx, envelopes: list[Envelope], looked_up: bool = True) -> list[tuple[str, bytes]]:
+async def append(tx: Tx, events: list[Arrived], looked_up: bool = True) -> list[tuple[str, bytes]]:
     """The new events, each stream's with gapless seqs and then the batch's own `db.query` (its seq
     taken with theirs), and the job states after them, in a few statements per batch.
     `looked_up`: the events stored before are looked up and skipped; else each is taken for new."""
-    fresh = await store.unseen(tx, envelopes) if looked_up else store.once(envelopes)
+    fresh = await store.unseen(tx, events) if looked_up else store.once(events)
     if not fresh:
         return []
     streams = store.by_stream(fresh)
@@ -65,7 +67,8 @@ async def append(tx: Tx, envelopes: list[Envelope], looked_up: bool = True) -> l
     lines = await store.insert(tx, numbered, heads)
     states = store.fold(await store.load_states(tx, numbered), numbered)
     statements = as_sql_statements(tx.statements) + _carrying(len(states))
-    own = [(s, first[s] + len(group), _own_writes(group[0], statements)) for s, group in streams.items()]
+    writes = DbQueried(statements=statements, context=BOOKKEEPING_CONTEXT).model_dump(mode="json")
+    own = [(s, first[s] + len(group), _own_writes(group[0], writes)) for s, group in streams.items()]
     lines += await store.insert(tx, own, heads)
     await store.save_states(tx, list(store.fold(states, own).values()))
     return lines
@@ -82,6 +85,7 @@ def _carrying(job_states: int) -> list[SqlStatement]:
     return written
 
 
-def _own_writes(first: Envelope, statements: list[SqlStatement]) -> Envelope:
-    return Envelope.wrap(DbQueried(statements=statements, context=BOOKKEEPING_CONTEXT),
-                         service=SERVICE, job_id=first.job_id, user_id=first.user_id, step=BOOKKEEPING_STEP)
+def _own_writes(first: Arrived, writes: dict) -> Arrived:
+    """The batch's `db.query` in the stream of `first` (one dump of it for every stream)."""
+    return Arrived.made(uuid.uuid4(), first.job_id, first.user_id, DbQueried.TYPE, SERVICE,
+                        datetime.now(timezone.utc), writes, BOOKKEEPING_STEP)

@@ -1,6 +1,7 @@
 """Wiring only: settings, connections, the one consumer that sees every subject, taken by the
 replica that holds the writer lock (services/audit/writer.py)."""
 
+from services.audit.arrivals import arrived
 from services.audit.config import AuditSettings
 from services.audit.fanout import LiveFanout
 from services.audit.handlers import Ports, record_events
@@ -20,7 +21,7 @@ async def main() -> None:
 
         async def consume(writer: Database) -> None:
             ports = Ports(writer, live)
-            await bus.consume_batches(consumer, lambda batch: record_events(batch, ports))
+            await bus.consume_batches(consumer, lambda batch: record_events(batch, ports), arrived)
 
         return [lambda: as_the_one_writer(settings, db, consume), live.run]
 

@@ -8,6 +8,7 @@ from typing import Callable
 
 from contracts.envelope import Envelope
 from contracts.jobstate import FINAL, JobStatus, after
+from services.audit.arrivals import Arrived
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ _RULES: dict[str, Callable[[JobState, dict], JobState]] = {
 _ENDS = ("job.completed", "job.failed", "job.cancelled")
 
 
-def apply(state: JobState | None, envelope: Envelope, seq: int) -> JobState:
+def apply(state: JobState | None, envelope: Envelope | Arrived, seq: int) -> JobState:
     """The job's machine (contracts/jobstate.py) decides whether the event applies in the job's
     status and what the status becomes. An event that does not apply changes nothing: after a
     crash, seq is not always the order events happened in (a batch an audit process held when it
@@ -116,18 +117,25 @@ def apply(state: JobState | None, envelope: Envelope, seq: int) -> JobState:
     after the `job.completed` it led to), and a completed job stays completed with its words.
     A malformed event (a field missing or of the wrong type) is stored like any other but changes
     no state either: one that no handler could take must not fail the batch it came in."""
-    state = state or JobState(job_id=envelope.job_id, user_id=envelope.user_id)
-    status = after(state.status, envelope.type)
-    rule = _RULES.get(envelope.type)
-    if status is not None and (rule or status != state.status or envelope.type in _ENDS):
-        try:
-            state = _with(_timed(rule(state, envelope.data) if rule else state, envelope), status=status)
-        except (KeyError, TypeError, ValueError):
-            pass
-    return _with(state, last_seq=seq)
+    return applied(state, [(seq, envelope)])
 
 
-def _timed(s: JobState, envelope: Envelope) -> JobState:
+def applied(state: JobState | None, events: list[tuple[int, Envelope | Arrived]]) -> JobState:
+    """`apply` of each (seq, event) in turn, the job's events in seq order; the state is copied
+    only where an event changes more than its last seq (most do not: statements, LLM calls)."""
+    state = state or JobState(job_id=events[0][1].job_id, user_id=events[0][1].user_id)
+    for _, envelope in events:
+        status = after(state.status, envelope.type)
+        rule = _RULES.get(envelope.type)
+        if status is not None and (rule or status != state.status or envelope.type in _ENDS):
+            try:
+                state = _with(_timed(rule(state, envelope.data) if rule else state, envelope), status=status)
+            except (KeyError, TypeError, ValueError):
+                pass
+    return _with(state, last_seq=events[-1][0])
+
+
+def _timed(s: JobState, envelope: Envelope | Arrived) -> JobState:
     """When the job started (its first plan, or its approval for a job that waited for review)
     and ended, by the times the events happened."""
     starts = envelope.type == "job.approved" or (envelope.type == "job.planned" and s.status != "awaiting_review")

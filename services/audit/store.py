@@ -7,9 +7,11 @@ recurse without end."""
 import uuid
 from dataclasses import fields
 
-from contracts.auditlog import chained, event_line, linked, stream_id, with_hash
+from contracts.auditlog import linked, with_hash
+from contracts.auditlog import numbered as line_numbered
 from contracts.envelope import Envelope
-from services.audit.projection import JobState, apply
+from services.audit.arrivals import Arrived
+from services.audit.projection import JobState, apply, applied
 from services.common.db import Tx
 
 _STATE_COLUMNS = [f.name for f in fields(JobState)]
@@ -27,27 +29,22 @@ SEEN = ("SELECT g.event_id FROM unnest($1::text[], $2::uuid[]) AS g (stream_id, 
         " AND e.event_id = g.event_id LIMIT 1) AS stored")
 
 
-def stream_of(envelope: Envelope) -> str:
-    return stream_id(envelope.job_id, envelope.user_id)
-
-
-def by_stream(envelopes: list[Envelope]) -> dict[str, list[Envelope]]:
-    streams: dict[str, list[Envelope]] = {}
-    for envelope in envelopes:
-        streams.setdefault(stream_of(envelope), []).append(envelope)
+def by_stream(events: list[Arrived]) -> dict[str, list[Arrived]]:
+    streams: dict[str, list[Arrived]] = {}
+    for event in events:
+        streams.setdefault(event.stream, []).append(event)
     return streams
 
 
-async def unseen(tx: Tx, envelopes: list[Envelope]) -> list[Envelope]:
+async def unseen(tx: Tx, events: list[Arrived]) -> list[Arrived]:
     """The events not stored before, each once, in the order given (a redelivery is skipped)."""
-    known = {r["event_id"] for r in await tx.fetch(
-        SEEN, [stream_of(e) for e in envelopes], [e.event_id for e in envelopes])}
-    return once([e for e in envelopes if e.event_id not in known])
+    known = {r["event_id"] for r in await tx.fetch(SEEN, [e.stream for e in events], [e.event_id for e in events])}
+    return once([e for e in events if e.event_id not in known])
 
 
-def once(envelopes: list[Envelope]) -> list[Envelope]:
+def once(events: list[Arrived]) -> list[Arrived]:
     """Each event once, in the order given."""
-    return list({e.event_id: e for e in envelopes}.values())
+    return list({e.event_id: e for e in events}.values())
 
 
 async def reserve(tx: Tx, counts: dict[str, int]) -> tuple[dict[str, int], dict[str, bytes]]:
@@ -61,28 +58,21 @@ async def reserve(tx: Tx, counts: dict[str, int]) -> tuple[dict[str, int], dict[
     return {r["stream_id"]: r["first_seq"] for r in rows}, {r["stream_id"]: bytes(r["head"]) for r in rows}
 
 
-async def insert(tx: Tx, numbered: list[tuple[str, int, Envelope]], heads: dict[str, bytes]) -> list[tuple[str, bytes]]:
-    """Appends (stream, seq, envelope) rows through audit.append_events, each linked into its
+async def insert(tx: Tx, numbered: list[tuple[str, int, Arrived]], heads: dict[str, bytes]) -> list[tuple[str, bytes]]:
+    """Appends (stream, seq, event) rows, each stream's in seq order, through audit.append_events, each linked into its
     stream's chain from `heads` (moved on to each stream's new head); returns each one's stream
-    and line, each stream's in seq order. A line is encoded once: the table takes its columns
-    from it and the live fan-out sends it as it is, with its hash."""
-    rows = sorted(numbered, key=lambda row: row[:2])
-    texts, hashes = [chained(event_line(_written(q, e))) for _, q, e in rows], []
-    for (stream, _, _), text in zip(rows, texts):
+    and line, each stream's in seq order. A line is made once, from the halves made when the
+    event arrived: the table takes its columns from it and the live fan-out sends it as it is,
+    with its hash."""
+    texts, hashes = [line_numbered(e.halves, q) for _, q, e in numbered], []
+    for (stream, _, _), text in zip(numbered, texts):
         heads[stream] = linked(heads[stream], text)
         hashes.append(heads[stream])
-    await tx.execute(APPEND, [s for s, _, _ in rows], [text.decode() for text in texts], hashes)
-    return [(s, with_hash(text, h)) for (s, _, _), text, h in zip(rows, texts, hashes)]
+    await tx.execute(APPEND, [s for s, _, _ in numbered], [text.decode() for text in texts], hashes)
+    return [(s, with_hash(text, h)) for (s, _, _), text, h in zip(numbered, texts, hashes)]
 
 
-def _written(seq: int, e: Envelope) -> dict:
-    """The row as it will be stored (asyncpg and event_line both read a naive time as local)."""
-    return {"seq": seq, "event_id": e.event_id, "job_id": e.job_id, "user_id": e.user_id, "type": e.type,
-            "service": e.service, "occurred_at": e.occurred_at, "data": e.data,
-            "step": e.step}
-
-
-async def load_states(tx: Tx, numbered: list[tuple[str, int, Envelope]]) -> dict[uuid.UUID, JobState]:
+async def load_states(tx: Tx, numbered: list[tuple[str, int, Arrived]]) -> dict[uuid.UUID, JobState]:
     """The current state of every job these events belong to: one read per batch."""
     jobs = list({e.job_id for _, _, e in numbered if e.job_id})
     if not jobs:
@@ -91,12 +81,15 @@ async def load_states(tx: Tx, numbered: list[tuple[str, int, Envelope]]) -> dict
     return {r["job_id"]: state_of(r) for r in rows}
 
 
-def fold(states: dict[uuid.UUID, JobState], numbered: list[tuple[str, int, Envelope]]) -> dict[uuid.UUID, JobState]:
-    """The job states after these events, applied in seq order (account events have no job state)."""
-    states = dict(states)
-    for _, seq, envelope in sorted(numbered, key=lambda row: row[1]):
-        if envelope.job_id:
-            states[envelope.job_id] = apply(states.get(envelope.job_id), envelope, seq)
+def fold(states: dict[uuid.UUID, JobState], numbered: list[tuple[str, int, Arrived]]) -> dict[uuid.UUID, JobState]:
+    """The job states after these events (each stream's in seq order; account events have no
+    job state)."""
+    states, jobs = dict(states), {}
+    for _, seq, event in numbered:
+        if event.job_id:
+            jobs.setdefault(event.job_id, []).append((seq, event))
+    for job_id, events in jobs.items():
+        states[job_id] = applied(states.get(job_id), events)
     return states
 
 

@@ -11,42 +11,43 @@ import asyncio
 import contextlib
 import json
 import logging
-from typing import Awaitable, Callable
+from typing import Any, Awaitable, Callable
 
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig
 from nats.js.errors import NotFoundError
 
-from contracts.envelope import Envelope
 from contracts.subjects import Subjects
 from services.common.consumers import Consumer
 
 log = logging.getLogger(__name__)
-BatchHandler = Callable[[list[Envelope]], Awaitable[None]]
+BatchHandler = Callable[[list], Awaitable[None]]
+Decoder = Callable[[bytes], Any]  # a message's body as the handler takes it, or None if it is not an event
 _PULL_WAIT_S = 1.0  # how long one pull on a quiet stream waits for a message
 _TOP_UP_WAIT_S = 0.001  # a top-up that finds nothing ends this soon (about 2 ms: the server's timer)
 
 
 async def consume_batches(nc: Client, js: JetStreamContext, subjects: Subjects, consumer: Consumer,
-                          handler: BatchHandler) -> None:
+                          handler: BatchHandler, decode: Decoder) -> None:
     """Hands `handler` what has arrived, up to the consumer's batch size (on a quiet bus, each
-    event as it comes). The next batch is pulled while the handler runs and topped up with what
-    came meanwhile; each batch is acked only after the handler returns (its transaction
-    committed), else nacked for redelivery."""
+    event as it comes), each message read by `decode`. The next batch is pulled and decoded
+    while the handler runs (its transaction in Postgres) and topped up with what came
+    meanwhile; each batch is acked only after the handler returns (its transaction committed),
+    else nacked for redelivery."""
     await _ensure_pull_consumer(js, subjects, consumer)
     pull = _Pull(nc, subjects.stream, consumer.name)
     await pull.start()
     size = consumer.batch_size
-    ahead = asyncio.ensure_future(_pulled(pull, size))
+    ahead = asyncio.ensure_future(_pulled(pull, size, decode))
     try:
         while True:
-            messages, envelopes = await ahead
+            messages, events = await ahead
             if len(messages) < size:  # the pull ahead stops at its first message
-                more, valid = await _pulled(pull, size - len(messages), wait=_TOP_UP_WAIT_S)
-                messages, envelopes = messages + more, envelopes + valid
-            ahead = asyncio.ensure_future(_pulled(pull, size))
-            await _consume_one_batch(messages, envelopes, handler, consumer)
+                more, valid = await _pulled(pull, size - len(messages), decode, wait=_TOP_UP_WAIT_S)
+                messages, events = messages + more, events + valid
+            ahead = asyncio.ensure_future(_pulled(pull, size, decode))
+            await _consume_one_batch(messages, events, handler, consumer)
     finally:
         ahead.cancel()
         await pull.stop()
@@ -119,25 +120,24 @@ class _Pull:
             self._ended.set()
 
 
-async def _pulled(pull: _Pull, size: int, wait: float = _PULL_WAIT_S) -> tuple[list, list[Envelope]]:
+async def _pulled(pull: _Pull, size: int, decode: Decoder, wait: float = _PULL_WAIT_S) -> tuple[list, list]:
     messages = await pull.batch(size, wait)
-    envelopes = []
+    events = []
     for msg in messages:
-        try:
-            envelopes.append(Envelope.model_validate_json(msg.data))
-        except ValueError:
+        if (event := decode(msg.data)) is not None:
+            events.append(event)
+        else:
             log.error("ignoring a message that is not an envelope on %s: %.300r", msg.subject, msg.data)
-    return messages, envelopes
+    return messages, events
 
 
-async def _consume_one_batch(messages: list, envelopes: list[Envelope], handler: BatchHandler,
-                             consumer: Consumer) -> None:
+async def _consume_one_batch(messages: list, events: list, handler: BatchHandler, consumer: Consumer) -> None:
     if not messages:
         return
     try:
-        await handler(envelopes)
+        await handler(events)
     except Exception:
-        log.exception("a batch of %d events failed; it will be redelivered", len(envelopes))
+        log.exception("a batch of %d events failed; it will be redelivered", len(events))
         for msg in messages:
             await msg.nak(delay=consumer.redelivery.delay(msg.metadata.num_delivered))
         return

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import asyncpg
 
 from contracts.envelope import Envelope, Message
+from services.audit.arrivals import Arrived, arrived
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,11 @@ class Job:
 
     def envelope(self, message: Message, service: str) -> Envelope:
         return Envelope.wrap(message, service=service, job_id=self.job_id, user_id=self.user_id)
+
+
+def off_the_bus(envelopes: list[Envelope]) -> list[Arrived]:
+    """Envelopes as the audit service takes them off the bus (services/audit/arrivals.py)."""
+    return [arrived(e.model_dump_json().encode()) for e in envelopes]
 
 
 async def outbox(owner: asyncpg.Connection, service: str, job_id: uuid.UUID, *types: str) -> list[Envelope]:

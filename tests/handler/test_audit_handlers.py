@@ -11,21 +11,21 @@ import pytest
 from contracts.messages import ChunkProcessed, JobPlanned, JobRequested, WriteChunk
 from contracts.subjects import Subjects
 from services.audit.handlers import record_events
-from tests.handler.effects import Job
+from tests.handler.effects import Job, off_the_bus
 
 
 def journey(job: Job) -> list:
-    """The first events of a job, as the services that own them emit them."""
+    """The first events of a job, as the services that own them emit them, taken off the bus."""
     write = WriteChunk(chunk_index=0, section_index=0, section_title="The Saltwater Meander", brief="A river.",
                        target_words=300, title="Imaginary rivers", instructions="A field guide.")
-    return [
+    return off_the_bus([
         job.envelope(JobRequested(mode="generate", title="Imaginary rivers", instructions="A field guide.",
                                   target_words=600), "gateway"),
         job.envelope(JobPlanned(sections=1, chunks_total=2, planned_words=600, outline_source="llm"), "planner"),
         job.envelope(write, "planner"),
         job.envelope(ChunkProcessed(chunk_index=0, target_words=300, output_words=310, passed=True, attempts=1),
                      "generator"),
-    ]
+    ])
 
 
 async def stored(owner, job: Job) -> list:

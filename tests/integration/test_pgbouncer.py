@@ -28,6 +28,7 @@ from services.common.db import Database
 from services.common.migrations import available, migrate, pending
 from services.common.roles import LOCAL_PASSWORD, role_of, service_url
 from tests.conftest import fresh_database
+from tests.handler.effects import off_the_bus
 from tests.integration.conftest import start_stack
 
 ONE_BACKEND = "one_backend"  # a pgbouncer database whose every client shares one server connection
@@ -200,7 +201,7 @@ async def test_the_audit_store_appends_batches_through_it(bouncer, owner_url) ->
 
     async def persist(batch: list[Envelope]) -> int:
         async with db.transaction() as tx:
-            return len(await append(tx, batch))
+            return len(await append(tx, off_the_bus(batch)))
 
     try:
         assert sum(await asyncio.gather(*(persist(b) for b in batches))) == 40 + 4  # each batch's own db.query
