@@ -51,7 +51,15 @@ def line_halves(*, data: Any, event_id: str, job_id: str | None, service: str, t
     if step is not None:  # absent, not null, in events without one (event_line)
         after["step"] = step
     before = chained({"data": data, "event_id": event_id, "job_id": job_id})
-    return before[:-1] + b',"seq":', b"," + canonical(after)[1:]
+    return before[:-1] + b',"seq":', b"," + _of_strings(after)[1:]
+
+
+def _of_strings(fields: dict[str, str | None]) -> bytes:
+    """`canonical` of strings and nulls only: no number whose text could differ."""
+    try:
+        return orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # a lone surrogate, which orjson refuses to write
+        return canonical(fields)
 
 
 def numbered(halves: tuple[bytes, bytes], seq: int) -> bytes:

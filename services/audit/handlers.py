@@ -5,7 +5,8 @@ stream per batch, appended directly (not through the bus, which would recurse wi
 
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import NamedTuple
 from datetime import datetime, timezone
 
 import asyncpg
@@ -14,6 +15,7 @@ from contracts.messages import BOOKKEEPING_CONTEXT, DbQueried, SqlStatement
 from contracts.steps import BOOKKEEPING_STEP
 from services.audit import store
 from services.audit.arrivals import Arrived
+from services.audit.chains import Chains, Linked, taken
 from services.audit.erasure import drop_erased, erase
 from services.audit.fanout import LiveFanout
 from services.common.db import Database, Tx, as_sql_statements
@@ -28,54 +30,81 @@ log = logging.getLogger(__name__)
 class Ports:
     db: Database
     live: LiveFanout
+    chains: Chains = field(default_factory=Chains)
 
 
-async def record_events(events: list[Arrived], ports: Ports) -> None:
-    """A batch's events are taken for new (the table's key refuses any stored before); a batch
-    that holds one (a redelivery, or a relay's resend after the bus's duplicate window) is
-    written again, each event first looked up."""
+async def record_events(events: list[Arrived], ports: Ports, drafts: dict[str, Linked] | None = None) -> None:
+    """A batch's events are taken for new (the table's key refuses any stored before), linked from
+    `drafts` where those start where their streams stand; a batch that holds one stored before
+    (a redelivery, or a relay's resend after the bus's duplicate window) is written again, each
+    event first looked up."""
+    ports.chains.settled.clear()
     try:
-        lines = await _recorded(events, ports, looked_up=False)
-    except asyncpg.UniqueViolationError:
-        log.info("a batch of %d events holds some stored before; storing the rest", len(events))
-        lines = await _recorded(events, ports, looked_up=True)
+        try:
+            lines = await _recorded(events, ports, looked_up=False, drafts=drafts)
+        except asyncpg.UniqueViolationError:
+            log.info("a batch of %d events holds some stored before; storing the rest", len(events))
+            ports.chains.forget()
+            lines = await _recorded(events, ports, looked_up=True)
+    except BaseException:
+        ports.chains.forget()
+        raise
+    finally:
+        ports.chains.settled.set()
     EVENTS_PERSISTED.inc(len(lines))
     ports.live.hand_over(lines)
 
 
-async def _recorded(events: list[Arrived], ports: Ports, looked_up: bool) -> list[tuple[str, bytes]]:
+class Drafted(NamedTuple):
+    events: list[Arrived]
+    drafts: dict[str, Linked]
+
+
+async def drafted(events: list[Arrived], chains: Chains) -> Drafted:
+    """The batch with its streams' lines drafted, once the batch before has made its own (run
+    while that one is written)."""
+    await chains.settled.wait()
+    return Drafted(events, chains.draft(store.by_stream(store.once(events))))
+
+
+async def _recorded(events: list[Arrived], ports: Ports, looked_up: bool,
+                    drafts: dict[str, Linked] | None = None) -> list[tuple[str, bytes]]:
     async with ports.db.transaction() as tx:
         kept, delete_requests = await drop_erased(tx, events)
-        lines = await append(tx, kept, looked_up)
+        lines = await append(tx, kept, ports.chains, looked_up, drafts)
         if delete_requests:  # each request is in its job's log now: erase_job checks it there
             erased = {str(r.job_id) for r in delete_requests}
             lines = [(stream, line) for stream, line in lines if stream not in erased]
-            lines += await append(tx, await erase(tx, delete_requests), looked_up)
+            lines += await append(tx, await erase(tx, delete_requests), ports.chains, looked_up)
     return lines
 
 
-async def append(tx: Tx, events: list[Arrived], looked_up: bool = True) -> list[tuple[str, bytes]]:
+async def append(tx: Tx, events: list[Arrived], chains: Chains, looked_up: bool = True,
+                 drafts: dict[str, Linked] | None = None) -> list[tuple[str, bytes]]:
     """The new events, each stream's with gapless seqs and then the batch's own `db.query` (its seq
-    taken with theirs), and the job states after them, in a few statements per batch.
-    `looked_up`: the events stored before are looked up and skipped; else each is taken for new."""
+    taken with theirs), and the job states after them, in a few statements per batch, the events
+    in one. `looked_up`: the events stored before are looked up and skipped; else each is taken
+    for new."""
     fresh = await store.unseen(tx, events) if looked_up else store.once(events)
     if not fresh:
         return []
     streams = store.by_stream(fresh)
+    states = await store.load_states(tx, fresh)
     first, heads = await store.reserve(tx, {stream: len(group) + 1 for stream, group in streams.items()})
-    numbered = [(s, first[s] + i, e) for s, group in streams.items() for i, e in enumerate(group)]
-    lines = await store.insert(tx, numbered, heads)
-    states = store.fold(await store.load_states(tx, numbered), numbered)
-    statements = as_sql_statements(tx.statements) + _carrying(len(states))
+    # The bookkeeping lists the statements so far and those that store it with the batch.
+    statements = as_sql_statements(tx.statements) + _carrying(len({e.job_id for e in fresh if e.job_id}))
     writes = DbQueried(statements=statements, context=BOOKKEEPING_CONTEXT).model_dump(mode="json")
-    own = [(s, first[s] + len(group), _own_writes(group[0], writes)) for s, group in streams.items()]
-    lines += await store.insert(tx, own, heads)
-    await store.save_states(tx, list(store.fold(states, own).values()))
+    linked = [taken((drafts or {}).get(stream), first[stream], heads[stream], group).then(_own_writes(group[0], writes))
+              for stream, group in streams.items()]
+    chains.made(linked)
+    chains.settled.set()  # the next batch may be drafted from here while this one is written
+    lines = await store.insert(tx, linked)
+    await store.save_states(tx, list(store.fold(states, [row for chain in linked for row in chain.rows()]).values()))
     return lines
 
 
 def _carrying(job_states: int) -> list[SqlStatement]:
-    """The statements that store the bookkeeping events themselves (and the job states after
+    """The statements that store the batch with its bookkeeping events (and the job states after
     them): listed in those events, their durations unknown, as the outbox write that carries a
     service's `db.query` is listed in it."""
     written = [SqlStatement(sql=store.APPEND, tables=tables_touched(store.APPEND), rows=1, duration_ms=None)]

@@ -7,10 +7,9 @@ recurse without end."""
 import uuid
 from dataclasses import fields
 
-from contracts.auditlog import linked, with_hash
-from contracts.auditlog import numbered as line_numbered
 from contracts.envelope import Envelope
 from services.audit.arrivals import Arrived
+from services.audit.chains import Linked
 from services.audit.projection import JobState, apply, applied
 from services.common.db import Tx
 
@@ -58,23 +57,19 @@ async def reserve(tx: Tx, counts: dict[str, int]) -> tuple[dict[str, int], dict[
     return {r["stream_id"]: r["first_seq"] for r in rows}, {r["stream_id"]: bytes(r["head"]) for r in rows}
 
 
-async def insert(tx: Tx, numbered: list[tuple[str, int, Arrived]], heads: dict[str, bytes]) -> list[tuple[str, bytes]]:
-    """Appends (stream, seq, event) rows, each stream's in seq order, through audit.append_events, each linked into its
-    stream's chain from `heads` (moved on to each stream's new head); returns each one's stream
-    and line, each stream's in seq order. A line is made once, from the halves made when the
-    event arrived: the table takes its columns from it and the live fan-out sends it as it is,
-    with its hash."""
-    texts, hashes = [line_numbered(e.halves, q) for _, q, e in numbered], []
-    for (stream, _, _), text in zip(numbered, texts):
-        heads[stream] = linked(heads[stream], text)
-        hashes.append(heads[stream])
-    await tx.execute(APPEND, [s for s, _, _ in numbered], [text.decode() for text in texts], hashes)
-    return [(s, with_hash(text, h)) for (s, _, _), text, h in zip(numbered, texts, hashes)]
+async def insert(tx: Tx, chains: list[Linked]) -> list[tuple[str, bytes]]:
+    """Appends each stream's linked lines through audit.append_events, in one statement; returns
+    each one's stream and line as the live fan-out sends it, each stream's in seq order. A line
+    is encoded once: the table takes its columns from it, the fan-out sends it with its hash."""
+    streams = [chain.stream for chain in chains for _ in chain.texts]
+    texts = [text.decode() for chain in chains for text in chain.texts]
+    await tx.execute(APPEND, streams, texts, [h for chain in chains for h in chain.hashes])
+    return [line for chain in chains for line in chain.lines()]
 
 
-async def load_states(tx: Tx, numbered: list[tuple[str, int, Arrived]]) -> dict[uuid.UUID, JobState]:
+async def load_states(tx: Tx, events: list[Arrived]) -> dict[uuid.UUID, JobState]:
     """The current state of every job these events belong to: one read per batch."""
-    jobs = list({e.job_id for _, _, e in numbered if e.job_id})
+    jobs = list({e.job_id for e in events if e.job_id})
     if not jobs:
         return {}
     rows = await tx.fetch("SELECT * FROM audit.job_state WHERE job_id = ANY($1::uuid[])", jobs)

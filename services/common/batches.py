@@ -22,32 +22,40 @@ from contracts.subjects import Subjects
 from services.common.consumers import Consumer
 
 log = logging.getLogger(__name__)
-BatchHandler = Callable[[list], Awaitable[None]]
-Decoder = Callable[[bytes], Any]  # a message's body as the handler takes it, or None if it is not an event
+Decoder = Callable[[bytes], Any]  # a message's body as an event, or None if it is not one
+Preparer = Callable[[list], Awaitable[Any]]  # a batch's events made ready, while the batch before is handled
+BatchHandler = Callable[[Any], Awaitable[None]]  # takes what the preparer made
 _PULL_WAIT_S = 1.0  # how long one pull on a quiet stream waits for a message
 _TOP_UP_WAIT_S = 0.001  # a top-up that finds nothing ends this soon (about 2 ms: the server's timer)
 
 
 async def consume_batches(nc: Client, js: JetStreamContext, subjects: Subjects, consumer: Consumer,
-                          handler: BatchHandler, decode: Decoder) -> None:
+                          handler: BatchHandler, decode: Decoder, prepare: Preparer) -> None:
     """Hands `handler` what has arrived, up to the consumer's batch size (on a quiet bus, each
-    event as it comes), each message read by `decode`. The next batch is pulled and decoded
-    while the handler runs (its transaction in Postgres) and topped up with what came
-    meanwhile; each batch is acked only after the handler returns (its transaction committed),
-    else nacked for redelivery."""
+    event as it comes), each message read by `decode` and the batch by `prepare`. The next batch
+    is pulled, decoded and prepared while the handler runs (its transaction in Postgres); one
+    that is not full is topped up with what came meanwhile. Each batch is acked only after the
+    handler returns (its transaction committed), else nacked for redelivery."""
     await _ensure_pull_consumer(js, subjects, consumer)
     pull = _Pull(nc, subjects.stream, consumer.name)
     await pull.start()
     size = consumer.batch_size
-    ahead = asyncio.ensure_future(_pulled(pull, size, decode))
+    ahead = asyncio.ensure_future(_pulled(pull, size, decode, prepare))
+    acking: set[asyncio.Task] = set()
     try:
         while True:
-            messages, events = await ahead
+            messages, events, prepared = await ahead
             if len(messages) < size:  # the pull ahead stops at its first message
-                more, valid = await _pulled(pull, size - len(messages), decode, wait=_TOP_UP_WAIT_S)
-                messages, events = messages + more, events + valid
-            ahead = asyncio.ensure_future(_pulled(pull, size, decode))
-            await _consume_one_batch(messages, events, handler, consumer)
+                more, valid, _ = await _pulled(pull, size - len(messages), decode, None, wait=_TOP_UP_WAIT_S)
+                if more:
+                    messages, events = messages + more, events + valid
+                    prepared = await prepare(events)
+            ahead = asyncio.ensure_future(_pulled(pull, size, decode, prepare))
+            if await _consume_one_batch(messages, len(events), prepared, handler, consumer):
+                # The acks are sent while the next batch is handled, as its statements wait on Postgres.
+                acks = asyncio.ensure_future(_acked(messages))
+                acking.add(acks)
+                acks.add_done_callback(acking.discard)
     finally:
         ahead.cancel()
         await pull.stop()
@@ -120,7 +128,8 @@ class _Pull:
             self._ended.set()
 
 
-async def _pulled(pull: _Pull, size: int, decode: Decoder, wait: float = _PULL_WAIT_S) -> tuple[list, list]:
+async def _pulled(pull: _Pull, size: int, decode: Decoder, prepare: Preparer | None,
+                  wait: float = _PULL_WAIT_S) -> tuple[list, list, Any]:
     messages = await pull.batch(size, wait)
     events = []
     for msg in messages:
@@ -128,18 +137,24 @@ async def _pulled(pull: _Pull, size: int, decode: Decoder, wait: float = _PULL_W
             events.append(event)
         else:
             log.error("ignoring a message that is not an envelope on %s: %.300r", msg.subject, msg.data)
-    return messages, events
+    return messages, events, await prepare(events) if prepare and messages else None
 
 
-async def _consume_one_batch(messages: list, events: list, handler: BatchHandler, consumer: Consumer) -> None:
+async def _consume_one_batch(messages: list, events: int, prepared: Any, handler: BatchHandler,
+                             consumer: Consumer) -> bool:
+    """Whether the batch was handled (and is to be acked)."""
     if not messages:
-        return
+        return False
     try:
-        await handler(events)
+        await handler(prepared)
     except Exception:
-        log.exception("a batch of %d events failed; it will be redelivered", len(events))
+        log.exception("a batch of %d events failed; it will be redelivered", events)
         for msg in messages:
             await msg.nak(delay=consumer.redelivery.delay(msg.metadata.num_delivered))
-        return
+        return False
+    return True
+
+
+async def _acked(messages: list) -> None:
     for msg in messages:
         await msg.ack()

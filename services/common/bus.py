@@ -28,7 +28,7 @@ from pydantic import ValidationError
 from contracts.envelope import Envelope
 from contracts.steps import bind_step, step_of
 from contracts.subjects import Subjects
-from services.common.batches import BatchHandler, Decoder, consume_batches
+from services.common.batches import BatchHandler, Decoder, Preparer, consume_batches
 from services.common.consumers import Consumer
 from services.common.logs import bind_job
 from services.common.retry import OUTAGE
@@ -140,12 +140,13 @@ class Bus:
             ack_policy=AckPolicy.NACK_ON_ERROR,
         )(_acknowledged(handler, consumer, self))
 
-    async def consume_batches(self, consumer: Consumer, handler: BatchHandler, decode: Decoder) -> None:
+    async def consume_batches(self, consumer: Consumer, handler: BatchHandler, decode: Decoder,
+                              prepare: Preparer) -> None:
         """Every subject, in stream order, in batches (the audit service's consumer), each message
-        read by `decode`: see services/common/batches.py for why this one pull is ours, not
-        FastStream's."""
+        read by `decode`, each batch made ready by `prepare` while the one before is handled: see
+        services/common/batches.py for why this one pull is ours, not FastStream's."""
         await self.connect()
-        await consume_batches(self.connection, self._js, self.subjects, consumer, handler, decode)
+        await consume_batches(self.connection, self._js, self.subjects, consumer, handler, decode, prepare)
 
 
 async def _ensure_stream(js: JetStreamContext, subjects: Subjects, replicas: int) -> None:

@@ -23,6 +23,7 @@ from contracts.messages import ErrorRaised
 from contracts.wordcount import count_words
 from longform_cli.embedded import free_port
 from longform_cli.stack import SERVICES, prepare_database
+from services.audit.chains import Chains
 from services.audit.handlers import append
 from services.common.db import Database
 from services.common.migrations import available, migrate, pending
@@ -201,7 +202,7 @@ async def test_the_audit_store_appends_batches_through_it(bouncer, owner_url) ->
 
     async def persist(batch: list[Envelope]) -> int:
         async with db.transaction() as tx:
-            return len(await append(tx, off_the_bus(batch)))
+            return len(await append(tx, off_the_bus(batch), Chains()))
 
     try:
         assert sum(await asyncio.gather(*(persist(b) for b in batches))) == 40 + 4  # each batch's own db.query

@@ -83,6 +83,7 @@ _OTHERWISE_WRITTEN = [
     b' "occurred_at": "2026-12-05T05:19:03.317260Z"}',  # the rest defaulted
     b'[1, 2, 3]', b'not json', b'',
     _written(data={"s": "\\ud800 alone"}).replace(b"\\\\ud800", b"\\ud800"),  # a lone surrogate
+    _written(type="a\ud800b", step="\udfff"),  # lone surrogates where the line has strings only
     _written(type="b").replace(b'"type": "b"', b'"type": "a", "type": "b"'),  # a key twice
 ]
 
