@@ -3,6 +3,7 @@ each job's with gapless seqs and the batch's own `db.query` after them, the job'
 from them, each persisted line is fanned out live; a batch seen before (a redelivery) or an event
 twice in one batch is stored once."""
 
+import asyncio
 import json
 
 import nats
@@ -10,7 +11,9 @@ import pytest
 
 from contracts.messages import ChunkProcessed, JobPlanned, JobRequested, WriteChunk
 from contracts.subjects import Subjects
-from services.audit.handlers import record_events
+from contracts.auditlog import ChainCheck, event_line
+from services.audit.chains import Chains
+from services.audit.handlers import drafted, record_events
 from tests.handler.effects import Job, off_the_bus
 
 
@@ -111,3 +114,36 @@ async def test_a_batch_of_several_jobs_keeps_each_jobs_stream_gapless(audit, own
     await record_events(journey(first)[3:], audit)  # a later chunk report of the first job
     assert [r["seq"] for r in await stored(owner, first)] == list(range(1, len(a) + 4))
     assert [r["seq"] for r in await stored(owner, second)] == list(range(1, len(b) + 2))
+
+
+async def _chain_holds(owner, job: Job) -> bool:
+    rows = await owner.fetch("SELECT * FROM audit.events WHERE stream_id = $1 ORDER BY seq", str(job.job_id))
+    head = await owner.fetchrow("SELECT head, last_seq FROM audit.stream_heads WHERE stream_id = $1", str(job.job_id))
+    check = ChainCheck()
+    check.feed([event_line(r) for r in rows])
+    return check.verdict(head["head"], head["last_seq"]).intact
+
+
+async def test_a_batch_drafted_while_the_one_before_is_written_is_linked_to_it(audit, owner):
+    job = Job()
+    first, second = journey(job), journey(job)[2:]
+    writing = asyncio.ensure_future(record_events(first, audit))
+    await asyncio.sleep(0)  # one turn of the loop: the batch starts, as batches.py starts it before the pull ahead
+    assert not audit.chains.settled.is_set()
+    ahead = await drafted(second, audit.chains)  # waits until the first batch has made its lines
+    await writing
+    assert ahead.drafts[str(job.job_id)].first == len(first) + 2  # after the first batch and its bookkeeping
+    await record_events(ahead.events, audit, ahead.drafts)
+    assert [r["seq"] for r in await stored(owner, job)] == list(range(1, len(first) + len(second) + 3))
+    assert await _chain_holds(owner, job)
+
+
+async def test_a_batch_drafted_from_where_its_stream_no_longer_stands_is_linked_anew(audit, owner):
+    """As after a failed batch, an erasure or another writer's turn: the draft starts elsewhere."""
+    job = Job()
+    await record_events(journey(job), audit)
+    later = journey(job)[2:]
+    stale = await drafted(later, Chains())  # drafted as if the stream were new
+    await record_events(stale.events, audit, stale.drafts)
+    assert [r["seq"] for r in await stored(owner, job)] == list(range(1, len(later) + 7))
+    assert await _chain_holds(owner, job)
