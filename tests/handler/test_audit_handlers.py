@@ -12,7 +12,7 @@ import pytest
 from contracts.messages import ChunkProcessed, JobPlanned, JobRequested, WriteChunk
 from contracts.subjects import Subjects
 from contracts.auditlog import ChainCheck, event_line
-from services.audit.chains import Chains
+from services.audit.chains import Chains, link
 from services.audit.handlers import drafted, record_events
 from tests.handler.effects import Job, off_the_bus
 
@@ -138,12 +138,17 @@ async def test_a_batch_drafted_while_the_one_before_is_written_is_linked_to_it(a
     assert await _chain_holds(owner, job)
 
 
-async def test_a_batch_drafted_from_where_its_stream_no_longer_stands_is_linked_anew(audit, owner):
-    """As after a failed batch, an erasure or another writer's turn: the draft starts elsewhere."""
+async def test_a_batch_drafted_after_one_that_failed_is_linked_where_its_stream_stands(audit, owner):
+    """The batch before made its lines, so the next was drafted to follow them, but it failed (or
+    another writer took over): the stream stands before them, and the next batch's lines are
+    made again from there."""
     job = Job()
     await record_events(journey(job), audit)
+    failed = Chains()
+    failed.made([link(str(job.job_id), 6, b"\x07" * 32, journey(job))])  # a batch never stored
     later = journey(job)[2:]
-    stale = await drafted(later, Chains())  # drafted as if the stream were new
+    stale = await drafted(later, failed)
+    assert stale.drafts[str(job.job_id)].first == 10
     await record_events(stale.events, audit, stale.drafts)
     assert [r["seq"] for r in await stored(owner, job)] == list(range(1, len(later) + 7))
     assert await _chain_holds(owner, job)
