@@ -28,5 +28,6 @@ class Subjects:
         return f"{self.prefix}-anchors.{job_id}"
 
     def live(self, stream_id: str) -> str:
-        """Core-NATS subject for persisted events of one job (outside the JetStream stream)."""
+        """Core-NATS subject for persisted events of one job (outside the JetStream stream): each
+        message holds one or more of its lines, in seq order, one a row."""
         return f"{self.prefix}-live.{stream_id}"

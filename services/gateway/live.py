@@ -1,4 +1,5 @@
-"""Live fan-out: the audit service publishes each persisted event on core NATS; a websocket
+"""Live fan-out: the audit service publishes each persisted event on core NATS (a stream's
+lines of a batch in one message, one a row); a websocket
 replays from the table, then follows live, and re-reads the table whenever it sees a gap, so
 the client gets every seq once, in order. Each socket has its own bounded queue, filled by the
 NATS callback without waiting: a client further behind than the queue holds is dropped (the
@@ -38,7 +39,8 @@ class LiveFeed:
 
         async def on_message(msg) -> None:
             try:
-                queue.put_nowait(msg.data)
+                for line in msg.data.split(b"\n"):  # a batch's lines of the stream (services/audit/fanout.py)
+                    queue.put_nowait(line)
             except asyncio.QueueFull:
                 too_slow()
 
@@ -70,8 +72,12 @@ async def _live(queue: asyncio.Queue, last: int) -> AsyncIterator[dict]:
     """Yields live events while they follow on without a gap; returns to let the caller re-read the table."""
     while True:
         try:
-            event = json.loads(await asyncio.wait_for(queue.get(), _POLL_SECONDS))
-        except asyncio.TimeoutError:
+            # Not asyncio.wait_for: on Python 3.11 it loses a cancel that comes as the line does,
+            # and the socket's handler would wait for this sender for ever (seen once a batch's
+            # lines came in one message: test_live_audit.py's stalled client never dropped).
+            async with asyncio.timeout(_POLL_SECONDS):
+                event = json.loads(await queue.get())
+        except TimeoutError:
             return
         if event["seq"] <= last:
             continue

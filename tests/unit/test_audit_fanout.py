@@ -44,8 +44,17 @@ async def test_a_full_queue_drops_a_batch_without_waiting_and_keeps_the_ones_bef
     assert bus.lines == [("job", b'{"seq":1}'), ("job", b'{"seq":4}')]
 
 
+async def test_a_streams_lines_of_a_batch_go_in_one_message_each_stream_apart_and_none_too_long() -> None:
+    bus = _Published()
+    long = b'{"seq":4,"data":"' + b"x" * (300 * 1024) + b'"}'
+    await LiveFanout(bus, batches=1).publish([("a", b'{"seq":1}'), ("a", b'{"seq":2}'), ("b", b'{"seq":1}'),
+                                              ("a", b'{"seq":3}'), ("a", long), ("a", b'{"seq":5}')])
+    assert bus.lines == [("a", b'{"seq":1}\n{"seq":2}'), ("b", b'{"seq":1}'), ("a", b'{"seq":3}'), ("a", long),
+                         ("a", b'{"seq":5}')]
+
+
 async def test_a_completed_jobs_head_is_anchored_after_its_line() -> None:
     bus = _Published()
-    line = b'{"seq":9,"type":"job.completed","hash":"ab"}'
-    await LiveFanout(bus, batches=1).publish([("job", line)])
-    assert bus.lines == [("job", line), ("anchor:job", b'{"job_id": "job", "seq": 9, "hash": "ab"}')]
+    before, line = b'{"seq":8,"type":"db.query","hash":"cd"}', b'{"seq":9,"type":"job.completed","hash":"ab"}'
+    await LiveFanout(bus, batches=1).publish([("job", before), ("job", line)])
+    assert bus.lines == [("job", before + b"\n" + line), ("anchor:job", b'{"job_id": "job", "seq": 9, "hash": "ab"}')]
