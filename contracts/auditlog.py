@@ -50,8 +50,8 @@ def line_halves(*, data: Any, event_id: str, job_id: str | None, service: str, t
     after = {"service": service, "ts": ts, "type": type, "user_id": user_id}
     if step is not None:  # absent, not null, in events without one (event_line)
         after["step"] = step
-    before = chained({"data": data, "event_id": event_id, "job_id": job_id})
-    return before[:-1] + b',"seq":', b"," + _of_strings(after)[1:]
+    ids = _of_strings({"event_id": event_id, "job_id": job_id})  # apart from the data: scanned for no number
+    return chained({"data": data})[:-1] + b"," + ids[1:-1] + b',"seq":', b"," + _of_strings(after)[1:]
 
 
 def _of_strings(fields: dict[str, str | None]) -> bytes:

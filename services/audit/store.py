@@ -37,7 +37,7 @@ def by_stream(events: list[Arrived]) -> dict[str, list[Arrived]]:
 
 async def unseen(tx: Tx, events: list[Arrived]) -> list[Arrived]:
     """The events not stored before, each once, in the order given (a redelivery is skipped)."""
-    known = {r["event_id"] for r in await tx.fetch(SEEN, [e.stream for e in events], [e.event_id for e in events])}
+    known = {str(r["event_id"]) for r in await tx.fetch(SEEN, [e.stream for e in events], [e.event_id for e in events])}
     return once([e for e in events if e.event_id not in known])
 
 

@@ -55,7 +55,7 @@ async def test_a_batch_is_stored_in_order_with_its_own_statements_after_it_and_t
 
     rows = await stored(owner, job)
     assert [r["seq"] for r in rows] == list(range(1, len(batch) + 2))
-    assert [r["event_id"] for r in rows[:-1]] == [e.event_id for e in batch]
+    assert [str(r["event_id"]) for r in rows[:-1]] == [e.event_id for e in batch]
     assert (rows[-1]["type"], rows[-1]["service"]) == ("db.query", "audit")  # the batch's bookkeeping, in its log
     state = await owner.fetchrow("SELECT * FROM audit.job_state WHERE job_id = $1", job.job_id)
     assert {k: state[k] for k in ("status", "title", "target_words", "chunks_total", "chunks_done", "words",
@@ -95,7 +95,7 @@ async def test_a_batch_holding_events_stored_before_and_new_ones_stores_each_onc
     await record_events(batch, audit)
     rows = await stored(owner, job)
     assert [r["seq"] for r in rows] == list(range(1, len(rows) + 1))
-    assert [r["event_id"] for r in rows if r["service"] != "audit"] == [e.event_id for e in batch]
+    assert [str(r["event_id"]) for r in rows if r["service"] != "audit"] == [e.event_id for e in batch]
     assert [r["service"] for r in rows].count("audit") == 2  # each batch's bookkeeping, once
     assert await owner.fetchval("SELECT words FROM audit.job_state WHERE job_id = $1", job.job_id) == 310
 
@@ -105,7 +105,7 @@ async def test_an_event_twice_in_one_batch_is_stored_once_and_counted_once(audit
     batch = journey(job)
     await record_events(batch + batch[-1:], audit)
     rows = await stored(owner, job)
-    assert [r["event_id"] for r in rows[:-1]] == [e.event_id for e in batch]
+    assert [str(r["event_id"]) for r in rows[:-1]] == [e.event_id for e in batch]
     assert await owner.fetchval("SELECT words FROM audit.job_state WHERE job_id = $1", job.job_id) == 310
 
 

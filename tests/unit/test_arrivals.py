@@ -44,7 +44,7 @@ def _same_event(raw: bytes, seq: int) -> None:
     event = arrived(raw)
     assert event is not None
     assert (event.event_id, event.job_id, event.user_id, event.type, event.service, event.data, event.step) == (
-        envelope.event_id, envelope.job_id, envelope.user_id, envelope.type, envelope.service, envelope.data,
+        str(envelope.event_id), envelope.job_id, envelope.user_id, envelope.type, envelope.service, envelope.data,
         envelope.step)
     assert event.occurred_at == envelope.occurred_at
     assert numbered(event.halves, seq) == _line_by_the_model(envelope, seq)
