@@ -6,8 +6,8 @@ stream per batch, appended directly (not through the bus, which would recurse wi
 import logging
 import uuid
 from dataclasses import dataclass, field
-from typing import NamedTuple
 from datetime import datetime, timezone
+from typing import NamedTuple
 
 import asyncpg
 
