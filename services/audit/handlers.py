@@ -3,6 +3,7 @@ hand its lines to the live fan-out (services/audit/fanout.py), which sends them 
 writer waiting. The audit service's own writes are recorded too, as one `db.query` event per
 stream per batch, appended directly (not through the bus, which would recurse without end)."""
 
+import asyncio
 import logging
 import uuid
 from dataclasses import dataclass, field
@@ -98,8 +99,14 @@ async def append(tx: Tx, events: list[Arrived], chains: Chains, looked_up: bool 
               for stream, group in streams.items()]
     chains.made(linked)
     chains.settled.set()  # the next batch may be drafted from here while this one is written
-    lines = await store.insert(tx, linked)
-    await store.save_states(tx, list(store.fold(states, [row for chain in linked for row in chain.rows()]).values()))
+
+    async def meanwhile() -> tuple[list[tuple[str, bytes]], dict]:
+        """What needs no answer from Postgres, done while it appends (gather starts the insert first)."""
+        return ([line for chain in linked for line in chain.lines()],
+                store.fold(states, [row for chain in linked for row in chain.rows()]))
+
+    _, (lines, states) = await asyncio.gather(store.insert(tx, linked), meanwhile())
+    await store.save_states(tx, list(states.values()))
     return lines
 
 

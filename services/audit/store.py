@@ -57,14 +57,12 @@ async def reserve(tx: Tx, counts: dict[str, int]) -> tuple[dict[str, int], dict[
     return {r["stream_id"]: r["first_seq"] for r in rows}, {r["stream_id"]: bytes(r["head"]) for r in rows}
 
 
-async def insert(tx: Tx, chains: list[Linked]) -> list[tuple[str, bytes]]:
-    """Appends each stream's linked lines through audit.append_events, in one statement; returns
-    each one's stream and line as the live fan-out sends it, each stream's in seq order. A line
+async def insert(tx: Tx, chains: list[Linked]) -> None:
+    """Appends each stream's linked lines through audit.append_events, in one statement. A line
     is encoded once: the table takes its columns from it, the fan-out sends it with its hash."""
     streams = [chain.stream for chain in chains for _ in chain.texts]
     texts = [text.decode() for chain in chains for text in chain.texts]
     await tx.execute(APPEND, streams, texts, [h for chain in chains for h in chain.hashes])
-    return [line for chain in chains for line in chain.lines()]
 
 
 async def load_states(tx: Tx, events: list[Arrived]) -> dict[uuid.UUID, JobState]:
