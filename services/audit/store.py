@@ -14,7 +14,7 @@ from services.audit.projection import JobState, apply, applied
 from services.common.db import Tx
 
 _STATE_COLUMNS = [f.name for f in fields(JobState)]
-APPEND = "SELECT audit.append_events($1::text[], $2::text[], $3::bytea[])"
+APPEND = "SELECT audit.append_lines($1::bytea, $2::bytea)"
 SAVE_STATES = (f"INSERT INTO audit.job_state ({', '.join(_STATE_COLUMNS)}) VALUES"
                f" ({', '.join(f'${i}' for i in range(1, len(_STATE_COLUMNS) + 1))}) ON CONFLICT (job_id) DO UPDATE SET "
                f"{', '.join(f'{c} = excluded.{c}' for c in _STATE_COLUMNS if c != 'job_id')}, updated_at = now()")
@@ -58,11 +58,11 @@ async def reserve(tx: Tx, counts: dict[str, int]) -> tuple[dict[str, int], dict[
 
 
 async def insert(tx: Tx, chains: list[Linked]) -> None:
-    """Appends each stream's linked lines through audit.append_events, in one statement. A line
-    is encoded once: the table takes its columns from it, the fan-out sends it with its hash."""
-    streams = [chain.stream for chain in chains for _ in chain.texts]
-    texts = [text.decode() for chain in chains for text in chain.texts]
-    await tx.execute(APPEND, streams, texts, [h for chain in chains for h in chain.hashes])
+    """Appends each stream's linked lines through audit.append_lines, in one statement: the lines
+    as one bytea, a line a row, and their hashes as another, 32 bytes each (migration 0041). A
+    line is encoded once: the table takes its columns from it, the fan-out sends it with its hash."""
+    await tx.execute(APPEND, b"\n".join(text for chain in chains for text in chain.texts),
+                     b"".join(digest for chain in chains for digest in chain.hashes))
 
 
 async def load_states(tx: Tx, events: list[Arrived]) -> dict[uuid.UUID, JobState]:

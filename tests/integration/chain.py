@@ -1,5 +1,5 @@
 """Appending events the only way the database allows (audit.reserve_seqs, then
-audit.append_events with each event's hash linked into its stream's chain), for tests that need
+audit.append_lines with each event's hash linked into its stream's chain), for tests that need
 events in a log without running the audit service."""
 
 import uuid
@@ -26,8 +26,8 @@ async def append(conn: asyncpg.Connection, job_id: uuid.UUID, user_id: uuid.UUID
             text = chained(line)
             head = linked(head, text)
             lines.append(line | {"hash": head.hex(), "text": text})
-        await conn.execute("SELECT audit.append_events($1::text[], $2::text[], $3::bytea[])", [stream] * len(lines),
-                           [line.pop("text").decode() for line in lines], [bytes.fromhex(l["hash"]) for l in lines])
+        await conn.execute("SELECT audit.append_lines($1::bytea, $2::bytea)", b"\n".join(l.pop("text") for l in lines),
+                           b"".join(bytes.fromhex(l["hash"]) for l in lines))
     return lines
 
 

@@ -95,28 +95,62 @@ def test_verify_names_the_first_seq_an_owner_with_triggers_off_changed(stack, da
                                              for e in log))
 
 
-@pytest.mark.parametrize("line_change, message", [
-    ({"seq": 100000}, "its seq was not reserved"),
-    ({"data": {"forged": True}}, "its hash does not link"),
-    ({"job_id": None}, "its stream is not the one its job or user names"),
-], ids=["seq-100000", "content-not-hashed", "other-stream"])
-def test_an_append_that_would_break_the_chain_is_refused(stack, database_url, line_change, message) -> None:
-    job = uuid.uuid4()
+@pytest.mark.parametrize("line_change, hashes, message", [
+    ({"seq": 100000}, 1, "its seq was not reserved"),
+    ({"data": {"forged": True}}, 1, "its hash does not link"),
+    # An event is stored in the stream its job or account names, where no seq was reserved for it.
+    ({"job_id": None}, 1, "event 2 of stream user:.*its seq was not reserved"),
+    ({}, 2, "1 lines and 64 bytes of hashes"),
+    ({"data": {"a": "one"}}, 0, "1 lines and 0 bytes of hashes"),
+], ids=["seq-100000", "content-not-hashed", "other-stream", "a-hash-too-many", "no-hash"])
+def test_an_append_that_would_break_the_chain_is_refused(stack, database_url, line_change, hashes, message) -> None:
+    job, user = uuid.uuid4(), uuid.uuid4()
 
     async def forge():
         conn = await asyncpg.connect(service_url(database_url, "audit"))
         try:
-            (line,) = await append(conn, job, uuid.uuid4(), ["job.requested"])
+            (line,) = await append(conn, job, user, ["job.requested"])
             async with conn.transaction():
                 (row,) = await conn.fetch("SELECT * FROM audit.reserve_seqs($1::text[], '{1}')", [str(job)])
                 forged = {**line, "seq": row["first_seq"], "event_id": str(uuid.uuid4())} | line_change
-                await conn.execute("SELECT audit.append_events($1::text[], $2::text[], $3::bytea[])", [str(job)],
-                                   [canonical(forged).decode()], [bytes.fromhex(line["hash"])])
+                await conn.execute("SELECT audit.append_lines($1::bytea, $2::bytea)", canonical(forged),
+                                   bytes.fromhex(line["hash"]) * hashes)
         finally:
             await conn.close()
 
     with pytest.raises(asyncpg.RaiseError, match=message):
         asyncio.run(forge())
+    assert _stored(database_url, job) == 1  # only the event appended before
+
+
+def test_a_line_with_a_newline_in_it_is_two_lines_and_refused(stack, database_url) -> None:
+    """A canonical line never holds a newline (JSON escapes it): one in a forged line cuts it in two."""
+    job = uuid.uuid4()
+
+    async def forge():
+        conn = await asyncpg.connect(service_url(database_url, "audit"))
+        try:
+            async with conn.transaction():
+                (row,) = await conn.fetch("SELECT * FROM audit.reserve_seqs($1::text[], '{1}')", [str(job)])
+                text = canonical({"seq": row["first_seq"], "event_id": str(uuid.uuid4()), "type": "a\nb",
+                                  "ts": "2026-12-05T00:00:00+00:00", "service": "test", "job_id": str(job),
+                                  "user_id": None, "data": {}}).replace(b"\\n", b"\n")
+                await conn.execute("SELECT audit.append_lines($1::bytea, $2::bytea)", text, bytes(32))
+        finally:
+            await conn.close()
+
+    with pytest.raises(asyncpg.RaiseError, match="2 lines and 32 bytes of hashes"):
+        asyncio.run(forge())
+    assert _stored(database_url, job) == 0
+
+
+def _stored(database_url: str, job: uuid.UUID) -> int:
+    counted = []
+
+    async def count(conn):
+        counted.append(await conn.fetchval("SELECT count(*) FROM audit.events WHERE stream_id = $1", str(job)))
+    connected(database_url, count)
+    return counted[0]
 
 
 def test_a_deleted_jobs_tombstone_carries_the_head_verified_before(stack) -> None:
