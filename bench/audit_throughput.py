@@ -25,6 +25,7 @@ import nats
 import psutil
 
 from bench.audit_events import bench_events
+from bench.harness import machine_loop_seconds
 from contracts.auditlog import ChainCheck, event_line, stream_id
 from contracts.envelope import Envelope
 from contracts.subjects import Subjects
@@ -219,9 +220,11 @@ def run(total: int, jobs: int, users: int, timeout: float, batch_size: int = 0, 
             started = time.perf_counter()
             asyncio.run(publish_all(config.nats_url, Subjects(config.bus_prefix), events))
             published = time.perf_counter() - started
+            loop_before = machine_loop_seconds()
             with audit_service(config, profile, replicas) as audits:
                 processes = {"audit": lambda: [psutil.Process(a.pid) for a in audits], **processes}
                 result = asyncio.run(watch(config.database_url, processes, total, timeout))
+            result["machine_loop_seconds"] = [loop_before, machine_loop_seconds()]  # before, after
             sample = random.sample(events, min(1000, total))
             result["sample_stored_otherwise"] = asyncio.run(differing(config.database_url, sample))
             result["streams_out_of_bus_order"] = asyncio.run(out_of_order(config.database_url, events))

@@ -3,6 +3,7 @@ fake LLM server as child processes, torn down afterwards."""
 
 import tempfile
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Self
@@ -111,3 +112,13 @@ class PeakMemory(BackgroundLoop):
                 except (psutil.Error, LookupError):
                     continue
                 self.peaks[name] = max(self.peaks[name], rss)
+
+
+def machine_loop_seconds(iterations: int = 3_000_000) -> float:
+    """Seconds this machine takes for a fixed pure-Python loop, taken beside a benchmark so that
+    runs can be compared across machines, and across a shared machine's slow and fast spells
+    (on 2026-12-05 the same runs of bench/audit_throughput.py differed by a third within an hour)."""
+    started, total = time.perf_counter(), 0
+    for i in range(iterations):
+        total += i
+    return round(time.perf_counter() - started, 3)
