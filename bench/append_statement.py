@@ -9,6 +9,7 @@ Run: .venv/bin/python -m bench.append_statement [--events 50000] [--rounds 2]
 import argparse
 import asyncio
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -82,11 +83,13 @@ def main() -> None:
     if url := os.environ.get("DATABASE_URL"):
         asyncio.run(compare(url, args.events, args.rounds))
         return
-    postgres = EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="lf-bench-append-")) / "pg")
+    home = Path(tempfile.mkdtemp(prefix="lf-bench-append-"))
+    postgres = EmbeddedPostgres(home / "pg")
     try:
         asyncio.run(compare(postgres.start(), args.events, args.rounds))
     finally:
         postgres.stop()
+        shutil.rmtree(home, ignore_errors=True)
 
 
 if __name__ == "__main__":
