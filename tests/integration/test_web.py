@@ -115,6 +115,15 @@ def api_get(context: BrowserContext, path: str):
     return response
 
 
+def cancel_unless_done(context: BrowserContext, job_id: str) -> None:
+    """Stops a job the test started, unless it completed first (a fast machine writes a slow
+    writer's job before the test gets here): then there is nothing to stop."""
+    cancelled = context.request.post(f"/v1/jobs/{job_id}/cancel", headers={"X-Longform-CSRF": "1"})
+    if cancelled.status != 202:
+        status = api_get(context, f"/v1/jobs/{job_id}").json()["status"]
+        assert cancelled.status == 409 and status == "completed", f"{cancelled.status} {cancelled.text()} ({status})"
+
+
 def download(page: Page, link: str) -> str:
     with page.expect_download() as started:
         page.locator(f"#audit-panel {link}").click()

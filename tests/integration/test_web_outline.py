@@ -8,8 +8,8 @@ import secrets
 from playwright.sync_api import Page, expect
 
 from contracts.wordcount import count_words
-from tests.integration.test_web import (ARTIFACTS, SLOW_WRITER, TARGET, api_get, browser, driver,  # noqa: F401
-                                        sign_up, started)
+from tests.integration.test_web import (ARTIFACTS, SLOW_WRITER, TARGET, api_get, browser,  # noqa: F401
+                                        cancel_unless_done, driver, sign_up, started)
 
 
 def _counts(page: Page) -> dict:
@@ -47,9 +47,7 @@ def test_the_outline_fills_in_while_a_long_job_runs(browser) -> None:  # noqa: F
     assert count_words(shown) == section["words"] > 0
     expect(reader.locator(".section-text")).to_be_focused()
     page.screenshot(path=ARTIFACTS / "outline-section-read.png", full_page=True)
-    # Clean up: stop the job, unless it finished while the page was read (then there is nothing to stop).
-    cancelled = page.context.request.post(f"/v1/jobs/{job_id}/cancel", headers={"X-Longform-CSRF": "1"})
-    assert cancelled.ok or api_get(page.context, f"/v1/jobs/{job_id}").json()["status"] == "completed", cancelled.text()
+    cancel_unless_done(page.context, job_id)
 
 
 def _tree(nodes) -> list[dict]:
