@@ -8,6 +8,9 @@ As text (header, `fake/<spec>` model, FAKE_LLM_DEFAULT): "slow:delay=2",
 "truncated:fraction=0.5,probability=0.2", chains joined by "+":
 "empty:probability=0.3+rate_limit:probability=0.1,retry_after=1+random_length",
 "ignore_formats+chatty:echo=1+random_length".
+`loop` is a small model stuck in a loop: a few words of the prompt, then one short phrase over and
+over until max_tokens; `loop:prose=20` writes 20 words of prose before it, `loop:delay=3` spreads
+its stream over 3 s, as a slow model writes it.
 As JSON (control API): {"kind": "slow", "delay": 2}, or a list of those for a chain:
 [{"kind": "ignore_formats"}, {"kind": "chatty", "echo": 1}, {"kind": "random_length"}].
 """
@@ -31,6 +34,7 @@ KINDS = frozenset(
         "empty",
         "refusal",
         "echo",
+        "loop",
         "rate_limit",
         "server_error",
         "slow",

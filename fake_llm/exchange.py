@@ -74,7 +74,7 @@ async def answer(request: Request, dialect: Dialect, state: FakeLLMState) -> Res
         reply = replace(reply, cached_input_tokens=min(read, reply.input_tokens),
                         cache_created_tokens=min(written, reply.input_tokens - min(read, reply.input_tokens)))
         entry.reply = reply.kind
-        response = await _deliver(dialect, body, reply, conversation.stream, behaviour)
+        response = await _deliver(dialect, body, reply, conversation.stream, behaviour, entry)
     entry.status = response.status_code
     return response
 
@@ -132,12 +132,13 @@ def _credentials(request: Request) -> dict[str, str]:
 
 
 async def _deliver(
-    dialect: Dialect, body: dict[str, Any], reply: Reply, stream: bool, behaviour: Behaviour
+    dialect: Dialect, body: dict[str, Any], reply: Reply, stream: bool, behaviour: Behaviour, entry: LoggedRequest
 ) -> Response:
     first_wait, spread = _delays(behaviour)
     if stream:
         events = dialect.stream_events(body, reply)
-        return StreamingResponse(_paced(events, first_wait, spread), media_type="text/event-stream")
+        entry.events_total = len(events)
+        return StreamingResponse(_paced(events, first_wait, spread, entry), media_type="text/event-stream")
     await asyncio.sleep(first_wait + spread)
     return JSONResponse(dialect.completion(body, reply))
 
@@ -149,6 +150,8 @@ def _delays(behaviour: Behaviour) -> tuple[float, float]:
         return behaviour.param("seconds", DEFAULT_LATENCY_SECONDS), 0.0
     if behaviour.kind == "slow":
         return 0.0, behaviour.param("delay", DEFAULT_SLOW_DELAY)
+    if behaviour.kind == "loop":
+        return 0.0, behaviour.param("delay", 0.0)
     return 0.0, 0.0
 
 
@@ -162,10 +165,13 @@ async def _hang(request: Request, dialect: Dialect, max_seconds: float) -> Respo
     return dialect.error(504, "The fake LLM hung until max_seconds ran out.")
 
 
-async def _paced(events: list[str], first_wait: float, spread: float) -> AsyncIterator[str]:
+async def _paced(events: list[str], first_wait: float, spread: float, entry: LoggedRequest) -> AsyncIterator[str]:
+    """The events, spread over `spread` s; a client that closes the stream stops them (the
+    response stops asking for more), and the log says how many were written."""
     await asyncio.sleep(first_wait)
     pause = spread / max(len(events), 1)
     for event in events:
         if pause:
             await asyncio.sleep(pause)
         yield event
+        entry.events_sent += 1

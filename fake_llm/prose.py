@@ -59,6 +59,16 @@ def first_words(text: str, limit: int) -> str:
     return text
 
 
+def looping(prompt: str, word_count: int, prose_words: int, rng: random.Random) -> str:
+    """A small model stuck in a loop (as Gemma 3 270M writes one): `prose_words` of prose, then
+    the prompt's first words and one short phrase, glued to a stray token, over and over:
+    `word_count` words in all, the loop never ending a sentence."""
+    prose = write_prose(prose_words, rng).split() if prose_words else []
+    phrase = [rng.choice(("The", "the", "A")), rng.choice(("keeper", "river", "next", "words")) + "ท่าน"]
+    words = prose + prompt.split()[:6] + phrase * word_count
+    return " ".join(words[:max(word_count, len(prose) + 20)])
+
+
 def stream_pieces(text: str, words_per_piece: int = 4) -> list[str]:
     """Pieces (each with its leading whitespace) that concatenate back to the text."""
     runs = re.findall(r"\s*\S+", text)

@@ -9,7 +9,7 @@ from typing import Any
 from fake_llm.behaviours import Behaviour
 from fake_llm.chatter import chattered
 from fake_llm.formats import AskedFormat
-from fake_llm.prose import approx_tokens, count_words, first_words, seeded_rng, words_within_tokens
+from fake_llm.prose import approx_tokens, count_words, first_words, looping, seeded_rng, words_within_tokens
 from fake_llm.schema_reply import schema_reply
 from fake_llm.structured import PROSE, Ask, asked_for, with_memory_tail, write_reply
 
@@ -121,6 +121,9 @@ def _generated_text(conversation: Conversation, behaviour: Behaviour, traits: di
         ask = Ask(PROSE, min(ask.words, IGNORED_FORMAT_WORDS))
     ask = replace(ask, words=_words_written(ask.words, conversation, behaviour))
     rng = seeded_rng(conversation.seed, conversation.prompt_fingerprint())
+    if behaviour.kind == "loop":  # twice what was asked: it runs into max_tokens, as a stuck model does
+        prose = round(behaviour.param("prose", 0))
+        return looping(conversation.last_user_text(), 2 * max(ask.words, 50), prose, rng), ask.kind
     if wanted:
         text = schema_reply(wanted.name, wanted.schema, ask.words, ask.depth, rng, ask.passages)
         return text, _KIND_OF_SCHEMA.get(wanted.name, "json")

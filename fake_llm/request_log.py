@@ -23,6 +23,8 @@ class LoggedRequest:
     traits: list[str] = field(default_factory=list)  # the traits whose draws hit (ignore_formats, chatty, ...)
     format: str | None = None  # structured output asked for: "json_schema:<name>" or "tool:<name>"
     status: int | None = None
+    events_total: int | None = None  # a streamed reply: its server-sent events ...
+    events_sent: int = 0  # ... and how many were written before the stream ended (or the client left)
     time: float = field(default_factory=time.time)
     index: int = -1
 

@@ -156,6 +156,11 @@ def _loops(words: tuple, size: int = 4) -> bool:
     return len(runs) >= 8 and len(set(runs)) * 2 <= len(runs)
 
 
+def ends_in_a_loop(text: str, words: int = 48) -> bool:
+    """Whether the last `words` words of `text` go round in a loop (see `_loops`)."""
+    return _loops(_normal(text.split()[-words:]))
+
+
 def _repeats(words: tuple, own: set, seen: set, seen_sentences: set) -> bool:
     if len(words) >= 5 and words in seen_sentences:
         return True

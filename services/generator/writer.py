@@ -10,6 +10,7 @@ from typing import Awaitable, Callable
 from contracts.messages import ChunkContinued, WriteChunk
 from contracts.wordcount import count_words
 from services.common.llm import Completion, LlmError, LlmProvider, Prompt
+from services.common.llm.base import GAVE_UP
 from services.common.llm.calls import Call, LlmCallLog
 from services.common.retry import PROVIDER
 from services.generator.config import GeneratorSettings
@@ -18,7 +19,8 @@ from services.generator.memory_tail import Tail, split_reply
 from services.generator.echoes import EchoMemory
 from services.generator.token_rates import TokenRates
 from services.generator.prompts import chunk_prompt, job_block, lean_prompt, template
-from services.generator.cleaning import Cleaned, cleaned, cut_notes, scaffolding, without_headings, without_stored
+from services.generator.cleaning import (Cleaned, cleaned, cut_notes, ends_in_a_loop, scaffolding, without_headings,
+                                         without_stored)
 from services.generator.notes import cut_citations
 from services.generator.quality import (
     joined, paragraph_digests, rejection_reason, trim_to_budget, trim_to_last_sentence, without_repeated_paragraphs,
@@ -121,6 +123,7 @@ class ChunkWriter:
                 break
             draft.attempts += 1
             prompt = self._prompt(cmd, tail, draft)
+            prompt = replace(prompt, give_up=self._hopeless(cmd, tail, draft, prompt))
             try:
                 completion = await self.llm.complete(prompt)
             except LlmError as err:
@@ -157,6 +160,36 @@ class ChunkWriter:
             stable_prefix=head if user.startswith(head) else "",
         )
 
+    def _hopeless(self, cmd: WriteChunk, tail: str, draft: ChunkDraft, prompt: Prompt) -> Callable[[str], bool]:
+        """What tells the adapter to stop reading a reply while it streams: one that would be
+        rejected as mostly echo or repetition as it stands, whose latest words go round in a loop
+        (a small model in a loop stays in it: Gemma 3 270M wrote 300-570 tokens of "The keeper"
+        and "Write the next 159 words (the next 159 words(" a call). Never one whose remnant
+        would be kept (the chunk's echo retries spent and some text of its own left): that one
+        is read whole. The reply so far is then judged as the whole would be, so its verdict
+        stands: stopped early, it is rejected all the same, and the job is not charged the rest."""
+        earlier, needed = f"{tail}\n\n{draft.text}", cmd.budget_words - draft.words
+        asks_tail = self.asks_tail
+
+        def hopeless(so_far: str) -> bool:
+            if not ends_in_a_loop(so_far):
+                return False
+            body, _, clean = self._cleaned_reply(so_far, True, asks_tail, prompt, cmd, earlier)
+            return (rejection_reason(body, prompt.user, earlier, clean, needed) == MOSTLY_ECHO
+                    and (draft.echoes + 1 <= ECHO_RETRIES or not clean.text.split()))
+        return hopeless
+
+    @staticmethod
+    def _cleaned_reply(text: str, truncated: bool, asks_tail: bool, prompt: Prompt, cmd: WriteChunk,
+                       earlier: str) -> tuple[str, Tail | None, Cleaned]:
+        """The reply without its memory tail, the tail, and the reply cleaned for judging."""
+        memory = None
+        if asks_tail:
+            text, memory = split_reply(text, truncated=truncated)
+        clean = cleaned(text, scaffolding(f"{prompt.system}\n{prompt.user}", *_users_words(cmd)), earlier)
+        without_headings(clean, [*cmd.section_title.split(" › "), cmd.title])  # the plan's headings are put in
+        return text, memory, clean
+
     def _asked_words(self, cmd: WriteChunk, draft: ChunkDraft) -> tuple[int, int]:
         """The words still needed (max_tokens is made from them), and the words asked for: the first
         call asks a share of them, since a reply past the budget is paid for and trimmed while one
@@ -182,19 +215,18 @@ class ChunkWriter:
     async def _judge(self, draft: ChunkDraft, prompt: Prompt, whole: Completion, cmd: WriteChunk,
                      tail: str) -> None:
         """`whole` is the reply as it came (so logged); it is judged and kept without its memory tail."""
-        memory = None
-        if self.asks_tail:
-            text, memory = split_reply(whole.text, truncated=whole.truncated)
-        completion = replace(whole, text=text) if memory is not None else whole
         earlier = f"{tail}\n\n{draft.text}"
-        clean = cleaned(completion.text, scaffolding(f"{prompt.system}\n{prompt.user}", *_users_words(cmd)), earlier)
-        without_headings(clean, [*cmd.section_title.split(" › "), cmd.title])  # the plan's headings are put in
+        text, memory, clean = self._cleaned_reply(whole.text, whole.truncated, self.asks_tail, prompt, cmd, earlier)
+        completion = replace(whole, text=text)
         if self.stored is not None and (digests := paragraph_digests(clean.text)):
             without_stored(clean, await self.stored(digests))
             draft.checked.update(digests)
         citations = _checked_citations(clean, cmd)
         reason = rejection_reason(completion.text, prompt.user, earlier, clean, cmd.budget_words - draft.words)
         notes = cut_notes(clean) | {"longform.prompt": self.shape} | citations | _tail_notes(memory)
+        if whole.finish_reason == GAVE_UP:
+            notes["longform.given_up"] = (f"stopped reading after {count_words(whole.text)} words: the reply went"
+                                          " round in a loop of echo and repetition")
         if reason == MOSTLY_ECHO:
             draft.echoes += 1
             self.echoes.echoed(prompt.model, str(self.log.job_id), cmd.chunk_index)

@@ -132,3 +132,56 @@ async def test_chunk_processed_events_match_the_chunks_stored(planner, generator
         event = reported[index]
         assert (event["output_words"], event["budget_words"]) == (row["words"], row["budget_words"])
         assert event["passed"] == (row["words"] >= row["budget_words"]) and event["input_words"] > 0
+
+
+@pytest.mark.parametrize("scripted", [
+    [{"kind": "loop", "delay": 3}],  # a slow small model stuck in a loop, twice: given up both times
+    [{"kind": "loop", "delay": 3}, {"kind": "loop", "delay": 3}],
+])
+async def test_a_reply_that_goes_round_in_a_loop_is_given_up_while_it_streams(
+        generator, owner, handler_fake_llm, scripted) -> None:
+    """A reply that loops is rejected as mostly echo or repetition as it would be whole, but
+    stopped while it streams: the connection is closed after a few of its events, so the provider
+    stops writing it, and the chunk is written by the next calls."""
+    ports, job, control = await generator(), Job(), handler_fake_llm.control()
+    control.script(*scripted)
+    try:
+        await write_chunk(job.envelope(section_chunk(0, 300), "planner"), ports)
+        sent = [r for r in control.requests() if r["chunk"] == f"{job.job_id}:0"]
+    finally:
+        control.reset()
+        control.close()
+
+    calls = [e.data["attributes"] for e in await outbox(owner, "generator", job.job_id, "llm.call")]
+    given_up = calls[:len(scripted)]
+    for call, request in zip(given_up, sent):
+        assert request["behaviour"]["kind"] == "loop" and request["events_total"] > 100
+        assert request["events_sent"] < request["events_total"] / 2, request  # the provider stopped writing it
+        assert call["gen_ai.response.finish_reasons"] == "given_up" and call["longform.kept"] is False
+        assert call["error.type"] == "reply is mostly echo or repetition"
+        assert "went round in a loop" in call["longform.given_up"]
+        assert call["gen_ai.usage.output_tokens"] < call["gen_ai.request.max_tokens"] / 2
+    assert [c["longform.kept"] for c in calls[len(scripted):]][-1] is True
+    assert not any("longform.given_up" in c for c in calls[len(scripted):])
+    [processed] = await outbox(owner, "generator", job.job_id, "chunk.processed")
+    assert processed.data["passed"] and processed.data["output_words"] >= 300
+
+
+async def test_a_reply_in_a_loop_is_read_whole_once_its_remnant_would_be_kept(generator, owner) -> None:
+    """After the chunk's echo retries are spent, what is left of a mostly-echo reply is kept (the
+    prose before the loop): such a reply is read whole, since what comes later could be kept too.
+    One that leaves nothing of its own is still given up."""
+    ports, job = await generator(), Job()
+    await write_chunk(job.envelope(section_chunk(0, 300, "fake/loop:prose=20"), "planner"), ports)
+    calls = [e.data["attributes"] for e in await outbox(owner, "generator", job.job_id, "llm.call")]
+    reasons = [c["gen_ai.response.finish_reasons"] for c in calls]
+    assert reasons[:2] == ["given_up", "given_up"] and "given_up" not in reasons[2:], reasons
+    assert [c["longform.kept"] for c in calls[:2]] == [False, False]
+    assert calls[2]["longform.kept"] and "mostly echo or repetition 3 times" in calls[2]["longform.fallback"]
+    assert calls[2]["longform.output_words"] > 2 * calls[0]["longform.output_words"]  # read to its end
+
+    job = Job()
+    await write_chunk(job.envelope(section_chunk(0, 300, "fake/loop"), "planner"), ports)
+    calls = [e.data["attributes"] for e in await outbox(owner, "generator", job.job_id, "llm.call")]
+    assert len(calls) > 3 and {c["gen_ai.response.finish_reasons"] for c in calls} == {"given_up"}
+    assert not any(c["longform.kept"] for c in calls)

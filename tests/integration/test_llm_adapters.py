@@ -7,7 +7,9 @@ import uuid
 import pytest
 
 from services.common.llm.anthropic_adapter import AnthropicProvider
-from services.common.llm.base import LlmError, Prompt
+from dataclasses import replace
+
+from services.common.llm.base import GAVE_UP, LlmError, Prompt
 from services.common.llm.openai_adapter import OpenAIProvider
 
 
@@ -35,6 +37,36 @@ async def test_a_reply_cut_by_max_tokens_is_flagged_truncated(provider) -> None:
     completion = await provider.complete(_prompt(max_tokens=100))
     assert completion.truncated and completion.finish_reason in ("length", "max_tokens")
     assert len(completion.text.split()) < 300
+
+
+async def test_a_reply_given_up_while_it_streams_is_cut_there_and_the_stream_closed(provider, fake_llm_server) -> None:
+    """The prompt's `give_up` sees the reply so far at growing lengths; once it says so, the
+    adapter stops reading, the connection closes and the provider writes no more of it."""
+    seen: list[int] = []
+
+    def give_up(so_far: str) -> bool:
+        seen.append(len(so_far))
+        return len(so_far.split()) >= 100
+
+    marker = uuid.uuid4().hex  # finds this request in the fake's log
+    prompt = replace(_prompt(words=600, max_tokens=4000, model="fake/slow:delay=3"), give_up=give_up,
+                     user=f"Write 600 words. {marker}")
+    completion = await provider.complete(prompt)
+    assert completion.finish_reason == GAVE_UP and completion.truncated
+    assert 100 <= len(completion.text.split()) < 300, len(completion.text.split())
+    assert seen[0] >= 400 and all(b >= 2 * a for a, b in zip(seen, seen[1:])), seen  # looked at, not per token
+    assert completion.output_tokens > 0 and completion.input_tokens > 0  # counted, as the provider stopped early
+    control = fake_llm_server.control()
+    try:
+        [request] = [r for r in control.requests() if marker in json.dumps(r["messages"])]
+    finally:
+        control.close()
+    assert request["events_sent"] < request["events_total"] / 2, request
+
+
+async def test_a_reply_nobody_gives_up_is_read_whole(provider) -> None:
+    completion = await provider.complete(replace(_prompt(words=600, max_tokens=4000), give_up=lambda so_far: False))
+    assert completion.finish_reason != GAVE_UP and not completion.truncated and len(completion.text.split()) == 600
 
 
 async def test_a_rate_limit_is_retryable_after_the_providers_retry_after(provider) -> None:

@@ -7,7 +7,7 @@ import time
 
 import anthropic
 
-from services.common.llm.base import Completion, Prompt
+from services.common.llm.base import GAVE_UP, Completion, Prompt, Watch
 from services.common.llm.structured import FormatMemory, completed
 from services.common.llm.tokens import TokenCounter
 
@@ -29,7 +29,7 @@ class AnthropicProvider:
         return await completed(self, prompt, "tools", anthropic.APIError)
 
     async def stream(self, prompt: Prompt, model: str, structured: bool, started: float) -> Completion:
-        first_token_ms = None
+        first_token_ms, watch, parts = None, Watch(prompt), []
         tool = {"tools": [{"name": prompt.schema_name, "description": f"Give the {prompt.schema_name}.",
                            "input_schema": prompt.schema}],
                 "tool_choice": {"type": "tool", "name": prompt.schema_name}} if structured else {}
@@ -40,6 +40,11 @@ class AnthropicProvider:
             async for event in stream:
                 if event.type in _DELTAS and first_token_ms is None:
                     first_token_ms = max(1, int((time.perf_counter() - started) * 1000))
+                if event.type == "text":
+                    parts.append(event.text)
+                    if watch.hopeless(parts, event.text):
+                        return _given_up(stream.current_message_snapshot, "".join(parts), model, started,
+                                         first_token_ms)  # leaving the block closes the connection
             final = await stream.get_final_message()
         read, written = (final.usage.cache_read_input_tokens or 0), (final.usage.cache_creation_input_tokens or 0)
         return Completion(
@@ -52,6 +57,18 @@ class AnthropicProvider:
             latency_ms=max(1, int((time.perf_counter() - started) * 1000)), first_token_ms=first_token_ms,
             output_format="tool" if structured else "text",
         )
+
+
+def _given_up(snapshot, text: str, model: str, started: float, first_token_ms: int | None) -> Completion:
+    """A reply read only up to where the prompt's `give_up` said so: its input as the stream's
+    start reported it; its output tokens are counted by the caller (none reported yet)."""
+    usage = snapshot.usage
+    read, written = (usage.cache_read_input_tokens or 0), (usage.cache_creation_input_tokens or 0)
+    return Completion(
+        text=text, truncated=True, finish_reason=GAVE_UP, model=model,
+        input_tokens=usage.input_tokens + read + written, output_tokens=None, cached_input_tokens=read,
+        latency_ms=max(1, int((time.perf_counter() - started) * 1000)), first_token_ms=first_token_ms,
+    )
 
 
 def _cached(text: str) -> dict:

@@ -1,7 +1,10 @@
 """The provider port: what every adapter takes and returns, and how its failures look."""
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Callable, Protocol
+
+GAVE_UP = "given_up"  # a Completion's finish_reason: the reply was read only up to where `give_up` said so
+_FIRST_LOOK_CHARS = 400  # about 65 words: a streamed reply is first shown to `give_up` at this length ...
 
 
 @dataclass(frozen=True)
@@ -20,6 +23,11 @@ class Prompt:
     # after the system prompt, the prefix a provider's prompt cache can reuse (Anthropic is told
     # so with cache_control; OpenAI caches repeated prefixes by itself).
     stable_prefix: str = ""
+    # Asked of the reply so far while it streams (at 400 characters, then each time it has
+    # doubled): True stops reading it there, and the connection is closed, so a provider stops
+    # writing (and charging for) a reply already known to be unusable, such as a small model's
+    # loop. The completion is then what came, truncated, its finish_reason GAVE_UP.
+    give_up: Callable[[str], bool] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -36,6 +44,26 @@ class Completion:
     usage_estimated: bool = False  # the provider reported no usage: the token counts are ours ...
     usage_tokenized: bool = False  # ... counted by the server's own tokenizer (exact), not a guess
     cached_input_tokens: int | None = None  # of input_tokens, read from the provider's prompt cache
+
+
+class Watch:
+    """When a streaming adapter shows the reply so far to its prompt's `give_up`: at growing
+    lengths, so that a reply is joined and judged a few times (log2 of its length), not per token."""
+
+    def __init__(self, prompt: Prompt) -> None:
+        self.give_up = prompt.give_up
+        self.size = 0
+        self.next = _FIRST_LOOK_CHARS
+
+    def hopeless(self, parts: list[str], piece: str) -> bool:
+        """Whether to stop reading, now that `piece` (already in `parts`) has come."""
+        if self.give_up is None:
+            return False
+        self.size += len(piece)
+        if self.size < self.next:
+            return False
+        self.next = 2 * self.size
+        return self.give_up("".join(parts))
 
 
 class LlmError(Exception):

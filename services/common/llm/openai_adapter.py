@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import openai
 import orjson
 
-from services.common.llm.base import Completion, Prompt
+from services.common.llm.base import GAVE_UP, Completion, Prompt, Watch
 from services.common.llm.structured import FormatMemory, completed
 from services.common.llm.tokens import TokenCounter
 
@@ -22,14 +22,19 @@ class _Reply:
     usage: dict | None = None
     first_token_ms: int | None = None
 
-    def take(self, event: dict, started: float) -> None:
+    def take(self, event: dict, started: float, watch: Watch) -> bool:
+        """Whether to read on (False: `watch` gave the reply up)."""
         self.usage = event.get("usage") or self.usage
         for choice in event.get("choices") or ():
             content = (choice.get("delta") or {}).get("content")
             if content:
                 self.first_token_ms = self.first_token_ms or _ms_since(started)
                 self.parts.append(content)
+                if watch.hopeless(self.parts, content):
+                    self.finish = GAVE_UP
+                    return False
             self.finish = choice.get("finish_reason") or self.finish
+        return True
 
 
 class OpenAIProvider:
@@ -49,7 +54,7 @@ class OpenAIProvider:
         return await completed(self, prompt, "response_format", openai.APIError)
 
     async def stream(self, prompt: Prompt, model: str, structured: bool, started: float) -> Completion:
-        reply = _Reply()
+        reply, watch = _Reply(), Watch(prompt)
         shape = {"response_format": {"type": "json_schema", "json_schema": {
             "name": prompt.schema_name, "schema": prompt.schema, "strict": False}}} if structured else {}
         async with self.completions.with_streaming_response.create(
@@ -58,11 +63,12 @@ class OpenAIProvider:
             extra_headers=prompt.headers, **{self.limit_field: prompt.max_tokens}, **shape,
         ) as response:
             async for line in response.iter_lines():
-                if line.startswith("data:") and line[5:].strip() != "[DONE]":
-                    reply.take(orjson.loads(line[5:]), started)
+                if line.startswith("data:") and line[5:].strip() != "[DONE]" and not reply.take(
+                        orjson.loads(line[5:]), started, watch):
+                    break  # leaving the block closes the connection: the server stops writing
         usage = reply.usage or {}
         return Completion(
-            text="".join(reply.parts), truncated=reply.finish == "length", finish_reason=reply.finish or "unknown",
+            text="".join(reply.parts), truncated=reply.finish in ("length", GAVE_UP), finish_reason=reply.finish or "unknown",
             model=model, input_tokens=usage.get("prompt_tokens"), output_tokens=usage.get("completion_tokens"),
             cached_input_tokens=(usage.get("prompt_tokens_details") or {}).get("cached_tokens"),
             latency_ms=_ms_since(started), first_token_ms=reply.first_token_ms,
