@@ -156,9 +156,17 @@ def _loops(words: tuple, size: int = 4) -> bool:
     return len(runs) >= 8 and len(set(runs)) * 2 <= len(runs)
 
 
-def ends_in_a_loop(text: str, words: int = 48) -> bool:
-    """Whether the last `words` words of `text` go round in a loop (see `_loops`)."""
-    return _loops(_normal(text.split()[-words:]))
+def goes_round(text: str, last: int = 48) -> bool:
+    """Whether `text` goes round in a loop: its last `last` words loop on themselves (`_loops`:
+    "The keeper The keeper ..."), or most 8-word runs of its second half are in its first (a
+    longer period: the prompt echoed over and over, a paragraph written again and again)."""
+    words = _normal(text.split())
+    if _loops(words[-last:]):
+        return True
+    half = len(words) // 2
+    newer = {words[i:i + SHINGLE] for i in range(half, len(words) - SHINGLE + 1)}
+    older = {words[i:i + SHINGLE] for i in range(half - SHINGLE + 1)}
+    return len(newer) >= SHINGLE and len(newer & older) * 2 >= len(newer)
 
 
 def _repeats(words: tuple, own: set, seen: set, seen_sentences: set) -> bool:

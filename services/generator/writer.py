@@ -19,7 +19,7 @@ from services.generator.memory_tail import Tail, split_reply
 from services.generator.echoes import EchoMemory
 from services.generator.token_rates import TokenRates
 from services.generator.prompts import chunk_prompt, job_block, lean_prompt, template
-from services.generator.cleaning import (Cleaned, cleaned, cut_notes, ends_in_a_loop, scaffolding, without_headings,
+from services.generator.cleaning import (Cleaned, cleaned, cut_notes, goes_round, scaffolding, without_headings,
                                          without_stored)
 from services.generator.notes import cut_citations
 from services.generator.quality import (
@@ -162,9 +162,9 @@ class ChunkWriter:
 
     def _hopeless(self, cmd: WriteChunk, tail: str, draft: ChunkDraft, prompt: Prompt) -> Callable[[str], bool]:
         """What tells the adapter to stop reading a reply while it streams: one that would be
-        rejected as mostly echo or repetition as it stands, whose latest words go round in a loop
-        (a small model in a loop stays in it: Gemma 3 270M wrote 300-570 tokens of "The keeper"
-        and "Write the next 159 words (the next 159 words(" a call). Never one whose remnant
+        rejected as mostly echo or repetition as it stands, and that goes round in a loop (a small
+        model in a loop stays in it: Gemma 3 270M wrote 300-570 tokens a call of "The keeper", of
+        "Write the next 159 words (the next 159 words(", or of its prompt again and again). Never one whose remnant
         would be kept (the chunk's echo retries spent and some text of its own left): that one
         is read whole. The reply so far is then judged as the whole would be, so its verdict
         stands: stopped early, it is rejected all the same, and the job is not charged the rest."""
@@ -172,7 +172,7 @@ class ChunkWriter:
         asks_tail = self.asks_tail
 
         def hopeless(so_far: str) -> bool:
-            if not ends_in_a_loop(so_far):
+            if not goes_round(so_far):
                 return False
             body, _, clean = self._cleaned_reply(so_far, True, asks_tail, prompt, cmd, earlier)
             return (rejection_reason(body, prompt.user, earlier, clean, needed) == MOSTLY_ECHO
@@ -226,7 +226,7 @@ class ChunkWriter:
         notes = cut_notes(clean) | {"longform.prompt": self.shape} | citations | _tail_notes(memory)
         if whole.finish_reason == GAVE_UP:
             notes["longform.given_up"] = (f"stopped reading after {count_words(whole.text)} words: the reply went"
-                                          " round in a loop of echo and repetition")
+                                          " round in a loop of echo and repetition")  # see _hopeless
         if reason == MOSTLY_ECHO:
             draft.echoes += 1
             self.echoes.echoed(prompt.model, str(self.log.job_id), cmd.chunk_index)

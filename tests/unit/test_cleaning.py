@@ -4,7 +4,7 @@ user wrote may be reused. Replies here are of the kinds Gemma 3 270M and chatty 
 
 from contracts.messages import WriteChunk
 from contracts.wordcount import count_words
-from services.generator.cleaning import cleaned, cut_notes, scaffolding, shingles
+from services.generator.cleaning import cleaned, cut_notes, goes_round, scaffolding, shingles
 from services.generator.memory import Memory
 from services.generator.prompts import chunk_prompt, template
 from services.generator.quality import rejection_reason
@@ -110,6 +110,18 @@ def test_a_stretch_that_loops_on_itself_is_cut() -> None:
     loop = "the keeper The keeper the keeper\nThe keeper\nthe keeper " * 6
     result = _clean(f"{PROSE}\n\n{loop}\n\n{PROSE.replace('first', 'last')}")
     assert "keeper" not in result.text and result.text.startswith(PROSE)
+
+
+def test_a_reply_going_round_in_a_loop_is_told_from_prose_and_from_one_echo() -> None:
+    """What the writer watches for while a reply streams (services/generator/writer.py,
+    `_hopeless`): short loops, and long ones (the prompt written again and again, as Gemma 3 270M
+    does); not prose, nor a prompt echoed once before the prose."""
+    echo = PROMPT.split("Where this part belongs")[0]
+    assert goes_round(PROSE + " The keeperท่าน" * 30)
+    assert goes_round("Write the next 159 words (the next 159 words(" * 12)
+    assert goes_round((echo + " ") * 3) and not goes_round(echo)
+    story = " ".join([PROSE, PROSE.replace("first", "last"), TAIL, MEMORY.summary])
+    assert not goes_round(story) and not goes_round(f"{echo}\n\n{story}")
 
 
 def test_a_paragraph_another_chunk_holds_is_cut() -> None:
