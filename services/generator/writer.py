@@ -19,8 +19,8 @@ from services.generator.memory_tail import Tail, split_reply
 from services.generator.echoes import EchoMemory
 from services.generator.token_rates import TokenRates
 from services.generator.prompts import chunk_prompt, job_block, lean_prompt, template
-from services.generator.cleaning import (Cleaned, cleaned, cut_notes, goes_round, scaffolding, without_headings,
-                                         without_stored)
+from services.generator.cleaning import (Cleaned, Scaffold, cleaned, cut_notes, goes_round, scaffolding,
+                                         without_headings, without_stored)
 from services.generator.notes import cut_citations
 from services.generator.quality import (
     joined, paragraph_digests, rejection_reason, trim_to_budget, trim_to_last_sentence, without_repeated_paragraphs,
@@ -123,7 +123,8 @@ class ChunkWriter:
                 break
             draft.attempts += 1
             prompt = self._prompt(cmd, tail, draft)
-            prompt = replace(prompt, give_up=self._hopeless(cmd, tail, draft, prompt))
+            scaffold = scaffolding(f"{prompt.system}\n{prompt.user}", *_users_words(cmd))  # for both judges
+            prompt = replace(prompt, give_up=self._hopeless(cmd, tail, draft, prompt, scaffold))
             try:
                 completion = await self.llm.complete(prompt)
             except LlmError as err:
@@ -133,7 +134,7 @@ class ChunkWriter:
                 await asyncio.sleep(PROVIDER.delay(draft.failures, err.retry_after))
                 continue
             self.rates.observed(prompt.model, completion)
-            await self._judge(draft, prompt, completion, cmd, tail)
+            await self._judge(draft, prompt, completion, cmd, tail, scaffold)
         return draft
 
     def _prompt(self, cmd: WriteChunk, tail: str, draft: ChunkDraft) -> Prompt:
@@ -160,7 +161,8 @@ class ChunkWriter:
             stable_prefix=head if user.startswith(head) else "",
         )
 
-    def _hopeless(self, cmd: WriteChunk, tail: str, draft: ChunkDraft, prompt: Prompt) -> Callable[[str], bool]:
+    def _hopeless(self, cmd: WriteChunk, tail: str, draft: ChunkDraft, prompt: Prompt,
+                  scaffold: Scaffold) -> Callable[[str], bool]:
         """What tells the adapter to stop reading a reply while it streams: one that would be
         rejected as mostly echo or repetition as it stands, and that goes round in a loop (a small
         model in a loop stays in it: Gemma 3 270M wrote 300-570 tokens a call of "The keeper", of
@@ -174,19 +176,19 @@ class ChunkWriter:
         def hopeless(so_far: str) -> bool:
             if not goes_round(so_far):
                 return False
-            body, _, clean = self._cleaned_reply(so_far, True, asks_tail, prompt, cmd, earlier)
+            body, _, clean = self._cleaned_reply(so_far, True, asks_tail, scaffold, cmd, earlier)
             return (rejection_reason(body, prompt.user, earlier, clean, needed) == MOSTLY_ECHO
                     and (draft.echoes + 1 <= ECHO_RETRIES or not clean.text.split()))
         return hopeless
 
     @staticmethod
-    def _cleaned_reply(text: str, truncated: bool, asks_tail: bool, prompt: Prompt, cmd: WriteChunk,
+    def _cleaned_reply(text: str, truncated: bool, asks_tail: bool, scaffold: Scaffold, cmd: WriteChunk,
                        earlier: str) -> tuple[str, Tail | None, Cleaned]:
         """The reply without its memory tail, the tail, and the reply cleaned for judging."""
         memory = None
         if asks_tail:
             text, memory = split_reply(text, truncated=truncated)
-        clean = cleaned(text, scaffolding(f"{prompt.system}\n{prompt.user}", *_users_words(cmd)), earlier)
+        clean = cleaned(text, scaffold, earlier)
         without_headings(clean, [*cmd.section_title.split(" › "), cmd.title])  # the plan's headings are put in
         return text, memory, clean
 
@@ -213,10 +215,10 @@ class ChunkWriter:
         await self.log.record(Call(draft.attempts, prompt, None, kept=False, error=str(err), latency_ms=err.latency_ms))
 
     async def _judge(self, draft: ChunkDraft, prompt: Prompt, whole: Completion, cmd: WriteChunk,
-                     tail: str) -> None:
+                     tail: str, scaffold: Scaffold) -> None:
         """`whole` is the reply as it came (so logged); it is judged and kept without its memory tail."""
         earlier = f"{tail}\n\n{draft.text}"
-        text, memory, clean = self._cleaned_reply(whole.text, whole.truncated, self.asks_tail, prompt, cmd, earlier)
+        text, memory, clean = self._cleaned_reply(whole.text, whole.truncated, self.asks_tail, scaffold, cmd, earlier)
         completion = replace(whole, text=text)
         if self.stored is not None and (digests := paragraph_digests(clean.text)):
             without_stored(clean, await self.stored(digests))

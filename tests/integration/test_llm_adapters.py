@@ -3,12 +3,11 @@ provider's own fields, truncation flags, errors classified for the one retry pol
 
 import json
 import uuid
+from dataclasses import replace
 
 import pytest
 
 from services.common.llm.anthropic_adapter import AnthropicProvider
-from dataclasses import replace
-
 from services.common.llm.base import GAVE_UP, LlmError, Prompt
 from services.common.llm.openai_adapter import OpenAIProvider
 

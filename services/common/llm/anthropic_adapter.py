@@ -60,13 +60,12 @@ class AnthropicProvider:
 
 
 def _given_up(snapshot, text: str, model: str, started: float, first_token_ms: int | None) -> Completion:
-    """A reply read only up to where the prompt's `give_up` said so: its input as the stream's
-    start reported it; its output tokens are counted by the caller (none reported yet)."""
-    usage = snapshot.usage
-    read, written = (usage.cache_read_input_tokens or 0), (usage.cache_creation_input_tokens or 0)
+    """A reply read only up to where the prompt's `give_up` said so. No output tokens are reported
+    before the stream's end, so the caller (services/common/llm/tokens.py) counts both sides; the
+    share of the input read from the cache is the stream start's."""
     return Completion(
-        text=text, truncated=True, finish_reason=GAVE_UP, model=model,
-        input_tokens=usage.input_tokens + read + written, output_tokens=None, cached_input_tokens=read,
+        text=text, truncated=True, finish_reason=GAVE_UP, model=model, input_tokens=None, output_tokens=None,
+        cached_input_tokens=snapshot.usage.cache_read_input_tokens or 0,
         latency_ms=max(1, int((time.perf_counter() - started) * 1000)), first_token_ms=first_token_ms,
     )
 
